@@ -1,0 +1,341 @@
+//! Settings: command-line flags (clap), an optional TOML file with the same
+//! names, defaults in one place, and human sizes (`64m`, `1g`) parsed once.
+//!
+//! Precedence: a flag given on the command line wins over the file, the file
+//! wins over the default. The result is a plain [`Settings`] value that every
+//! shard reads and nobody mutates.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// A size in bytes, written as a plain number or with a binary unit suffix:
+/// `k`/`kb`, `m`/`mb`, `g`/`gb` (case-insensitive; 1k = 1024, as memcached's
+/// `-I 1m` means 1 MiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// The size in bytes.
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+}
+
+impl FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let digits_end = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (digits, unit) = text.split_at(digits_end);
+        let number: u64 = digits
+            .parse()
+            .map_err(|_| format!("'{text}' is not a size (examples: 1048576, 512k, 64m, 2g)"))?;
+        let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" => 1 << 10,
+            "m" | "mb" => 1 << 20,
+            "g" | "gb" => 1 << 30,
+            _ => return Err(format!("'{text}' has an unknown unit (use k, m or g)")),
+        };
+        number
+            .checked_mul(multiplier)
+            .map(ByteSize)
+            .ok_or_else(|| format!("'{text}' is too large"))
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Number(n) => Ok(ByteSize(n)),
+            Raw::Text(text) => text.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// The command line. Every option is optional here so that a value from the
+/// config file can fill it; defaults are applied in [`Settings::resolve`].
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "corecache",
+    version,
+    about = "A thread-per-core in-memory cache server speaking the memcached and Redis protocols."
+)]
+pub struct Cli {
+    /// TOML file with any of these settings under the same names
+    /// (e.g. `memcache-port = 11311`); flags given here win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Worker threads, one pinned executor and one keyspace shard each.
+    /// Default: the CPUs of the process's affinity mask (so `taskset -c 1`
+    /// gives one thread on CPU 1). More threads than CPUs is allowed.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<IpAddr>,
+
+    /// TCP port of the memcached protocol; 0 disables it.
+    #[arg(long, value_name = "PORT")]
+    pub memcache_port: Option<u16>,
+
+    /// TCP port of the Redis protocol (RESP); 0 disables it.
+    #[arg(long, value_name = "PORT")]
+    pub resp_port: Option<u16>,
+
+    /// Largest value a client may store (units k/m/g, binary). Larger values
+    /// are read, discarded and answered with
+    /// `SERVER_ERROR object too large for cache`.
+    #[arg(long, value_name = "BYTES")]
+    pub max_item_size: Option<ByteSize>,
+
+    /// Most client connections open at once, over all threads and ports;
+    /// more are accepted, told `SERVER_ERROR too many open connections` and
+    /// closed, and counted as `rejected_connections`.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// Memory limit for stored data (units k/m/g, binary); 0 = no limit.
+    /// Reported as `limit_maxbytes`; enforcement comes with eviction.
+    #[arg(long, value_name = "BYTES")]
+    pub maxmemory: Option<ByteSize>,
+}
+
+/// The config file: the same settings as the flags, in kebab-case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileSettings {
+    threads: Option<usize>,
+    bind: Option<IpAddr>,
+    memcache_port: Option<u16>,
+    resp_port: Option<u16>,
+    max_item_size: Option<ByteSize>,
+    max_connections: Option<usize>,
+    maxmemory: Option<ByteSize>,
+}
+
+/// Default values, in one place.
+pub mod defaults {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    pub const BIND: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    pub const MEMCACHE_PORT: u16 = 11211;
+    pub const RESP_PORT: u16 = 6379;
+    /// memcached's default `-I`.
+    pub const MAX_ITEM_SIZE: u64 = 1 << 20;
+    /// Redis's default `maxclients`.
+    pub const MAX_CONNECTIONS: usize = 10_000;
+    /// No limit.
+    pub const MAXMEMORY: u64 = 0;
+}
+
+/// Smallest `--max-item-size`: memcached refuses anything below 1 KiB too.
+pub const MIN_MAX_ITEM_SIZE: u64 = 1024;
+/// Largest `--max-item-size`: memcached's own ceiling (1 GiB).
+pub const MAX_MAX_ITEM_SIZE: u64 = 1 << 30;
+
+/// The resolved settings the server runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Worker threads (= shards).
+    pub threads: usize,
+    /// CPUs the workers are pinned to, in order; worker `i` runs on
+    /// `cpus[i % cpus.len()]`.
+    pub cpus: Vec<usize>,
+    pub bind: IpAddr,
+    /// `None` when disabled.
+    pub memcache_port: Option<u16>,
+    /// `None` when disabled.
+    pub resp_port: Option<u16>,
+    pub max_item_size: u64,
+    pub max_connections: usize,
+    /// 0 = no limit.
+    pub maxmemory: u64,
+}
+
+/// A setting that cannot be used, with a message for the one start-up line.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Reads the command line and the config file it names, applies defaults
+    /// and checks the values.
+    pub fn load() -> Result<Settings, ConfigError> {
+        let cli = Cli::parse();
+        let file = match &cli.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|err| {
+                    ConfigError(format!("cannot read config file {}: {err}", path.display()))
+                })?;
+                toml::from_str::<FileSettings>(&text).map_err(|err| {
+                    ConfigError(format!(
+                        "config file {}: {}",
+                        path.display(),
+                        err.message()
+                    ))
+                })?
+            }
+            None => FileSettings::default(),
+        };
+        Settings::resolve(cli, file, affinity_cpus())
+    }
+
+    /// Merges flags over file values over defaults and validates the result.
+    /// `allowed_cpus` is the process's affinity mask.
+    fn resolve(
+        cli: Cli,
+        file: FileSettings,
+        allowed_cpus: Vec<usize>,
+    ) -> Result<Settings, ConfigError> {
+        let allowed_cpus = if allowed_cpus.is_empty() {
+            vec![0]
+        } else {
+            allowed_cpus
+        };
+        let threads = cli.threads.or(file.threads).unwrap_or(allowed_cpus.len());
+        if threads == 0 || threads > 1024 {
+            return Err(ConfigError(format!(
+                "--threads must be between 1 and 1024, not {threads}"
+            )));
+        }
+        let port = |p: u16| (p != 0).then_some(p);
+        let memcache_port = port(
+            cli.memcache_port
+                .or(file.memcache_port)
+                .unwrap_or(defaults::MEMCACHE_PORT),
+        );
+        let resp_port = port(cli.resp_port.or(file.resp_port).unwrap_or(defaults::RESP_PORT));
+        if memcache_port.is_some() && memcache_port == resp_port {
+            return Err(ConfigError(format!(
+                "--memcache-port and --resp-port are both {}",
+                memcache_port.unwrap_or_default()
+            )));
+        }
+        let max_item_size = cli
+            .max_item_size
+            .or(file.max_item_size)
+            .map_or(defaults::MAX_ITEM_SIZE, ByteSize::bytes);
+        if !(MIN_MAX_ITEM_SIZE..=MAX_MAX_ITEM_SIZE).contains(&max_item_size) {
+            return Err(ConfigError(format!(
+                "--max-item-size must be between 1k and 1g, not {max_item_size} bytes"
+            )));
+        }
+        let max_connections = cli
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(defaults::MAX_CONNECTIONS);
+        if max_connections == 0 {
+            return Err(ConfigError("--max-connections must be at least 1".into()));
+        }
+        Ok(Settings {
+            threads,
+            cpus: allowed_cpus,
+            bind: cli.bind.or(file.bind).unwrap_or(defaults::BIND),
+            memcache_port,
+            resp_port,
+            max_item_size,
+            max_connections,
+            maxmemory: cli
+                .maxmemory
+                .or(file.maxmemory)
+                .map_or(defaults::MAXMEMORY, ByteSize::bytes),
+        })
+    }
+
+    /// The CPU worker `index` is pinned to.
+    pub fn cpu_for(&self, index: usize) -> usize {
+        self.cpus[index % self.cpus.len()]
+    }
+}
+
+/// The CPUs in this process's affinity mask, in ascending order.
+fn affinity_cpus() -> Vec<usize> {
+    core_affinity::get_core_ids()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|core| core.id)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(args: &[&str], file: &str) -> Result<Settings, ConfigError> {
+        let cli = Cli::try_parse_from(std::iter::once("corecache").chain(args.iter().copied()))
+            .map_err(|e| ConfigError(e.to_string()))?;
+        let file: FileSettings = toml::from_str(file).map_err(|e| ConfigError(e.to_string()))?;
+        Settings::resolve(cli, file, vec![2, 3])
+    }
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!("1048576".parse(), Ok(ByteSize(1 << 20)));
+        assert_eq!("512k".parse(), Ok(ByteSize(512 << 10)));
+        assert_eq!("64MB".parse(), Ok(ByteSize(64 << 20)));
+        assert_eq!("2g".parse(), Ok(ByteSize(2 << 30)));
+        assert!("12x".parse::<ByteSize>().is_err());
+        assert!("m".parse::<ByteSize>().is_err());
+        assert!("99999999999999999999g".parse::<ByteSize>().is_err());
+    }
+
+    #[test]
+    fn defaults_follow_the_affinity_mask() {
+        let settings = resolve(&[], "").unwrap();
+        assert_eq!(settings.threads, 2);
+        assert_eq!(settings.cpus, vec![2, 3]);
+        assert_eq!(settings.cpu_for(3), 3);
+        assert_eq!(settings.memcache_port, Some(11211));
+        assert_eq!(settings.resp_port, Some(6379));
+        assert_eq!(settings.max_item_size, 1 << 20);
+        assert_eq!(settings.maxmemory, 0);
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let file = "threads = 4\nmemcache-port = 1234\nmax-item-size = \"2m\"\nmaxmemory = 1024";
+        let settings = resolve(&["--threads", "3"], file).unwrap();
+        assert_eq!(settings.threads, 3);
+        assert_eq!(settings.memcache_port, Some(1234));
+        assert_eq!(settings.max_item_size, 2 << 20);
+        assert_eq!(settings.maxmemory, 1024);
+    }
+
+    #[test]
+    fn port_zero_disables_a_front_end() {
+        let settings = resolve(&["--resp-port", "0"], "").unwrap();
+        assert_eq!(settings.resp_port, None);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_message() {
+        assert!(resolve(&["--threads", "0"], "").is_err());
+        assert!(resolve(&["--max-item-size", "10"], "").is_err());
+        assert!(resolve(&["--memcache-port", "7000", "--resp-port", "7000"], "").is_err());
+        assert!(resolve(&[], "no-such-setting = 1").is_err());
+        assert!(resolve(&["--max-connections", "0"], "").is_err());
+    }
+}
