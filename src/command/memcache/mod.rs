@@ -8,7 +8,7 @@
 
 use crate::clock::Now;
 use crate::config::Settings;
-use crate::protocol::memcache::{Exptime, GetKind, Request};
+use crate::protocol::memcache::{Exptime, GetKind, KeyRef, Request};
 use crate::stats::ShardStats;
 use crate::store::Store;
 
@@ -34,24 +34,6 @@ pub enum Route<'a> {
     /// On the connection's own shard, touching no key (`version`, `stats`,
     /// `mn`, …).
     Connection,
-}
-
-/// A key as routing needs it: borrowed from the request, or decoded from
-/// base64 into a small inline buffer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyRef<'a> {
-    Borrowed(&'a [u8]),
-    Decoded { bytes: [u8; 256], len: u8 },
-}
-
-impl KeyRef<'_> {
-    /// The key bytes.
-    pub fn as_bytes(&self) -> &[u8] {
-        match self {
-            KeyRef::Borrowed(key) => key,
-            KeyRef::Decoded { bytes, len } => &bytes[..*len as usize],
-        }
-    }
 }
 
 /// Where `request` must run.

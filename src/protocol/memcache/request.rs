@@ -181,6 +181,15 @@ pub struct MetaRequest<'a> {
 }
 
 impl<'a> MetaRequest<'a> {
+    /// The key to store and look up: `key` itself, or its base64 decoding
+    /// when the `b` flag is set. The parser has checked that it decodes.
+    pub fn key(&self) -> KeyRef<'a> {
+        if !self.flags.base64 {
+            return KeyRef::Borrowed(self.key);
+        }
+        KeyRef::decode_base64(self.key).unwrap_or(KeyRef::Borrowed(self.key))
+    }
+
     /// The flag tokens, in request order.
     pub fn tokens(&self) -> impl Iterator<Item = &'a [u8]> + Clone + 'a {
         self.flag_tokens.split(|&b| b == b' ').filter(|t| !t.is_empty())
@@ -266,4 +275,63 @@ pub struct MetaFlags<'a> {
     pub delta: Option<u64>,
     /// `J<token>`: initial value for `ma` when vivifying (default 0).
     pub initial: Option<u64>,
+}
+
+/// A key ready for lookup: borrowed from the request, or decoded from base64
+/// into a small inline buffer (no allocation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef<'a> {
+    Borrowed(&'a [u8]),
+    Decoded { bytes: [u8; MAX_KEY_LEN], len: u8 },
+}
+
+impl<'a> KeyRef<'a> {
+    /// Decodes a base64 key (standard alphabet, padding optional), `None`
+    /// if it is not valid base64, decodes to nothing, or decodes to more than
+    /// [`MAX_KEY_LEN`] bytes.
+    pub fn decode_base64(encoded: &[u8]) -> Option<KeyRef<'a>> {
+        use base64::Engine;
+        const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+            &base64::alphabet::STANDARD,
+            base64::engine::GeneralPurposeConfig::new()
+                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+        );
+        let mut bytes = [0u8; MAX_KEY_LEN];
+        let len = LENIENT.decode_slice(encoded, &mut bytes).ok()?;
+        (len > 0).then_some(KeyRef::Decoded {
+            bytes,
+            len: len as u8,
+        })
+    }
+
+    /// The key bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            KeyRef::Borrowed(key) => key,
+            KeyRef::Decoded { bytes, len } => &bytes[..*len as usize],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_keys_split_on_spaces() {
+        let get = GetRequest {
+            kind: GetKind::Get,
+            touch: None,
+            key_list: b"a  bb c",
+        };
+        assert_eq!(get.keys().collect::<Vec<_>>(), vec![&b"a"[..], b"bb", b"c"]);
+    }
+
+    #[test]
+    fn base64_keys_decode_with_or_without_padding() {
+        assert_eq!(KeyRef::decode_base64(b"Zm9vYg==").unwrap().as_bytes(), b"foob");
+        assert_eq!(KeyRef::decode_base64(b"Zm9vYg").unwrap().as_bytes(), b"foob");
+        assert!(KeyRef::decode_base64(b"!!!").is_none());
+        assert!(KeyRef::decode_base64(b"").is_none());
+    }
 }
