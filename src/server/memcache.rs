@@ -1,0 +1,217 @@
+//! The memcached front end's glue between a connection and the shards: parse
+//! each request out of the received bytes, run it where its key lives (here,
+//! or on another shard through the mesh), and keep the replies in request
+//! order.
+//!
+//! Parsing is the protocol module's job, semantics the command layer's; this
+//! module only routes.
+
+use super::connection::Connection;
+use super::worker::ShardState;
+use crate::command::memcache::{self as commands, Route, ShardContext};
+use crate::protocol::memcache::{parse, GetRequest, Limits, Parsed, ProtocolError, Request};
+use crate::shard::mesh::RemoteOp;
+use crate::shard::ShardId;
+
+/// Why [`process`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The rest of the input is an incomplete request: wait for more bytes.
+    NeedMore,
+    /// Replies pile up: parse the rest once the client has read them.
+    BackedUp,
+    /// The connection stops reading (`quit`, or input that ends it).
+    Closed,
+}
+
+/// Parses and runs the requests at the start of `input`; returns how many
+/// bytes were used and why it stopped.
+pub fn process(
+    conn: &mut Connection,
+    index: usize,
+    input: &[u8],
+    state: &mut ShardState,
+) -> (usize, Stop) {
+    let limits = Limits {
+        max_item_size: state.shared.settings.max_item_size as usize,
+    };
+    let mut pos = 0;
+    loop {
+        if conn.swallow > 0 {
+            let skip = conn.swallow.min(input.len() - pos);
+            conn.swallow -= skip;
+            pos += skip;
+        }
+        if pos == input.len() {
+            return (pos, Stop::NeedMore);
+        }
+        if conn.is_backed_up() {
+            return (pos, Stop::BackedUp);
+        }
+        match parse(&input[pos..], &limits) {
+            Parsed::Request { request, consumed } => {
+                let frame = &input[pos..pos + consumed];
+                pos += consumed;
+                if !run(&request, frame, conn, index, state) {
+                    conn.close_after_replies();
+                    return (pos, Stop::Closed);
+                }
+            }
+            Parsed::Incomplete => return (pos, Stop::NeedMore),
+            Parsed::Error {
+                error,
+                consumed,
+                swallow,
+                silent,
+            } => {
+                if !silent {
+                    error.write_to(conn.output.writer());
+                }
+                if error == ProtocolError::TOO_LARGE {
+                    state.stats.store_too_large += 1;
+                }
+                pos += consumed;
+                conn.swallow = swallow;
+            }
+            Parsed::Close => {
+                conn.close_after_replies();
+                return (pos, Stop::Closed);
+            }
+        }
+    }
+}
+
+/// Runs one request. Returns `false` when the connection must stop reading.
+fn run(
+    request: &Request<'_>,
+    frame: &[u8],
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) -> bool {
+    match commands::route(request) {
+        Route::Key(key) => {
+            let owner = state.slots.shard_of(key.as_bytes());
+            if owner == state.id {
+                let out = conn.output.writer();
+                commands::execute(request, &mut context(state), out);
+            } else {
+                let span = state.mesh.requests_for(owner).push_bytes(frame);
+                send_remote(conn, index, state, owner, RemoteOp::MemcacheFrame(span));
+            }
+        }
+        Route::EachKey => {
+            if let Request::Get(get) = request {
+                run_get(get, conn, index, state);
+            }
+        }
+        Route::AllShards => {
+            if let Request::FlushAll { delay, noreply } = *request {
+                for peer in 0..state.slots.shard_count() {
+                    if peer != state.id {
+                        send_remote(conn, index, state, peer, RemoteOp::FlushAll { delay });
+                    }
+                }
+                commands::flush_all(delay, &mut context(state));
+                if !noreply {
+                    conn.output.writer().extend_from_slice(b"OK\r\n");
+                }
+            }
+        }
+        Route::Connection => return run_on_connection(request, conn, index, state),
+    }
+    true
+}
+
+/// A multi-key retrieval: each key runs on its own shard; `END` closes it.
+fn run_get(get: &GetRequest<'_>, conn: &mut Connection, index: usize, state: &mut ShardState) {
+    for key in get.keys() {
+        let owner = state.slots.shard_of(key);
+        if owner == state.id {
+            let out = conn.output.writer();
+            commands::execute_get_key(get.kind, get.touch, key, &mut context(state), out);
+        } else {
+            state.stats.cross_shard_keys += 1;
+            let key = state.mesh.requests_for(owner).push_bytes(key);
+            let op = RemoteOp::MemcacheGetKey {
+                kind: get.kind,
+                touch: get.touch,
+                key,
+            };
+            send_remote(conn, index, state, owner, op);
+        }
+    }
+    conn.output.writer().extend_from_slice(b"END\r\n");
+}
+
+/// Requests that touch no key. Returns `false` for `quit`.
+fn run_on_connection(
+    request: &Request<'_>,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) -> bool {
+    match request {
+        Request::Quit => return false,
+        Request::Stats(group) => {
+            if *group == crate::protocol::memcache::StatsGroup::Reset {
+                for peer in 0..state.slots.shard_count() {
+                    if peer != state.id {
+                        send_remote(conn, index, state, peer, RemoteOp::ResetStats);
+                    }
+                }
+                super::worker::reset_stats(state);
+            }
+            let view = super::stats_view::view(state);
+            commands::write_stats(*group, &view, conn.output.writer());
+        }
+        _ => commands::execute_connection(request, conn.output.writer()),
+    }
+    true
+}
+
+/// Queues `op` for `owner` and reserves its reply's place.
+fn send_remote(
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+    owner: ShardId,
+    op: RemoteOp,
+) {
+    let slot = conn.output.await_remote();
+    state.mesh.requests_for(owner).ops.push(op);
+    let target = ShardState::reply_target(index, conn.generation, slot);
+    state.mesh.expect_reply(owner, target);
+}
+
+/// Runs an operation another shard sent us, appending its reply to `out`.
+pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: &mut Vec<u8>) {
+    let limits = Limits {
+        max_item_size: state.shared.settings.max_item_size as usize,
+    };
+    match *op {
+        RemoteOp::MemcacheFrame(span) => match parse(span.of(arena), &limits) {
+            Parsed::Request { request, .. } => commands::execute(&request, &mut context(state), out),
+            // The sender parsed this frame already; it cannot fail here.
+            _ => ProtocolError::Server("internal error").write_to(out),
+        },
+        RemoteOp::MemcacheGetKey { kind, touch, key } => {
+            commands::execute_get_key(kind, touch, key.of(arena), &mut context(state), out)
+        }
+        RemoteOp::MemcacheDropTooLarge { key } => {
+            commands::drop_too_large(key.of(arena), &mut context(state))
+        }
+        RemoteOp::FlushAll { delay } => commands::flush_all(delay, &mut context(state)),
+        RemoteOp::ResetStats => super::worker::reset_stats(state),
+    }
+}
+
+/// The command layer's view of the shard.
+fn context(state: &mut ShardState) -> ShardContext<'_> {
+    ShardContext {
+        store: &mut state.store,
+        stats: &mut state.stats,
+        now: state.now,
+        settings: &state.shared.settings,
+    }
+}

@@ -1,0 +1,253 @@
+//! A connection's replies, kept in request order even when some are computed
+//! on other shards.
+//!
+//! Replies computed here go straight into the `ready` buffer while nothing is
+//! awaited (the common, single-shard case: no extra copy or bookkeeping).
+//! Once a reply is awaited from another shard, a placeholder is queued and
+//! everything after it waits behind it until it arrives; then the completed
+//! front of the queue moves into `ready`.
+//!
+//! Sending uses two buffers: the kernel owns `sending` until its send
+//! completes, while new replies accumulate in `ready`.
+
+use std::collections::VecDeque;
+
+/// Identifies an awaited reply of one connection.
+pub type ReplySlot = u64;
+
+/// Buffers above this capacity are shrunk once empty, so that one large
+/// reply does not pin memory on an idle connection.
+const RETAINED_CAPACITY: usize = 64 * 1024;
+
+enum Held {
+    /// A reply another shard is computing (`None` until it arrives).
+    Remote(Option<Vec<u8>>),
+    /// Replies computed here, queued behind an awaited one.
+    Local(Vec<u8>),
+}
+
+/// A connection's outgoing bytes.
+#[derive(Default)]
+pub struct Output {
+    /// Handed to the kernel; must not move until the send completes.
+    sending: Vec<u8>,
+    /// Bytes of `sending` the kernel has taken so far.
+    sent: usize,
+    /// Whether a send is in flight.
+    in_flight: bool,
+    /// Ready to send after `sending`.
+    ready: Vec<u8>,
+    /// Awaited replies and what queues behind them.
+    held: VecDeque<Held>,
+    /// The slot number of `held[0]`.
+    front_slot: ReplySlot,
+    /// Bytes queued in `held`.
+    held_bytes: usize,
+    awaited: usize,
+}
+
+impl Output {
+    /// Where a reply computed now must be written.
+    pub fn writer(&mut self) -> &mut Vec<u8> {
+        if self.held.is_empty() {
+            return &mut self.ready;
+        }
+        if !matches!(self.held.back(), Some(Held::Local(_))) {
+            self.held.push_back(Held::Local(Vec::new()));
+        }
+        match self.held.back_mut() {
+            Some(Held::Local(bytes)) => bytes,
+            _ => unreachable!("a local segment was just pushed"),
+        }
+    }
+
+    /// Reserves the place of a reply another shard will compute.
+    pub fn await_remote(&mut self) -> ReplySlot {
+        let slot = self.front_slot + self.held.len() as u64;
+        self.held.push_back(Held::Remote(None));
+        self.awaited += 1;
+        slot
+    }
+
+    /// Puts an awaited reply in its place; replies for slots no longer
+    /// awaited are ignored. Returns whether bytes became ready to send.
+    pub fn deliver(&mut self, slot: ReplySlot, reply: &[u8]) -> bool {
+        let Some(index) = slot.checked_sub(self.front_slot) else {
+            return false;
+        };
+        match self.held.get_mut(index as usize) {
+            Some(Held::Remote(place @ None)) => {
+                *place = Some(reply.to_vec());
+                self.awaited -= 1;
+                self.held_bytes += reply.len();
+            }
+            _ => return false,
+        }
+        self.release_front()
+    }
+
+    /// Moves the completed front of the queue into `ready`.
+    fn release_front(&mut self) -> bool {
+        let mut released = false;
+        loop {
+            let bytes = match self.held.front_mut() {
+                Some(Held::Remote(Some(bytes))) | Some(Held::Local(bytes)) => std::mem::take(bytes),
+                _ => break,
+            };
+            self.held.pop_front();
+            self.front_slot = self.front_slot.wrapping_add(1);
+            self.held_bytes -= bytes.len().min(self.held_bytes);
+            if self.ready.is_empty() {
+                self.ready = bytes;
+            } else {
+                self.ready.extend_from_slice(&bytes);
+            }
+            released = true;
+        }
+        released
+    }
+
+    /// Replies awaited from other shards.
+    pub fn awaited(&self) -> usize {
+        self.awaited
+    }
+
+    /// Bytes not yet taken by the kernel, awaited replies excluded.
+    pub fn backlog(&self) -> usize {
+        self.sending.len() - self.sent + self.ready.len() + self.held_bytes
+    }
+
+    /// Whether nothing is left to send or await.
+    pub fn is_drained(&self) -> bool {
+        !self.in_flight && self.ready.is_empty() && self.held.is_empty()
+    }
+
+    /// Whether a send is in flight.
+    pub fn is_sending(&self) -> bool {
+        self.in_flight
+    }
+
+    /// If nothing is in flight and bytes are ready, starts a send: returns the
+    /// memory the kernel may read until [`Output::sent`] is called.
+    pub fn start_send(&mut self) -> Option<(*const u8, usize)> {
+        if self.in_flight {
+            return None;
+        }
+        if self.sent == self.sending.len() {
+            if self.ready.is_empty() {
+                return None;
+            }
+            self.sending.clear();
+            std::mem::swap(&mut self.sending, &mut self.ready);
+            self.sent = 0;
+        }
+        self.in_flight = true;
+        let rest = &self.sending[self.sent..];
+        Some((rest.as_ptr(), rest.len()))
+    }
+
+    /// Records that the kernel took `count` bytes of the send in flight.
+    pub fn sent(&mut self, count: usize) {
+        self.in_flight = false;
+        self.sent = (self.sent + count).min(self.sending.len());
+        if self.sent == self.sending.len() {
+            self.sending.clear();
+            self.sent = 0;
+            if self.sending.capacity() > RETAINED_CAPACITY {
+                self.sending = Vec::new();
+            }
+            if self.ready.is_empty() && self.ready.capacity() > RETAINED_CAPACITY {
+                self.ready = Vec::new();
+            }
+        }
+    }
+
+    /// Drops everything not yet sent (the peer is gone). A send in flight
+    /// keeps its buffer until it completes.
+    pub fn discard(&mut self) {
+        // Slots handed out stay used: a late reply must never match a newer
+        // slot.
+        self.front_slot = self.front_slot.wrapping_add(self.held.len() as u64);
+        self.ready = Vec::new();
+        self.held.clear();
+        self.held_bytes = 0;
+        self.awaited = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_all(output: &mut Output) -> Vec<u8> {
+        let mut wire = Vec::new();
+        while let Some((ptr, len)) = output.start_send() {
+            // Safety: the pointer and length come from the output's buffer.
+            wire.extend_from_slice(unsafe { std::slice::from_raw_parts(ptr, len) });
+            output.sent(len);
+        }
+        wire
+    }
+
+    #[test]
+    fn local_replies_go_straight_out() {
+        let mut output = Output::default();
+        output.writer().extend_from_slice(b"STORED\r\n");
+        output.writer().extend_from_slice(b"END\r\n");
+        assert_eq!(send_all(&mut output), b"STORED\r\nEND\r\n");
+        assert!(output.is_drained());
+    }
+
+    #[test]
+    fn remote_replies_keep_request_order() {
+        let mut output = Output::default();
+        output.writer().extend_from_slice(b"1");
+        let a = output.await_remote();
+        output.writer().extend_from_slice(b"3");
+        let b = output.await_remote();
+        output.writer().extend_from_slice(b"5");
+        assert_eq!(send_all(&mut output), b"1");
+        assert_eq!(output.awaited(), 2);
+        assert!(!output.deliver(b, b"4"));
+        assert_eq!(send_all(&mut output), b"");
+        assert!(output.deliver(a, b"2"));
+        assert_eq!(send_all(&mut output), b"2345");
+        assert!(output.is_drained());
+        assert_eq!(output.awaited(), 0);
+    }
+
+    #[test]
+    fn stale_and_duplicate_deliveries_are_ignored() {
+        let mut output = Output::default();
+        let a = output.await_remote();
+        assert!(output.deliver(a, b"x"));
+        assert!(!output.deliver(a, b"again"));
+        assert!(!output.deliver(a + 10, b"never asked"));
+        assert_eq!(send_all(&mut output), b"x");
+        let b = output.await_remote();
+        let c = output.await_remote();
+        assert_ne!(a, b);
+        output.discard();
+        let d = output.await_remote();
+        assert!(d != b && d != c);
+        assert!(!output.deliver(b, b"late"));
+        assert!(!output.deliver(c, b"late"));
+        assert_eq!(send_all(&mut output), b"");
+    }
+
+    #[test]
+    fn partial_sends_resume_where_the_kernel_stopped() {
+        let mut output = Output::default();
+        output.writer().extend_from_slice(b"hello world");
+        let (_, len) = output.start_send().unwrap();
+        assert_eq!(len, 11);
+        assert!(output.start_send().is_none(), "one send at a time");
+        output.sent(5);
+        output.writer().extend_from_slice(b"!");
+        let (ptr, len) = output.start_send().unwrap();
+        assert_eq!(unsafe { std::slice::from_raw_parts(ptr, len) }, b" world");
+        output.sent(len);
+        assert_eq!(send_all(&mut output), b"!");
+        assert_eq!(output.backlog(), 0);
+    }
+}

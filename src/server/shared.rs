@@ -1,0 +1,106 @@
+//! What the shards share: read-mostly state, never touched per request.
+//!
+//! Each shard publishes its counters here once per turn (see `crate::stats`);
+//! the connection count is updated on accept and close only; the stop flag
+//! and the wake-up eventfds serve shutdown. Nothing on the request path
+//! reads or writes another shard's data.
+
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+
+use crate::clock::Now;
+use crate::config::Settings;
+use crate::stats::{PublishedShard, Totals};
+
+/// State shared by all shards of one server.
+pub struct Shared {
+    pub settings: Settings,
+    /// When the server started.
+    pub started: Now,
+    /// Each shard's published counters, indexed by shard id.
+    pub published: Vec<PublishedShard>,
+    /// Open client connections over all shards.
+    connections: AtomicUsize,
+    /// Set once a stop was requested (SIGINT/SIGTERM).
+    stopping: AtomicBool,
+    /// Shards that have closed all their connections while stopping.
+    finished: AtomicUsize,
+    /// Each shard's ring eventfd, written to wake a sleeping shard.
+    wake_fds: Vec<AtomicI32>,
+}
+
+impl Shared {
+    /// State for a server with `settings.threads` shards.
+    pub fn new(settings: Settings) -> Shared {
+        let shards = settings.threads;
+        Shared {
+            settings,
+            started: Now::read(),
+            published: (0..shards).map(|_| PublishedShard::default()).collect(),
+            connections: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+            finished: AtomicUsize::new(0),
+            wake_fds: (0..shards).map(|_| AtomicI32::new(-1)).collect(),
+        }
+    }
+
+    /// Number of shards.
+    pub fn shard_count(&self) -> usize {
+        self.published.len()
+    }
+
+    /// Takes a connection place if fewer than `--max-connections` are open.
+    pub fn try_open_connection(&self) -> bool {
+        let max = self.settings.max_connections;
+        self.connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                (open < max).then_some(open + 1)
+            })
+            .is_ok()
+    }
+
+    /// Gives a connection place back.
+    pub fn close_connection(&self) {
+        self.connections.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Counters summed over all shards.
+    pub fn totals(&self) -> Totals {
+        Totals::sum(&self.published)
+    }
+
+    /// Records where shard `id` can be woken.
+    pub fn set_wake_fd(&self, id: usize, fd: RawFd) {
+        self.wake_fds[id].store(fd, Ordering::Release);
+    }
+
+    /// Asks every shard to stop, waking those that sleep.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        for fd in &self.wake_fds {
+            let fd = fd.load(Ordering::Acquire);
+            if fd >= 0 {
+                let one: u64 = 1;
+                // Safety: writing 8 bytes to an eventfd the shard keeps open
+                // for the life of the process.
+                unsafe { libc::write(fd, &one as *const u64 as *const libc::c_void, 8) };
+            }
+        }
+    }
+
+    /// Whether a stop was requested.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Records that a shard has closed all of its connections.
+    pub fn shard_finished(&self) {
+        self.finished.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether every shard has closed all of its connections, so no more
+    /// cross-shard work can come.
+    pub fn all_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire) >= self.shard_count()
+    }
+}

@@ -1,0 +1,689 @@
+//! A shard's event loop: one glommio task per core that owns the shard's
+//! sockets (through its own io_uring), its store and its end of the mesh.
+//!
+//! One turn:
+//! 1. read the clock once;
+//! 2. reap ring completions: accepts, received bytes (parsed and executed at
+//!    once, straight out of the provided buffer), finished sends;
+//! 3. take messages from other shards: execute their operations on our
+//!    store, deliver their replies to our connections;
+//! 4. parse input held back in earlier turns (budgeted per connection);
+//! 5. start one send per connection with replies ready;
+//! 6. publish counters, hand this turn's cross-shard batches to the mesh,
+//!    close finished connections;
+//! 7. submit everything with at most one `io_uring_enter`.
+//!
+//! A busy turn ends with `yield_now`, letting other glommio tasks run; a turn
+//! that found nothing arms the ring's eventfd, checks once more, and sleeps
+//! in glommio until the eventfd, a mesh message or a timer wakes it.
+
+use std::future::Future;
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use glommio::io::BufferedFile;
+use io_uring::{cqueue, opcode, types};
+use slab::Slab;
+
+use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
+use super::listener::{Listener, Protocol};
+use super::memcache::{self, Stop};
+use super::shared::Shared;
+use super::uring::{OpKind, Ring, RingSizes, Token, BUFFER_GROUP};
+use crate::clock::Now;
+use crate::shard::mesh::{Mesh, RemoteOp, RequestBatch, ShardMessage};
+use crate::shard::{ShardId, SlotMap};
+use crate::stats::ShardStats;
+use crate::store::Store;
+
+/// What a shard owns besides its sockets: the store, counters, the mesh and
+/// the settings. Front ends execute requests against it.
+pub struct ShardState {
+    pub id: ShardId,
+    pub slots: SlotMap,
+    pub store: Store,
+    pub stats: ShardStats,
+    /// The clock, read once per turn.
+    pub now: Now,
+    pub mesh: Mesh,
+    pub shared: Arc<Shared>,
+}
+
+impl ShardState {
+    /// Packs a connection's identity into the form replies travel back with.
+    pub fn reply_target(index: usize, generation: u32, slot: u64) -> (u64, u64) {
+        (((index as u64) << 32) | u64::from(generation), slot)
+    }
+}
+
+/// A listener and whether its multishot accept is armed.
+struct ListenerSlot {
+    listener: Listener,
+    accepting: bool,
+}
+
+/// How long a shard waits, when idle, before looking at its housekeeping
+/// (accept retries after running out of descriptors).
+const IDLE_TICK: Duration = Duration::from_millis(100);
+
+/// How long a stopping shard waits for its connections' replies.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// One shard's loop and everything it owns.
+pub struct Worker {
+    ring: Ring,
+    listeners: Vec<ListenerSlot>,
+    conns: Slab<Connection>,
+    next_generation: u32,
+    state: ShardState,
+    /// Connections with input left to parse.
+    pending_input: Vec<usize>,
+    /// Connections with replies to send.
+    pending_send: Vec<usize>,
+    /// Connections that may be ready to close.
+    pending_close: Vec<usize>,
+    /// Connections whose receive must be armed or cancelled.
+    pending_recv: Vec<usize>,
+    /// The eventfd, read through glommio while the shard sleeps.
+    wake_file: Rc<BufferedFile>,
+    wake_read: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    /// When stopping began.
+    stop_started: Option<Now>,
+    finished_reported: bool,
+}
+
+/// Why a shard could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("cannot set up io_uring: {0}{hint}", hint = uring_hint(.0))]
+    Ring(io::Error),
+    #[error("cannot register the wake-up eventfd with glommio: {0}")]
+    WakeFile(io::Error),
+    #[error("io_uring failed: {0}")]
+    Submit(io::Error),
+    #[error("cannot join the channel mesh: {0}")]
+    Mesh(String),
+}
+
+fn uring_hint(err: &io::Error) -> &'static str {
+    match err.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::ENOSYS) => {
+            " (io_uring is disabled here: check /proc/sys/kernel/io_uring_disabled, \
+             or run the container with a seccomp profile that allows io_uring)"
+        }
+        Some(libc::EINVAL) => " (corecache needs Linux 6.1 or newer)",
+        Some(libc::ENOMEM) => " (raise the locked-memory limit: ulimit -l)",
+        _ => "",
+    }
+}
+
+impl Worker {
+    /// Sets up the shard on the calling executor thread.
+    pub fn new(
+        id: ShardId,
+        listeners: Vec<Listener>,
+        mesh: Mesh,
+        shared: Arc<Shared>,
+    ) -> Result<Worker, WorkerError> {
+        let ring = Ring::new(RingSizes::default()).map_err(WorkerError::Ring)?;
+        // glommio gets its own descriptor of the same eventfd: it closes
+        // what it is given.
+        let dup = unsafe { libc::fcntl(ring.eventfd(), libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return Err(WorkerError::WakeFile(io::Error::last_os_error()));
+        }
+        // Safety: `dup` is a fresh descriptor we own.
+        let wake_file = Rc::new(unsafe { BufferedFile::from_raw_fd(dup) });
+        shared.set_wake_fd(id, ring.eventfd());
+        let slots = SlotMap::new(shared.shard_count());
+        Ok(Worker {
+            ring,
+            listeners: listeners
+                .into_iter()
+                .map(|listener| ListenerSlot {
+                    listener,
+                    accepting: false,
+                })
+                .collect(),
+            conns: Slab::new(),
+            next_generation: 0,
+            state: ShardState {
+                id,
+                slots,
+                store: Store::default(),
+                stats: ShardStats::default(),
+                now: Now::read(),
+                mesh,
+                shared,
+            },
+            pending_input: Vec::new(),
+            pending_send: Vec::new(),
+            pending_close: Vec::new(),
+            pending_recv: Vec::new(),
+            wake_file,
+            wake_read: None,
+            stop_started: None,
+            finished_reported: false,
+        })
+    }
+
+    /// Runs the shard until the server stops.
+    pub async fn run(mut self) -> Result<(), WorkerError> {
+        self.arm_accepts()?;
+        loop {
+            self.state.now = Now::read();
+            let mut busy = self.reap()?;
+            busy |= self.receive_mesh();
+            busy |= self.process_pending_input();
+            self.update_receives()?;
+            self.start_sends()?;
+            self.publish_stats();
+            let mesh_backlog = self.state.mesh.flush();
+            self.close_finished();
+            if self.state.shared.is_stopping() && self.stopping()? {
+                return Ok(());
+            }
+            self.ring.buffers().publish();
+            if self.ring.needs_enter() {
+                self.ring.enter().map_err(WorkerError::Submit)?;
+                busy = true;
+            }
+            if busy || mesh_backlog || self.ring.has_completions() {
+                glommio::executor().yield_now().await;
+                continue;
+            }
+            self.sleep().await?;
+        }
+    }
+
+    /// Waits until the ring, the mesh or a timer has something.
+    async fn sleep(&mut self) -> Result<(), WorkerError> {
+        self.ring.set_eventfd_enabled(true);
+        // Collect what arrived before the eventfd was armed.
+        self.ring.enter().map_err(WorkerError::Submit)?;
+        if !self.ring.has_completions() && !self.state.mesh.has_inbound() {
+            let wake_file = self.wake_file.clone();
+            let wake_read = self.wake_read.get_or_insert_with(|| {
+                Box::pin(async move {
+                    // The value only says "something happened"; errors would
+                    // only mean an early wake-up.
+                    let _ = wake_file.read_at(0, 8).await;
+                })
+            });
+            let woke_by_eventfd = futures_lite::future::or(
+                async {
+                    wake_read.await;
+                    true
+                },
+                futures_lite::future::or(
+                    async {
+                        crate::shard::mesh::InboundReady(&self.state.mesh).await;
+                        false
+                    },
+                    async {
+                        glommio::timer::sleep(IDLE_TICK).await;
+                        false
+                    },
+                ),
+            )
+            .await;
+            if woke_by_eventfd {
+                self.wake_read = None;
+            }
+        }
+        self.ring.set_eventfd_enabled(false);
+        Ok(())
+    }
+
+    fn arm_accepts(&mut self) -> Result<(), WorkerError> {
+        if self.state.shared.is_stopping() {
+            return Ok(());
+        }
+        for (index, slot) in self.listeners.iter_mut().enumerate() {
+            if slot.accepting {
+                continue;
+            }
+            let token = Token {
+                kind: OpKind::Accept,
+                index: index as u32,
+                generation: 0,
+            };
+            let entry = opcode::AcceptMulti::new(types::Fd(std::os::fd::AsRawFd::as_raw_fd(
+                &slot.listener.fd,
+            )))
+            .flags(libc::SOCK_CLOEXEC)
+            .build()
+            .user_data(token.pack());
+            self.ring.push(entry).map_err(WorkerError::Submit)?;
+            slot.accepting = true;
+        }
+        Ok(())
+    }
+
+    /// Handles every completion waiting in the ring. Returns whether there
+    /// were any.
+    fn reap(&mut self) -> Result<bool, WorkerError> {
+        let mut any = false;
+        while let Some(cqe) = self.ring.next_completion() {
+            any = true;
+            let Some(token) = Token::unpack(cqe.user_data()) else {
+                continue;
+            };
+            match token.kind {
+                OpKind::Accept => self.on_accept(token, &cqe),
+                OpKind::Recv => self.on_recv(token, &cqe),
+                OpKind::Send => self.on_send(token, &cqe),
+                OpKind::CancelRecv => self.on_cancel(token),
+            }
+        }
+        if any {
+            self.arm_accepts()?;
+        }
+        Ok(any)
+    }
+
+    fn on_accept(&mut self, token: Token, cqe: &cqueue::Entry) {
+        let index = token.index as usize;
+        let Some(slot) = self.listeners.get_mut(index) else {
+            return;
+        };
+        if !cqueue::more(cqe.flags()) {
+            slot.accepting = false;
+        }
+        let result = cqe.result();
+        if result < 0 {
+            // EMFILE/ENFILE and the like end the multishot accept; it is
+            // re-armed on the next busy turn or idle tick.
+            return;
+        }
+        // Safety: the kernel handed us this new descriptor.
+        let fd = unsafe { OwnedFd::from_raw_fd(result) };
+        let protocol = slot.listener.protocol;
+        if self.state.shared.is_stopping() {
+            return;
+        }
+        if !self.state.shared.try_open_connection() {
+            self.state.stats.rejected_connections += 1;
+            reject(&fd, protocol);
+            return;
+        }
+        let _ = super::listener::set_option(&fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let index = self
+            .conns
+            .insert(Connection::new(fd, self.next_generation, protocol));
+        self.state.stats.curr_connections += 1;
+        self.state.stats.total_connections += 1;
+        self.pending_recv.push(index);
+    }
+
+
+    fn on_recv(&mut self, token: Token, cqe: &cqueue::Entry) {
+        let result = cqe.result();
+        let buffer = cqueue::buffer_select(cqe.flags());
+        let more = cqueue::more(cqe.flags());
+        if let Some((index, conn)) = connection(&mut self.conns, token) {
+            if !more {
+                conn.recv_armed = false;
+            }
+            match result {
+                1.. => {
+                    let len = result as usize;
+                    self.state.stats.bytes_read += len as u64;
+                    if let Some(id) = buffer {
+                        let data = self.ring.buffer(id, len);
+                        feed(conn, index, data, &mut self.state);
+                    }
+                }
+                0 => conn.read_closed = true,
+                // Out of provided buffers, or our own cancellation: the
+                // receive is re-armed when it should be.
+                _ if -result == libc::ENOBUFS || -result == libc::ECANCELED => {}
+                _ => {
+                    conn.read_closed = true;
+                    conn.abort();
+                }
+            }
+            if conn.read_closed && (conn.input.is_empty() || conn.input_needs_more) {
+                conn.close_after_replies();
+            }
+            self.after_io(index);
+        }
+        if let Some(id) = buffer {
+            self.ring.buffers().recycle(id);
+        }
+    }
+
+    fn on_send(&mut self, token: Token, cqe: &cqueue::Entry) {
+        let result = cqe.result();
+        let Some((index, conn)) = connection(&mut self.conns, token) else {
+            return;
+        };
+        if result > 0 {
+            conn.output.sent(result as usize);
+            self.state.stats.bytes_written += result as u64;
+        } else {
+            conn.output.sent(0);
+            if result < 0 && -result != libc::EAGAIN && -result != libc::EINTR {
+                conn.abort();
+            }
+        }
+        self.after_io(index);
+    }
+
+    fn on_cancel(&mut self, token: Token) {
+        if let Some((index, conn)) = connection(&mut self.conns, token) {
+            conn.cancel_in_flight = false;
+            self.after_io(index);
+        }
+    }
+
+    /// Queues whatever a connection needs next after an I/O event.
+    fn after_io(&mut self, index: usize) {
+        let conn = &mut self.conns[index];
+        if conn.is_finished() {
+            self.pending_close.push(index);
+        }
+        if !conn.queued_for_send && !conn.output.is_sending() {
+            conn.queued_for_send = true;
+            self.pending_send.push(index);
+        }
+        if conn.wants_recv() || conn.should_pause_recv() || conn.recv_paused {
+            self.pending_recv.push(index);
+        }
+        if conn.has_parsable_input() && !conn.queued_for_input {
+            conn.queued_for_input = true;
+            self.pending_input.push(index);
+        }
+    }
+
+    /// Takes messages from other shards.
+    fn receive_mesh(&mut self) -> bool {
+        let mut messages = Vec::new();
+        self.state
+            .mesh
+            .receive(|peer, message| messages.push((peer, message)));
+        let any = !messages.is_empty();
+        for (peer, message) in messages {
+            match message {
+                ShardMessage::Requests(batch) => self.execute_remote(peer, batch),
+                ShardMessage::Replies(batch) => {
+                    let targets: Vec<_> =
+                        self.state.mesh.take_replies(peer, batch.ends.len()).collect();
+                    for (i, (conn_key, slot)) in targets.into_iter().enumerate() {
+                        let index = (conn_key >> 32) as usize;
+                        let generation = conn_key as u32;
+                        let Some(conn) = self.conns.get_mut(index) else {
+                            continue;
+                        };
+                        if conn.generation != generation {
+                            continue;
+                        }
+                        conn.output.deliver(slot, batch.reply(i));
+                        self.after_io(index);
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    /// Executes operations another shard sent, in order, and queues the
+    /// replies for it.
+    fn execute_remote(&mut self, peer: ShardId, batch: RequestBatch) {
+        for op in &batch.ops {
+            let state = &mut self.state;
+            let mut out = std::mem::take(&mut state.mesh.replies_for(peer).arena);
+            match op {
+                RemoteOp::ResetStats => reset_stats(state),
+                _ => memcache::execute_remote(op, &batch.arena, state, &mut out),
+            }
+            let replies = state.mesh.replies_for(peer);
+            replies.arena = out;
+            replies.end_reply();
+        }
+    }
+
+    /// Parses input that earlier turns held back.
+    fn process_pending_input(&mut self) -> bool {
+        if self.pending_input.is_empty() {
+            return false;
+        }
+        for index in std::mem::take(&mut self.pending_input) {
+            let Some(conn) = self.conns.get_mut(index) else {
+                continue;
+            };
+            conn.queued_for_input = false;
+            if conn.has_parsable_input() {
+                feed(conn, index, &[], &mut self.state);
+                if conn.read_closed && (conn.input.is_empty() || conn.input_needs_more) {
+                    conn.close_after_replies();
+                }
+            }
+            self.after_io(index);
+        }
+        true
+    }
+
+    /// Arms receives that should run and cancels those that should pause.
+    fn update_receives(&mut self) -> Result<(), WorkerError> {
+        for index in std::mem::take(&mut self.pending_recv) {
+            let Some(conn) = self.conns.get_mut(index) else {
+                continue;
+            };
+            let token = |kind| Token {
+                kind,
+                index: index as u32,
+                generation: conn.generation,
+            };
+            if conn.should_pause_recv() {
+                conn.cancel_in_flight = true;
+                conn.recv_paused = true;
+                let entry = opcode::AsyncCancel::new(token(OpKind::Recv).pack())
+                    .build()
+                    .user_data(token(OpKind::CancelRecv).pack());
+                self.ring.push(entry).map_err(WorkerError::Submit)?;
+            } else if conn.recv_paused && !conn.is_backed_up() {
+                conn.recv_paused = false;
+            }
+            if conn.wants_recv() {
+                conn.recv_armed = true;
+                let entry = opcode::RecvMulti::new(types::Fd(conn.fd()), BUFFER_GROUP)
+                    .build()
+                    .user_data(token(OpKind::Recv).pack());
+                self.ring.push(entry).map_err(WorkerError::Submit)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a send on every connection with replies ready.
+    fn start_sends(&mut self) -> Result<(), WorkerError> {
+        for index in std::mem::take(&mut self.pending_send) {
+            let Some(conn) = self.conns.get_mut(index) else {
+                continue;
+            };
+            conn.queued_for_send = false;
+            if conn.phase == Phase::Aborting {
+                continue;
+            }
+            if let Some((ptr, len)) = conn.output.start_send() {
+                let token = Token {
+                    kind: OpKind::Send,
+                    index: index as u32,
+                    generation: conn.generation,
+                };
+                let entry = opcode::Send::new(types::Fd(conn.fd()), ptr, len as u32)
+                    .flags(libc::MSG_NOSIGNAL)
+                    .build()
+                    .user_data(token.pack());
+                self.ring.push(entry).map_err(WorkerError::Submit)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes connections that are done and have nothing in flight.
+    fn close_finished(&mut self) {
+        for index in std::mem::take(&mut self.pending_close) {
+            let Some(conn) = self.conns.get_mut(index) else {
+                continue;
+            };
+            if !conn.is_finished() {
+                continue;
+            }
+            if conn.recv_armed {
+                // The armed receive ends with a completion, which brings the
+                // connection back here.
+                conn.shut_down();
+                continue;
+            }
+            if !conn.is_idle() {
+                continue;
+            }
+            self.conns.remove(index);
+            self.state.stats.curr_connections -= 1;
+            self.state.shared.close_connection();
+        }
+    }
+
+    /// One step of stopping. Returns whether the shard may exit.
+    fn stopping(&mut self) -> Result<bool, WorkerError> {
+        let now = self.state.now;
+        let started = *self.stop_started.get_or_insert_with(|| {
+            // First step: stop accepting, and let every connection finish.
+            now
+        });
+        if started == now && !self.listeners.is_empty() {
+            for (index, slot) in self.listeners.iter().enumerate() {
+                if slot.accepting {
+                    let token = Token {
+                        kind: OpKind::Accept,
+                        index: index as u32,
+                        generation: 0,
+                    };
+                    let entry = opcode::AsyncCancel::new(token.pack()).build().user_data(0);
+                    self.ring.push(entry).map_err(WorkerError::Submit)?;
+                }
+            }
+        }
+        let overdue = now.millis().saturating_sub(started.millis()) > STOP_GRACE.as_millis() as u64;
+        let indices: Vec<usize> = self.conns.iter().map(|(index, _)| index).collect();
+        for index in indices {
+            let conn = &mut self.conns[index];
+            if overdue {
+                conn.abort();
+            } else {
+                conn.close_after_replies();
+            }
+            self.pending_close.push(index);
+        }
+        self.close_finished();
+        if self.conns.is_empty() && !self.finished_reported {
+            self.finished_reported = true;
+            self.state.shared.shard_finished();
+        }
+        // Keep serving other shards until everyone is done with their own
+        // connections (or the grace period is over).
+        Ok(self.finished_reported && (self.state.shared.all_finished() || overdue))
+    }
+
+    fn publish_stats(&mut self) {
+        let published = &self.state.shared.published[self.state.id];
+        published.shard.publish(&self.state.stats);
+        published.store.publish(&self.state.store.stats());
+    }
+}
+
+/// The connection a completion is for, unless its slot was reused since.
+fn connection(conns: &mut Slab<Connection>, token: Token) -> Option<(usize, &mut Connection)> {
+    let index = token.index as usize;
+    match conns.get_mut(index) {
+        Some(conn) if token.is_generation(conn.generation) => Some((index, conn)),
+        _ => None,
+    }
+}
+
+/// Feeds received bytes (or, with empty `data`, the connection's held
+/// input) to the connection's front end.
+///
+/// While no input is held, requests are parsed straight out of `data` (the
+/// kernel's buffer) and only an unfinished tail is copied. Held input is
+/// parsed at most [`INPUT_BUDGET_PER_TURN`] bytes per call, so one client's
+/// backlog cannot starve the others; the caller re-queues the rest.
+fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState) {
+    if !conn.accepts_requests() {
+        return;
+    }
+    if conn.input.is_empty() {
+        let (used, stop) = if conn.is_backed_up() {
+            (0, Stop::BackedUp)
+        } else {
+            process(conn, index, data, state)
+        };
+        conn.input.extend_from_slice(&data[used..]);
+        conn.input_needs_more = stop == Stop::NeedMore;
+        return;
+    }
+    conn.input.extend_from_slice(data);
+    if conn.is_backed_up() {
+        conn.input_needs_more = false;
+        return;
+    }
+    let input = std::mem::take(&mut conn.input);
+    let held = input.len();
+    let end = held.min(INPUT_BUDGET_PER_TURN);
+    let (used, stop) = process(conn, index, &input[..end], state);
+    conn.input = input;
+    conn.input.drain(..used);
+    // Stopping at the budget's edge is not a lack of bytes.
+    conn.input_needs_more = stop == Stop::NeedMore && end == held;
+}
+
+/// Runs the connection's front end over `input`.
+fn process(
+    conn: &mut Connection,
+    index: usize,
+    input: &[u8],
+    state: &mut ShardState,
+) -> (usize, Stop) {
+    match conn.protocol {
+        Protocol::Memcache => memcache::process(conn, index, input, state),
+        // The RESP front end is its own issue; its port stays closed.
+        Protocol::Resp => {
+            conn.abort();
+            (input.len(), Stop::Closed)
+        }
+    }
+}
+
+/// Zeroes this shard's totals for `stats reset`, keeping the gauges.
+pub fn reset_stats(state: &mut ShardState) {
+    state.stats = ShardStats {
+        curr_connections: state.stats.curr_connections,
+        ..ShardStats::default()
+    };
+    state.store.reset_stats();
+}
+
+/// Tells a connection over `--max-connections` why it is closed.
+fn reject(fd: &OwnedFd, protocol: Protocol) {
+    let message: &[u8] = match protocol {
+        Protocol::Memcache => b"ERROR Too many open connections\r\n",
+        Protocol::Resp => b"-ERR max number of clients reached\r\n",
+    };
+    // Safety: a non-blocking best-effort write on a socket we own; the
+    // descriptor is closed when `fd` drops.
+    unsafe {
+        libc::send(
+            std::os::fd::AsRawFd::as_raw_fd(fd),
+            message.as_ptr() as *const libc::c_void,
+            message.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+}

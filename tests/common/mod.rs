@@ -1,0 +1,310 @@
+//! Test harness: starts a server on a free loopback port, speaks raw bytes to
+//! it, and stops it.
+//!
+//! By default the server is the `corecache` binary of this build. With
+//! `CORECACHE_TEST_AGAINST=memcached` the same tests run against the
+//! reference memcached (`memcached` on PATH), which is how the expected
+//! replies in these tests were checked: they are memcached's own.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a reply may take before a test fails (generous: CI machines
+/// are slow and noisy; tests never assert on timing).
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which server the tests talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Corecache,
+    Memcached,
+}
+
+/// The server under test, from `CORECACHE_TEST_AGAINST`.
+pub fn target() -> Target {
+    match std::env::var("CORECACHE_TEST_AGAINST").as_deref() {
+        Ok("memcached") => Target::Memcached,
+        _ => Target::Corecache,
+    }
+}
+
+/// Whether the server under test is corecache (for the few deliberate
+/// differences from memcached).
+pub fn is_corecache() -> bool {
+    target() == Target::Corecache
+}
+
+/// A running server.
+pub struct Server {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+/// Options for starting a server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub threads: usize,
+    /// Extra corecache flags (ignored for memcached unless mapped below).
+    pub args: Vec<String>,
+    /// `--max-item-size` in bytes (memcached: `-I`).
+    pub max_item_size: Option<u64>,
+    /// `--max-connections` (memcached: `-c`).
+    pub max_connections: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            threads: 1,
+            args: Vec::new(),
+            max_item_size: None,
+            max_connections: None,
+        }
+    }
+}
+
+impl Server {
+    /// Starts a server with `threads` threads.
+    pub fn start(threads: usize) -> Server {
+        Server::with(Options {
+            threads,
+            ..Options::default()
+        })
+    }
+
+    /// Starts a server with these options.
+    pub fn with(options: Options) -> Server {
+        for _attempt in 0..20 {
+            let port = free_port();
+            let mut command = match target() {
+                Target::Corecache => {
+                    let mut command = Command::new(env!("CARGO_BIN_EXE_corecache"));
+                    command
+                        .arg("--bind")
+                        .arg("127.0.0.1")
+                        .arg("--memcache-port")
+                        .arg(port.to_string())
+                        .arg("--resp-port")
+                        .arg("0")
+                        .arg("--threads")
+                        .arg(options.threads.to_string());
+                    if let Some(size) = options.max_item_size {
+                        command.arg("--max-item-size").arg(size.to_string());
+                    }
+                    if let Some(max) = options.max_connections {
+                        command.arg("--max-connections").arg(max.to_string());
+                    }
+                    command.args(&options.args);
+                    command
+                }
+                Target::Memcached => {
+                    let mut command = Command::new("memcached");
+                    command
+                        .arg("-l")
+                        .arg("127.0.0.1")
+                        .arg("-p")
+                        .arg(port.to_string())
+                        .arg("-U")
+                        .arg("0")
+                        .arg("-t")
+                        .arg(options.threads.to_string());
+                    if let Some(size) = options.max_item_size {
+                        command.arg("-I").arg(size.to_string());
+                    }
+                    if let Some(max) = options.max_connections {
+                        command.arg("-c").arg(max.to_string());
+                    }
+                    if unsafe { libc::geteuid() } == 0 {
+                        command.arg("-u").arg("root");
+                    }
+                    command
+                }
+            };
+            let mut child = command
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("cannot start the server binary");
+            let deadline = Instant::now() + REPLY_TIMEOUT;
+            loop {
+                if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                    return Server {
+                        child: Some(child),
+                        port,
+                    };
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    // Most likely the port was taken in between: try another.
+                    break;
+                }
+                assert!(Instant::now() < deadline, "server did not start listening");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("could not start a server on a free port");
+    }
+
+    /// A raw connection to the server.
+    pub fn connect(&self) -> Conn {
+        Conn::new(TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).expect("connect"))
+    }
+
+    /// A `memcache` crate client speaking the text protocol.
+    pub fn client(&self) -> memcache::Client {
+        let url = format!(
+            "memcache://127.0.0.1:{}?protocol=ascii&timeout=10&tcp_nodelay=true",
+            self.port
+        );
+        memcache::Client::connect(url.as_str()).expect("memcache client")
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn stop(mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("server already stopped");
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + REPLY_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("server did not stop within {REPLY_TIMEOUT:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// A raw text-protocol connection.
+pub struct Conn {
+    stream: TcpStream,
+}
+
+impl Conn {
+    fn new(stream: TcpStream) -> Conn {
+        stream.set_nodelay(true).ok();
+        stream
+            .set_read_timeout(Some(REPLY_TIMEOUT))
+            .expect("timeout");
+        Conn { stream }
+    }
+
+    /// Sends bytes.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    /// Reads exactly `len` bytes.
+    pub fn read_exact(&mut self, len: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; len];
+        self.stream.read_exact(&mut buf).unwrap_or_else(|err| {
+            panic!("reading {len} bytes: {err}");
+        });
+        buf
+    }
+
+    /// Reads until the reply ends with `terminator` (e.g. `END\r\n`).
+    pub fn read_until(&mut self, terminator: &[u8]) -> Vec<u8> {
+        let mut reply = Vec::new();
+        let mut byte = [0u8; 1];
+        while !reply.ends_with(terminator) {
+            match self.stream.read(&mut byte) {
+                Ok(0) => panic!(
+                    "connection closed after {:?}, expecting {:?}",
+                    String::from_utf8_lossy(&reply),
+                    String::from_utf8_lossy(terminator)
+                ),
+                Ok(_) => reply.push(byte[0]),
+                Err(err) => panic!(
+                    "{err} after {:?}, expecting {:?}",
+                    String::from_utf8_lossy(&reply),
+                    String::from_utf8_lossy(terminator)
+                ),
+            }
+        }
+        reply
+    }
+
+    /// Reads one `\r\n`-terminated line.
+    pub fn line(&mut self) -> String {
+        String::from_utf8_lossy(&self.read_until(b"\r\n")).into_owned()
+    }
+
+    /// Sends `request` and checks that the reply is exactly `expected`.
+    #[track_caller]
+    pub fn expect(&mut self, request: &[u8], expected: &[u8]) {
+        self.send(request);
+        let reply = self.read_exact(expected.len());
+        assert_eq!(
+            String::from_utf8_lossy(&reply),
+            String::from_utf8_lossy(expected),
+            "reply to {:?}",
+            String::from_utf8_lossy(request)
+        );
+    }
+
+    /// Asserts that nothing more arrives within a short wait (e.g. after a
+    /// `noreply` command, checked with a following `mn`/`version`).
+    pub fn expect_silence_then(&mut self, probe: &[u8], probe_reply: &[u8]) {
+        self.expect(probe, probe_reply);
+    }
+
+    /// Whether the server closed the connection (reads EOF) within the reply
+    /// timeout, discarding any bytes before it.
+    pub fn is_closed_by_server(&mut self) -> bool {
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Closes our sending side.
+    pub fn shutdown_write(&mut self) {
+        self.stream.shutdown(Shutdown::Write).expect("shutdown");
+    }
+
+    /// Sets how long reads wait.
+    pub fn set_read_timeout(&mut self, timeout: Duration) {
+        self.stream.set_read_timeout(Some(timeout)).expect("timeout");
+    }
+}
+
+/// A key owned by shard `shard` of `shards` (using corecache's slot map), so
+/// tests can place keys on chosen shards.
+pub fn key_on_shard(prefix: &str, shard: usize, shards: usize) -> String {
+    (0..)
+        .map(|i| format!("{prefix}{i}"))
+        .find(|key| corecache::shard::SlotMap::new(shards).shard_of(key.as_bytes()) == shard)
+        .expect("some key lands on every shard")
+}
