@@ -130,10 +130,15 @@ fn many_clients_on_many_shards_see_each_others_writes() {
 /// library against the text protocol.
 #[test]
 fn libmemcached_capability_checks_pass() {
-    let Ok(probe) = std::process::Command::new("memccapable").arg("--help").output() else {
-        panic!("memccapable is missing: install libmemcached-tools (.ci/run does)");
-    };
-    let _ = probe;
+    if std::process::Command::new("memccapable").arg("--help").output().is_err() {
+        // .ci/run installs it and sets CORECACHE_REQUIRE_MEMCCAPABLE.
+        assert!(
+            std::env::var_os("CORECACHE_REQUIRE_MEMCCAPABLE").is_none(),
+            "memccapable is missing: install libmemcached-tools"
+        );
+        eprintln!("note: memccapable not installed (apt-get install libmemcached-tools); skipped");
+        return;
+    }
     for threads in [1, 2] {
         let server = Server::start(threads);
         let output = std::process::Command::new("memccapable")
