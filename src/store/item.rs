@@ -117,6 +117,19 @@ impl<'s> Item<'s> {
         self.entry_mut().cas = cas;
     }
 
+    /// Gives the item a fresh CAS unique from the store's counter and
+    /// returns it.
+    pub fn set_fresh_cas(&mut self) -> u64 {
+        let cas = self.store.next_cas();
+        self.set_cas(cas);
+        cas
+    }
+
+    /// Sets the memcached client flags.
+    pub fn set_client_flags(&mut self, client_flags: u32) {
+        self.entry_mut().client_flags = client_flags;
+    }
+
     /// Marks the item stale, or not.
     pub fn set_stale(&mut self, stale: bool) {
         self.entry_mut().set(bits::STALE, stale);
