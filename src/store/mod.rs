@@ -72,6 +72,7 @@ impl<'s> Lookup<'s> {
 pub struct ItemMeta {
     /// memcached client flags, stored opaquely.
     pub client_flags: u32,
+    /// When the item expires.
     pub expires_at: ExpiresAt,
     /// The CAS unique (from [`Store::next_cas`], or a client's explicit one).
     pub cas: u64,

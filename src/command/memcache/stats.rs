@@ -17,9 +17,11 @@ use crate::stats::Totals;
 /// What the server supplies for a `stats` reply.
 #[derive(Debug, Clone, Copy)]
 pub struct StatsView<'a> {
+    /// The server's process id.
     pub pid: u32,
     /// When the server started.
     pub started: Now,
+    /// The turn's clock reading.
     pub now: Now,
     /// Worker threads (= shards).
     pub threads: usize,
@@ -27,6 +29,7 @@ pub struct StatsView<'a> {
     pub rusage_user_micros: u64,
     /// CPU time of the process in kernel mode, microseconds.
     pub rusage_system_micros: u64,
+    /// The settings the server runs with.
     pub settings: &'a Settings,
     /// Shard and store counters summed over all shards (minus the last
     /// `stats reset` baseline).

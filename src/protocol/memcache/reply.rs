@@ -188,6 +188,7 @@ pub fn meta_data(out: &mut Vec<u8>, data: &[u8]) {
 /// A key as a meta reply echoes it (`k` flag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetaKey<'a> {
+    /// The key as stored (decoded).
     pub bytes: &'a [u8],
     /// Echo base64-encoded, followed by ` b`.
     pub binary: bool,
@@ -309,12 +310,15 @@ pub fn meta_flags<'t>(
 /// What `me` reports about an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DebugView<'a> {
+    /// The item's key.
     pub key: MetaKey<'a>,
     /// Seconds until expiry, -1 for never.
     pub exp: i64,
     /// Seconds since the last access.
     pub last_access: u64,
+    /// The CAS unique.
     pub cas: u64,
+    /// Whether the item has been fetched since it was stored.
     pub fetched: bool,
     /// Slab class id (corecache has one class).
     pub class: u32,

@@ -3,7 +3,7 @@
 //! or `EN` on a miss. It does not count as an access.
 //!
 //! `exp` is the remaining TTL (-1 = never), as memcached reports it since
-//! 1.6.19 (1.6.18 printed its negation). corecache has a single slab class
+//! 1.6.24 (1.6.18 printed its negation). corecache has a single slab class
 //! (`cls=1`); `size` is the bytes the store counts for the item.
 
 use super::super::{find, idle_secs, ttl_secs, ShardContext};

@@ -64,11 +64,11 @@ fn vivify_hands_out_one_win_token() {
 #[test]
 fn vivify_with_an_explicit_cas_and_ttl_order() {
     let mut shard = Shard::new();
-    assert_eq!(
-        shard.text("mg v1 t N30 t T60 t E77 c"),
-        "HD t-1 t30 t60 c77 W\r\n"
-    );
+    // Each t reports the TTL as the N and T before it left it.
+    assert_eq!(shard.text("mg v1 t N30 T60 E77 c"), "HD t-1 c77 W\r\n");
     assert_eq!(shard.text("mg v1 t"), "HD t60 Z\r\n");
+    assert_eq!(shard.text("mg v2 N30 t T60 c"), "HD t30 c1 W\r\n");
+    assert_eq!(shard.text("mg v2 t"), "HD t60 Z\r\n");
 }
 
 #[test]
