@@ -8,8 +8,10 @@
 
 use super::connection::Connection;
 use super::worker::ShardState;
-use crate::command::memcache::{self as commands, Route, ShardContext};
-use crate::protocol::memcache::{parse, GetRequest, Limits, Parsed, ProtocolError, Request};
+use crate::command::memcache::{self as commands, ConnectionAction, Route, ShardContext};
+use crate::protocol::memcache::{
+    parse, GetRequest, Limits, Parsed, ProtocolError, Request, StatsGroup,
+};
 use crate::shard::mesh::RemoteOp;
 use crate::shard::ShardId;
 
@@ -67,9 +69,6 @@ pub fn process(
                 if !silent {
                     error.write_to(conn.output.writer());
                 }
-                if error == ProtocolError::TOO_LARGE {
-                    state.stats.store_too_large += 1;
-                }
                 pos += consumed;
                 conn.swallow = swallow;
             }
@@ -107,15 +106,15 @@ fn run(
         }
         Route::AllShards => {
             if let Request::FlushAll { delay, noreply } = *request {
+                // The OK queues behind every shard's acknowledgement: once the
+                // client reads it, no shard serves pre-flush data.
                 for peer in 0..state.slots.shard_count() {
                     if peer != state.id {
                         send_remote(conn, index, state, peer, RemoteOp::FlushAll { delay });
                     }
                 }
                 commands::flush_all(delay, &mut context(state));
-                if !noreply {
-                    conn.output.writer().extend_from_slice(b"OK\r\n");
-                }
+                commands::finish_flush_all(noreply, &mut state.stats, conn.output.writer());
             }
         }
         Route::Connection => return run_on_connection(request, conn, index, state),
@@ -151,10 +150,10 @@ fn run_on_connection(
     index: usize,
     state: &mut ShardState,
 ) -> bool {
-    match request {
-        Request::Quit => return false,
-        Request::Stats(group) => {
-            if *group == crate::protocol::memcache::StatsGroup::Reset {
+    match commands::answer_connection(request, conn.output.writer()) {
+        ConnectionAction::Quit => return false,
+        ConnectionAction::Stats(group) => {
+            if group == StatsGroup::Reset {
                 for peer in 0..state.slots.shard_count() {
                     if peer != state.id {
                         send_remote(conn, index, state, peer, RemoteOp::ResetStats);
@@ -163,11 +162,33 @@ fn run_on_connection(
                 super::worker::reset_stats(state);
             }
             let view = super::stats_view::view(state);
-            commands::write_stats(*group, &view, conn.output.writer());
+            commands::write_stats(group, &view, conn.output.writer());
         }
-        _ => commands::execute_connection(request, conn.output.writer()),
+        ConnectionAction::Answered | ConnectionAction::NotConnection => {}
     }
     true
+}
+
+/// A value refused as too large is counted on its key's shard, which for
+/// `set`/`ms` also drops the key's current value.
+fn reject_too_large(
+    key: &[u8],
+    remove_existing: bool,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) {
+    let owner = state.slots.shard_of(key);
+    if owner == state.id {
+        commands::reject_too_large(key, remove_existing, &mut context(state));
+    } else {
+        let key = state.mesh.requests_for(owner).push_bytes(key);
+        let op = RemoteOp::MemcacheRejectTooLarge {
+            key,
+            remove_existing,
+        };
+        send_remote(conn, index, state, owner, op);
+    }
 }
 
 /// Queues `op` for `owner` and reserves its reply's place.
@@ -198,9 +219,10 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         RemoteOp::MemcacheGetKey { kind, touch, key } => {
             commands::execute_get_key(kind, touch, key.of(arena), &mut context(state), out)
         }
-        RemoteOp::MemcacheDropTooLarge { key } => {
-            commands::drop_too_large(key.of(arena), &mut context(state))
-        }
+        RemoteOp::MemcacheRejectTooLarge {
+            key,
+            remove_existing,
+        } => commands::reject_too_large(key.of(arena), remove_existing, &mut context(state)),
         RemoteOp::FlushAll { delay } => commands::flush_all(delay, &mut context(state)),
         RemoteOp::ResetStats => super::worker::reset_stats(state),
     }

@@ -64,9 +64,19 @@ impl Shared {
         self.connections.fetch_sub(1, Ordering::AcqRel);
     }
 
-    /// Counters summed over all shards.
-    pub fn totals(&self) -> Totals {
-        Totals::sum(&self.published)
+    /// Counters summed over all shards, with shard `me`'s live counters in
+    /// place of its published copy (which lags by up to one turn).
+    pub fn totals_with(&self, me: usize, own: &Totals) -> Totals {
+        let mut totals = Totals::sum(
+            self.published
+                .iter()
+                .enumerate()
+                .filter(|(id, _)| *id != me)
+                .map(|(_, published)| published),
+        );
+        totals.shard.add(&own.shard);
+        totals.store.add(&own.store);
+        totals
     }
 
     /// Records where shard `id` can be woken.

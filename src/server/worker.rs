@@ -2,7 +2,7 @@
 //! sockets (through its own io_uring), its store and its end of the mesh.
 //!
 //! One turn:
-//! 1. read the clock once;
+//! 1. read the clock once, enter the ring once;
 //! 2. reap ring completions: accepts, received bytes (parsed and executed at
 //!    once, straight out of the provided buffer), finished sends;
 //! 3. take messages from other shards: execute their operations on our
@@ -11,7 +11,8 @@
 //! 5. start one send per connection with replies ready;
 //! 6. publish counters, hand this turn's cross-shard batches to the mesh,
 //!    close finished connections;
-//! 7. submit everything with at most one `io_uring_enter`.
+//! 7. submit everything with one `io_uring_enter` at the start of the next
+//!    turn, which also collects the completions that arrived meanwhile.
 //!
 //! A busy turn ends with `yield_now`, letting other glommio tasks run; a turn
 //! that found nothing arms the ring's eventfd, checks once more, and sleeps
@@ -176,23 +177,25 @@ impl Worker {
         self.arm_accepts()?;
         loop {
             self.state.now = Now::read();
+            // One enter per turn: submits what the previous turn queued and
+            // runs the kernel's deferred completions.
+            if self.ring.needs_enter() {
+                self.ring.enter().map_err(WorkerError::Submit)?;
+            }
+            self.state.store.run_due_flush(self.state.now);
             let mut busy = self.reap()?;
             busy |= self.receive_mesh();
             busy |= self.process_pending_input();
             self.update_receives()?;
             self.start_sends()?;
             self.publish_stats();
-            let mesh_backlog = self.state.mesh.flush();
+            busy |= self.state.mesh.flush();
             self.close_finished();
             if self.state.shared.is_stopping() && self.stopping()? {
                 return Ok(());
             }
             self.ring.buffers().publish();
-            if self.ring.needs_enter() {
-                self.ring.enter().map_err(WorkerError::Submit)?;
-                busy = true;
-            }
-            if busy || mesh_backlog || self.ring.has_completions() {
+            if busy || self.ring.needs_enter() {
                 glommio::executor().yield_now().await;
                 continue;
             }
@@ -595,7 +598,7 @@ impl Worker {
     fn publish_stats(&mut self) {
         let published = &self.state.shared.published[self.state.id];
         published.shard.publish(&self.state.stats);
-        published.store.publish(&self.state.store.stats());
+        published.store.publish(self.state.store.stats());
     }
 }
 

@@ -58,9 +58,9 @@ pub enum RemoteOp {
         touch: Option<Exptime>,
         key: Span,
     },
-    /// A `set` was refused as too large: drop the key's current value, as
-    /// memcached does. No reply bytes.
-    MemcacheDropTooLarge { key: Span },
+    /// A value was refused as too large: count it, and for `set`/`ms` drop
+    /// the key's current value, as memcached does. No reply bytes.
+    MemcacheRejectTooLarge { key: Span, remove_existing: bool },
     /// `flush_all`: this shard's part. No reply bytes.
     FlushAll { delay: Exptime },
     /// `stats reset`: zero this shard's counters. No reply bytes.
