@@ -81,7 +81,8 @@ impl ExpiresAt {
     /// Remaining lifetime in whole seconds, rounded up as memcached reports
     /// it (`t` flag): `None` for never, 0 once passed.
     pub fn remaining_secs(self, now: Now) -> Option<u64> {
-        self.millis().map(|at| at.saturating_sub(now.0).div_ceil(1000))
+        self.millis()
+            .map(|at| at.saturating_sub(now.0).div_ceil(1000))
     }
 }
 
@@ -107,7 +108,10 @@ mod tests {
     #[test]
     fn up_to_thirty_days_is_relative() {
         let at = ExpiresAt::from_memcache(MAX_RELATIVE_EXPTIME, NOW);
-        assert_eq!(at.millis(), Some(NOW.0 + MAX_RELATIVE_EXPTIME as u64 * 1000));
+        assert_eq!(
+            at.millis(),
+            Some(NOW.0 + MAX_RELATIVE_EXPTIME as u64 * 1000)
+        );
         assert_eq!(at.remaining_secs(NOW), Some(MAX_RELATIVE_EXPTIME as u64));
         let soon = ExpiresAt::from_memcache(10, NOW);
         assert!(!soon.has_passed(Now(NOW.0 + 9_999)));

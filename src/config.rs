@@ -191,11 +191,7 @@ impl Settings {
                     ConfigError(format!("cannot read config file {}: {err}", path.display()))
                 })?;
                 toml::from_str::<FileSettings>(&text).map_err(|err| {
-                    ConfigError(format!(
-                        "config file {}: {}",
-                        path.display(),
-                        err.message()
-                    ))
+                    ConfigError(format!("config file {}: {}", path.display(), err.message()))
                 })?
             }
             None => FileSettings::default(),
@@ -227,7 +223,11 @@ impl Settings {
                 .or(file.memcache_port)
                 .unwrap_or(defaults::MEMCACHE_PORT),
         );
-        let resp_port = port(cli.resp_port.or(file.resp_port).unwrap_or(defaults::RESP_PORT));
+        let resp_port = port(
+            cli.resp_port
+                .or(file.resp_port)
+                .unwrap_or(defaults::RESP_PORT),
+        );
         if memcache_port.is_some() && memcache_port == resp_port {
             return Err(ConfigError(format!(
                 "--memcache-port and --resp-port are both {}",

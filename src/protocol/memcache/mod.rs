@@ -28,7 +28,10 @@ pub const MAX_UNTERMINATED_LINE: usize = 2048;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed<'a> {
     /// A complete request occupying the first `consumed` bytes.
-    Request { request: Request<'a>, consumed: usize },
+    Request {
+        request: Request<'a>,
+        consumed: usize,
+    },
     /// The buffer holds only the beginning of a request: read more.
     Incomplete,
     /// The first `consumed` bytes are a request answered with `error`.
