@@ -5,6 +5,8 @@
 mod classic;
 mod framing;
 mod meta;
+mod model;
+mod properties;
 mod storage;
 
 use super::parse;
