@@ -135,6 +135,11 @@ fn delete() {
     assert_reply(b"delete a 1\r\n", usage);
     assert_reply(b"delete a 0 x\r\n", usage);
     assert_line_error(b"delete a x noreply\r\n", ProtocolError::DELETE_USAGE, true);
+    assert_line_error(
+        b"delete a noreply extra\r\n",
+        ProtocolError::DELETE_USAGE,
+        false,
+    );
     assert_line_error(b"delete a b c d\r\n", ProtocolError::UnknownCommand, false);
     assert_line_error(b"delete\r\n", ProtocolError::UnknownCommand, false);
     let long = format!("delete {} noreply\r\n", "k".repeat(251));
@@ -195,6 +200,8 @@ fn incr_and_decr() {
         ProtocolError::INVALID_DELTA,
         true,
     );
+    // memcached: `incr a noreply` is silent (noreply is read as the delta).
+    assert_line_error(b"incr a noreply\r\n", ProtocolError::INVALID_DELTA, true);
     assert_line_error(b"incr a\r\n", ProtocolError::UnknownCommand, false);
     assert_line_error(b"decr a 1 2 3\r\n", ProtocolError::UnknownCommand, false);
 }
@@ -234,6 +241,7 @@ fn touch() {
         ProtocolError::INVALID_EXPTIME,
         true,
     );
+    assert_line_error(b"touch a noreply\r\n", ProtocolError::INVALID_EXPTIME, true);
     assert_line_error(b"touch a\r\n", ProtocolError::UnknownCommand, false);
 }
 

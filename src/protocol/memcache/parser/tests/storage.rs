@@ -143,6 +143,12 @@ fn noreply_is_the_last_token_wherever_it_is() {
         ProtocolError::BAD_FORMAT,
         true,
     );
+    // `cas a 0 0 1 noreply`: the noreply is read as the cas unique.
+    assert_line_error(
+        b"cas a 0 0 1 noreply\r\nx\r\n",
+        ProtocolError::BAD_FORMAT,
+        true,
+    );
     let long = format!("set {} 0 0 1 noreply\r\nx\r\n", "k".repeat(251));
     assert_line_error(long.as_bytes(), ProtocolError::BAD_FORMAT, true);
 }
