@@ -40,7 +40,7 @@ mod tests;
 
 use memchr::{memchr, memchr2};
 
-use super::request::{GetKind, MetaCommand, Request, MAX_KEY_LEN};
+use super::request::{ArithOp, GetKind, MetaCommand, Request, MAX_KEY_LEN};
 use super::{Limits, Parsed, ProtocolError, MAX_MULTIGET_LINE, MAX_UNTERMINATED_LINE};
 
 /// Parses the request at the start of `buf`.
@@ -212,8 +212,8 @@ fn dispatch<'a>(line: Line<'a>, limits: &Limits) -> Parsed<'a> {
         b"me" => meta::parse(line, MetaCommand::Debug, limits),
         b"mn" => line.request(Request::MetaNoop),
         b"delete" => classic::delete(line),
-        b"incr" => classic::arithmetic(line, super::ArithOp::Incr),
-        b"decr" => classic::arithmetic(line, super::ArithOp::Decr),
+        b"incr" => classic::arithmetic(line, ArithOp::Incr),
+        b"decr" => classic::arithmetic(line, ArithOp::Decr),
         b"touch" => classic::touch(line),
         b"stats" => classic::stats(line),
         b"flush_all" => classic::flush_all(line),

@@ -117,27 +117,23 @@ fn set<'a>(line: Line<'a>, tokens: &Tokens<'a>, key: &'a [u8], limits: &Limits) 
     if opaque_too_long(&flags) {
         return fail(ProtocolError::OPAQUE_TOO_LONG);
     }
+    let request = MetaRequest {
+        command: MetaCommand::Set,
+        key,
+        flag_tokens: flag_text(line.text, flag_tokens),
+        flags,
+        value: &[],
+    };
     if len > limits.max_item_size {
-        let unlink = match flags.base64 {
-            true => KeyRef::decode_base64(key).unwrap_or(KeyRef::Borrowed(key)),
-            false => KeyRef::Borrowed(key),
-        };
         return Parsed::TooLarge {
-            unlink: Some(unlink),
+            unlink: Some(request.key()),
             consumed: line.len,
             swallow,
             silent: false,
         };
     }
-    let flag_tokens = flag_text(line.text, flag_tokens);
     line.with_data_block(len, false, |value| {
-        Request::Meta(MetaRequest {
-            command: MetaCommand::Set,
-            key,
-            flag_tokens,
-            flags,
-            value,
-        })
+        Request::Meta(MetaRequest { value, ..request })
     })
 }
 
@@ -180,8 +176,9 @@ fn key_decodes(key: &[u8]) -> bool {
     key.len() % 4 == 0 && KeyRef::decode_base64(key).is_some()
 }
 
-/// The outcome of memcached's `_meta_flag_preparse`: a failure stops at a
-/// duplicate or unknown flag, but a bad token only marks the parse failed.
+/// Bad flag tokens seen so far. Like memcached's `_meta_flag_preparse`, the
+/// parse goes on after one: the last message set wins, and a bad `F` sets
+/// none (the reply is then `bad command line format`).
 #[derive(Default)]
 struct Failure {
     failed: bool,
