@@ -24,6 +24,12 @@ pub struct Limits {
 /// (multi-gets may be arbitrarily long).
 pub const MAX_UNTERMINATED_LINE: usize = 2048;
 
+/// Longest `get`/`gets` line corecache buffers, `\n` included. memcached
+/// grows its buffer without bound for them; corecache closes the connection
+/// instead once a multi-get line passes 16 MiB (about 64 000 keys of 250
+/// bytes), so that one client cannot pin unbounded memory.
+pub const MAX_MULTIGET_LINE: usize = 16 << 20;
+
 /// What [`parse`] found at the start of a buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed<'a> {
@@ -45,7 +51,25 @@ pub enum Parsed<'a> {
         swallow: usize,
         silent: bool,
     },
+    /// A storage command (`set`, `add`, `replace`, `append`, `prepend`,
+    /// `cas`, `ms`) whose data block is larger than
+    /// [`Limits::max_item_size`]. Handled like [`Parsed::Error`] with
+    /// [`ProtocolError::TOO_LARGE`] — the first `consumed` bytes are its
+    /// line, answer unless `silent`, discard `swallow` more bytes — plus one
+    /// store operation: memcached unlinks the key's current item so that a
+    /// failed overwrite does not leave the old value readable. It does so for
+    /// `set` and for `ms` in every mode; `unlink` names the key (decoded when
+    /// the `ms` key was base64) and is `None` for the other commands.
+    TooLarge {
+        unlink: Option<KeyRef<'a>>,
+        consumed: usize,
+        swallow: usize,
+        silent: bool,
+    },
     /// The input cannot be a request (an unterminated line past
-    /// [`MAX_UNTERMINATED_LINE`]): close the connection without a reply.
+    /// [`MAX_UNTERMINATED_LINE`] or, for a multi-get, [`MAX_MULTIGET_LINE`];
+    /// or an unknown command whose last token starts with `HTTP/`, which
+    /// memcached takes for a stray HTTP client): close the connection
+    /// without a reply.
     Close,
 }
