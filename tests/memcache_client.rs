@@ -67,7 +67,10 @@ fn cas_through_the_client() {
         let values: HashMap<String, (Vec<u8>, u32, Option<u64>)> = client.gets(&["c"]).unwrap();
         let cas = values["c"].2.expect("gets returns a cas unique");
         assert!(client.cas("c", "v2", 0, cas).unwrap());
-        assert!(!client.cas("c", "v3", 0, cas).unwrap(), "stale cas must fail");
+        assert!(
+            !client.cas("c", "v3", 0, cas).unwrap(),
+            "stale cas must fail"
+        );
         assert_eq!(client.get::<String>("c").unwrap().as_deref(), Some("v2"));
     });
 }
@@ -88,7 +91,10 @@ fn counters_touch_flush_version_stats() {
         let mut raw = server.connect();
         raw.send(b"stats\r\n");
         let stats = String::from_utf8(raw.read_until(b"END\r\n")).unwrap();
-        assert!(stats.contains(&format!("STAT threads {threads}\r\n")), "{stats}");
+        assert!(
+            stats.contains(&format!("STAT threads {threads}\r\n")),
+            "{stats}"
+        );
         assert!(stats.contains("STAT curr_items 1\r\n"), "{stats}");
         client.flush().unwrap();
         assert_eq!(client.get::<u64>("n").unwrap(), None);
@@ -106,7 +112,11 @@ fn many_clients_on_many_shards_see_each_others_writes() {
                 let client = memcache::Client::connect(url.as_str()).unwrap();
                 for i in 0..200 {
                     client
-                        .set(&format!("w{writer}:{i}"), format!("{writer}-{i}").as_str(), 0)
+                        .set(
+                            &format!("w{writer}:{i}"),
+                            format!("{writer}-{i}").as_str(),
+                            0,
+                        )
                         .unwrap();
                 }
             })
@@ -130,7 +140,11 @@ fn many_clients_on_many_shards_see_each_others_writes() {
 /// library against the text protocol.
 #[test]
 fn libmemcached_capability_checks_pass() {
-    if std::process::Command::new("memccapable").arg("--help").output().is_err() {
+    if std::process::Command::new("memccapable")
+        .arg("--help")
+        .output()
+        .is_err()
+    {
         // .ci/run installs it and sets CORECACHE_REQUIRE_MEMCCAPABLE.
         assert!(
             std::env::var_os("CORECACHE_REQUIRE_MEMCCAPABLE").is_none(),

@@ -17,7 +17,12 @@ fn expect_masked(c: &mut Conn, request: &[u8], expected: &str) {
     for _ in 0..lines {
         reply.push_str(&c.line());
     }
-    assert_eq!(mask_cas(&reply), mask_cas(expected), "reply to {:?}", String::from_utf8_lossy(request));
+    assert_eq!(
+        mask_cas(&reply),
+        mask_cas(expected),
+        "reply to {:?}",
+        String::from_utf8_lossy(request)
+    );
 }
 
 fn mask_cas(text: &str) -> String {
@@ -25,7 +30,10 @@ fn mask_cas(text: &str) -> String {
         .map(|line| {
             line.split(' ')
                 .map(|token| {
-                    if token.len() > 1 && token.starts_with('c') && token[1..].bytes().all(|b| b.is_ascii_digit()) {
+                    if token.len() > 1
+                        && token.starts_with('c')
+                        && token[1..].bytes().all(|b| b.is_ascii_digit())
+                    {
                         "c#"
                     } else {
                         token
@@ -52,13 +60,19 @@ fn meta_get_and_set_with_return_flags() {
         c.expect(b"mg foo v\r\n", b"EN\r\n");
         c.expect(b"mg foo v q\r\nmn\r\n", b"MN\r\n");
         c.expect(b"ms foo 2 T0 F5\r\nhi\r\n", b"HD\r\n");
-        c.expect(b"mg foo v f t s k Oabc\r\n", b"VA 2 f5 t-1 s2 kfoo Oabc\r\nhi\r\n");
+        c.expect(
+            b"mg foo v f t s k Oabc\r\n",
+            b"VA 2 f5 t-1 s2 kfoo Oabc\r\nhi\r\n",
+        );
         c.expect(b"mg foo s v\r\n", b"VA 2 s2\r\nhi\r\n");
         c.expect(b"mg foo\r\n", b"HD\r\n");
         c.expect(b"mg foo k q\r\n", b"HD kfoo\r\n");
         expect_masked(c, b"ms foo 2 c\r\nho\r\n", "HD c1\r\n");
         c.expect(b"ms foo 2 q\r\nhe\r\nmn\r\n", b"MN\r\n");
-        c.expect(b"ms foo 2 T100\r\nhe\r\nmg foo t v\r\n", b"HD\r\nVA 2 t100\r\nhe\r\n");
+        c.expect(
+            b"ms foo 2 T100\r\nhe\r\nmg foo t v\r\n",
+            b"HD\r\nVA 2 t100\r\nhe\r\n",
+        );
     });
 }
 
@@ -78,7 +92,11 @@ fn meta_set_modes_and_cas() {
         // Compare-and-set with the CAS mg returned.
         c.send(b"mg bar c\r\n");
         let line = c.line();
-        let cas = line.trim_end().strip_prefix("HD c").expect("HD c<cas>").to_string();
+        let cas = line
+            .trim_end()
+            .strip_prefix("HD c")
+            .expect("HD c<cas>")
+            .to_string();
         c.expect(format!("ms bar 2 C{cas}\r\nok\r\n").as_bytes(), b"HD\r\n");
         c.expect(b"mg bar v\r\n", b"VA 2\r\nok\r\n");
         c.expect(format!("ms bar 2 C{cas}\r\nno\r\n").as_bytes(), b"EX\r\n");
@@ -132,7 +150,10 @@ fn meta_vivify_and_recache() {
         c.expect(b"mg vivi N30 v t\r\n", b"VA 0 t30 Z\r\n\r\n");
         c.expect(b"ms vivi 1\r\nz\r\nmg vivi v\r\n", b"HD\r\nVA 1\r\nz\r\n");
         // R: win the recache when the TTL left is below the token.
-        c.expect(b"ms r 1 T10\r\nv\r\nmg r R30 v\r\n", b"HD\r\nVA 1 W\r\nv\r\n");
+        c.expect(
+            b"ms r 1 T10\r\nv\r\nmg r R30 v\r\n",
+            b"HD\r\nVA 1 W\r\nv\r\n",
+        );
         c.expect(b"mg r R30 v\r\n", b"VA 1 Z\r\nv\r\n");
         c.expect(b"mg r R5 v\r\n", b"VA 1 Z\r\nv\r\n");
     });
@@ -159,7 +180,10 @@ fn meta_debug() {
     c.send(b"me dbg\r\n");
     let line = c.line();
     assert!(line.starts_with("ME dbg exp=-1 la="), "{line}");
-    assert!(line.contains(" cas=") && line.contains(" fetch=no "), "{line}");
+    assert!(
+        line.contains(" cas=") && line.contains(" fetch=no "),
+        "{line}"
+    );
 }
 
 #[test]
@@ -167,19 +191,28 @@ fn meta_errors() {
     each_thread_count(|c| {
         c.expect(b"mg foo v v\r\n", b"CLIENT_ERROR duplicate flag\r\n");
         c.expect(b"mg foo zz\r\n", b"CLIENT_ERROR invalid flag\r\n");
-        c.expect(b"ms foo 2 MZ\r\nxx\r\n", b"CLIENT_ERROR invalid mode for ms M token\r\n");
+        c.expect(
+            b"ms foo 2 MZ\r\nxx\r\n",
+            b"CLIENT_ERROR invalid mode for ms M token\r\n",
+        );
         let long_key = "k".repeat(251);
         c.expect(
             format!("mg {long_key} v\r\n").as_bytes(),
             b"CLIENT_ERROR bad command line format\r\n",
         );
         c.expect(b"ms foo\r\n", b"CLIENT_ERROR bad command line format\r\n");
-        c.expect(b"ms foo abc\r\n", b"CLIENT_ERROR bad command line format\r\n");
+        c.expect(
+            b"ms foo abc\r\n",
+            b"CLIENT_ERROR bad command line format\r\n",
+        );
         c.expect(
             format!("mg foo O{}\r\n", "x".repeat(33)).as_bytes(),
             b"CLIENT_ERROR opaque token too long\r\n",
         );
-        c.expect(b"ma cnt Dabc\r\n", b"CLIENT_ERROR invalid or duplicate flag\r\n");
+        c.expect(
+            b"ma cnt Dabc\r\n",
+            b"CLIENT_ERROR invalid or duplicate flag\r\n",
+        );
         c.expect(b"mx foo\r\n", b"ERROR\r\n");
         c.expect(b"mn\r\n", b"MN\r\n");
     });
@@ -194,13 +227,22 @@ fn meta_flags_newer_than_1_6_18() {
         return;
     }
     each_thread_count(|c| {
-        c.expect(b"ms xv 3 F7\r\nabc\r\nmd xv x\r\nmg xv v f\r\n", b"HD\r\nHD\r\nVA 0 f0\r\n\r\n");
-        c.expect(b"ms viv 2 MA N0\r\nab\r\nmg viv v\r\n", b"HD\r\nVA 2\r\nab\r\n");
-        c.expect(b"ms viv 2 MP N0\r\n<<\r\nmg viv v\r\n", b"HD\r\nVA 4\r\n<<ab\r\n");
+        c.expect(
+            b"ms xv 3 F7\r\nabc\r\nmd xv x\r\nmg xv v f\r\n",
+            b"HD\r\nHD\r\nVA 0 f0\r\n\r\n",
+        );
+        c.expect(
+            b"ms viv 2 MA N0\r\nab\r\nmg viv v\r\n",
+            b"HD\r\nVA 2\r\nab\r\n",
+        );
+        c.expect(
+            b"ms viv 2 MP N0\r\n<<\r\nmg viv v\r\n",
+            b"HD\r\nVA 4\r\n<<ab\r\n",
+        );
         c.expect(b"ms e 1 E12345 c\r\nx\r\n", b"HD c12345\r\n");
         c.expect(b"mg e c v\r\n", b"VA 1 c12345\r\nx\r\n");
         c.expect(b"ms e 1 C12345 E99 c\r\ny\r\n", b"HD c99\r\n");
         c.expect(b"ma n N0 J5 E7 c v\r\n", b"VA 1 c7\r\n5\r\n");
-        c.expect(b"md e C99 E100 I\r\nmg e c\r\n", b"HD\r\nHD c100 W X\r\n");
+        c.expect(b"md e C99 E100 I\r\nmg e c\r\n", b"HD\r\nHD c100 X W\r\n");
     });
 }

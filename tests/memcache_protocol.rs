@@ -227,7 +227,10 @@ fn version_verbosity_and_unknown_commands() {
     c.expect(b"set k 0 0\r\n", b"ERROR\r\n");
     c.expect(b"shutdown\r\n", b"ERROR: shutdown not enabled\r\n");
     // Lines may end with a bare \n.
-    c.expect(b"set lf 0 0 1\nx\r\nget lf\n", b"STORED\r\nVALUE lf 0 1\r\nx\r\nEND\r\n");
+    c.expect(
+        b"set lf 0 0 1\nx\r\nget lf\n",
+        b"STORED\r\nVALUE lf 0 1\r\nx\r\nEND\r\n",
+    );
 }
 
 #[test]
@@ -305,7 +308,10 @@ fn too_large_values_are_swallowed_and_refused() {
     c.expect(&fits, b"STORED\r\n");
     c.send(b"get fits\r\n");
     let reply = c.read_until(b"\r\nEND\r\n");
-    assert_eq!(reply.len(), "VALUE fits 0 1000000\r\n".len() + 1000 * 1000 + 7);
+    assert_eq!(
+        reply.len(),
+        "VALUE fits 0 1000000\r\n".len() + 1000 * 1000 + 7
+    );
 }
 
 #[test]
@@ -366,10 +372,14 @@ fn pipelined_mixed_commands_keep_their_order() {
         let mut expected = Vec::new();
         for i in 0..300 {
             let key = format!("p{i}");
-            request.extend_from_slice(format!("set {key} 0 0 {}\r\n{i}\r\n", i.to_string().len()).as_bytes());
+            request.extend_from_slice(
+                format!("set {key} 0 0 {}\r\n{i}\r\n", i.to_string().len()).as_bytes(),
+            );
             expected.extend_from_slice(b"STORED\r\n");
             request.extend_from_slice(format!("get {key} p{}\r\n", i / 2).as_bytes());
-            expected.extend_from_slice(format!("VALUE {key} 0 {}\r\n{i}\r\n", i.to_string().len()).as_bytes());
+            expected.extend_from_slice(
+                format!("VALUE {key} 0 {}\r\n{i}\r\n", i.to_string().len()).as_bytes(),
+            );
             // Duplicate keys (p0 p0) are answered twice.
             let half = i / 2;
             expected.extend_from_slice(
@@ -380,7 +390,9 @@ fn pipelined_mixed_commands_keep_their_order() {
             expected.extend_from_slice(format!("{}\r\n", i + 1).as_bytes());
             request.extend_from_slice(format!("delete p{i}\r\n").as_bytes());
             expected.extend_from_slice(b"DELETED\r\n");
-            request.extend_from_slice(format!("set p{i} 0 0 {}\r\n{i}\r\n", i.to_string().len()).as_bytes());
+            request.extend_from_slice(
+                format!("set p{i} 0 0 {}\r\n{i}\r\n", i.to_string().len()).as_bytes(),
+            );
             expected.extend_from_slice(b"STORED\r\n");
         }
         c.expect(&request, &expected);
@@ -434,7 +446,13 @@ fn one_connection_writing_garbage_does_not_affect_another() {
         let mut bad = server.connect();
         let mut good = server.connect();
         good.expect(b"set g 0 0 1\r\nx\r\n", b"STORED\r\n");
-        for garbage in [&b"\x00\x01\x02\r\n"[..], b"mg\r\n", b"ms k\r\n", b"ma\r\n", b"\xff\xfe\r\n"] {
+        for garbage in [
+            &b"\x00\x01\x02\r\n"[..],
+            b"mg\r\n",
+            b"ms k\r\n",
+            b"ma\r\n",
+            b"\xff\xfe\r\n",
+        ] {
             bad.send(garbage);
             let reply = bad.line();
             assert!(

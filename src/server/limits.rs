@@ -49,7 +49,10 @@ pub fn raise(settings: &mut Settings) -> Result<Option<String>, LimitError> {
     if files >= wanted {
         return Ok(None);
     }
-    let fits = files.checked_sub(overhead).filter(|&n| n > 0).ok_or(LimitError::NoFiles(files))?;
+    let fits = files
+        .checked_sub(overhead)
+        .filter(|&n| n > 0)
+        .ok_or(LimitError::NoFiles(files))?;
     let requested = settings.max_connections;
     settings.max_connections = fits as usize;
     Ok(Some(format!(
@@ -71,7 +74,11 @@ fn raise_to(resource: libc::__rlimit_resource_t, wanted: u64) -> u64 {
     }
     let infinite = libc::RLIM_INFINITY;
     if limit.rlim_cur == infinite || limit.rlim_cur >= wanted {
-        return if limit.rlim_cur == infinite { u64::MAX } else { limit.rlim_cur };
+        return if limit.rlim_cur == infinite {
+            u64::MAX
+        } else {
+            limit.rlim_cur
+        };
     }
     let target = if limit.rlim_max == infinite {
         wanted

@@ -30,7 +30,6 @@ impl Protocol {
 #[derive(Debug)]
 pub struct Listener {
     pub protocol: Protocol,
-    pub address: SocketAddr,
     pub fd: OwnedFd,
 }
 
@@ -57,9 +56,7 @@ pub fn bind_all(
     let address = SocketAddr::new(ip, port);
     let fail = |source: io::Error| {
         let hint = match source.raw_os_error() {
-            Some(libc::EADDRINUSE) => {
-                " (is another server running there? choose another port)"
-            }
+            Some(libc::EADDRINUSE) => " (is another server running there? choose another port)",
             Some(libc::EACCES) => " (ports below 1024 need privileges)",
             Some(libc::EADDRNOTAVAIL) => " (no local interface has that address)",
             _ => "",
@@ -75,11 +72,9 @@ pub fn bind_all(
     drop(bind_one(address, false).map_err(fail)?);
     (0..count)
         .map(|_| {
-            bind_one(address, true).map_err(fail).map(|fd| Listener {
-                protocol,
-                address,
-                fd,
-            })
+            bind_one(address, true)
+                .map_err(fail)
+                .map(|fd| Listener { protocol, fd })
         })
         .collect()
 }
@@ -110,7 +105,14 @@ fn bind_one(address: SocketAddr, reuse_port: bool) -> io::Result<OwnedFd> {
     }
     let (storage, len) = socket_address(address);
     // Safety: `storage` holds a valid address of `len` bytes.
-    if unsafe { libc::bind(fd.as_raw_fd(), &storage as *const _ as *const libc::sockaddr, len) } < 0 {
+    if unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            &storage as *const _ as *const libc::sockaddr,
+            len,
+        )
+    } < 0
+    {
         return Err(io::Error::last_os_error());
     }
     if unsafe { libc::listen(fd.as_raw_fd(), BACKLOG) } < 0 {
@@ -208,7 +210,11 @@ mod tests {
         let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
         let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         let rc = unsafe {
-            libc::getsockname(fd.as_raw_fd(), &mut storage as *mut _ as *mut libc::sockaddr, &mut len)
+            libc::getsockname(
+                fd.as_raw_fd(),
+                &mut storage as *mut _ as *mut libc::sockaddr,
+                &mut len,
+            )
         };
         assert_eq!(rc, 0);
         let sin = unsafe { &*(&storage as *const _ as *const libc::sockaddr_in) };

@@ -24,14 +24,18 @@ pub enum Stop {
     BackedUp,
     /// The connection stops reading (`quit`, or input that ends it).
     Closed,
+    /// The turn's byte budget is spent: the rest waits for the next turn.
+    Budget,
 }
 
-/// Parses and runs the requests at the start of `input`; returns how many
-/// bytes were used and why it stopped.
+/// Parses and runs the requests at the start of `input`, starting no new
+/// request once `budget` bytes are used; returns how many bytes were used
+/// and why it stopped.
 pub fn process(
     conn: &mut Connection,
     index: usize,
     input: &[u8],
+    budget: usize,
     state: &mut ShardState,
 ) -> (usize, Stop) {
     let limits = Limits {
@@ -49,6 +53,9 @@ pub fn process(
         }
         if conn.is_backed_up() {
             return (pos, Stop::BackedUp);
+        }
+        if pos >= budget {
+            return (pos, Stop::Budget);
         }
         match parse(&input[pos..], &limits) {
             Parsed::Request { request, consumed } => {
@@ -71,6 +78,22 @@ pub fn process(
                 }
                 pos += consumed;
                 conn.swallow = swallow;
+            }
+            Parsed::TooLarge {
+                unlink,
+                consumed,
+                swallow,
+                silent,
+            } => {
+                if !silent {
+                    ProtocolError::TOO_LARGE.write_to(conn.output.writer());
+                }
+                pos += consumed;
+                conn.swallow = swallow;
+                match unlink {
+                    Some(key) => reject_too_large(key.as_bytes(), true, conn, index, state),
+                    None => state.stats.store_too_large += 1,
+                }
             }
             Parsed::Close => {
                 conn.close_after_replies();
@@ -212,7 +235,9 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
     };
     match *op {
         RemoteOp::MemcacheFrame(span) => match parse(span.of(arena), &limits) {
-            Parsed::Request { request, .. } => commands::execute(&request, &mut context(state), out),
+            Parsed::Request { request, .. } => {
+                commands::execute(&request, &mut context(state), out)
+            }
             // The sender parsed this frame already; it cannot fail here.
             _ => ProtocolError::Server("internal error").write_to(out),
         },

@@ -86,7 +86,8 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
     .map_err(ServerError::Signals)?;
 
     let shared = Arc::new(Shared::new(settings));
-    let mesh = (threads > 1).then(|| MeshBuilder::<ShardMessage, _>::full(threads, MESH_CHANNEL_SIZE));
+    let mesh =
+        (threads > 1).then(|| MeshBuilder::<ShardMessage, _>::full(threads, MESH_CHANNEL_SIZE));
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), (usize, WorkerError)>>();
     let mut handles = Vec::with_capacity(threads);
     for (shard, listeners) in per_shard.into_iter().enumerate() {
@@ -100,7 +101,7 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
             .preempt_timer(PREEMPT_TIMER)
             .spawn(move || async move {
                 let mesh = match mesh {
-                    Some(builder) => match builder.join().await {
+                    Some(builder) => match join_mesh(builder).await {
                         Ok((senders, receivers)) => {
                             let task = std::future::poll_fn(|cx| {
                                 std::task::Poll::Ready(cx.waker().clone())
@@ -160,6 +161,8 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
         }));
     }
 
+    announce(&shared.settings);
+
     // Running. The first signal stops gracefully; a second one exits at once.
     let stop_requested = signals.forever().next().is_some();
     if stop_requested {
@@ -176,6 +179,52 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
         Some(err) => Err(err),
         None => Ok(()),
     }
+}
+
+/// Says where the server listens, once every shard is up (tests and
+/// scripts wait for this line).
+fn announce(settings: &Settings) {
+    use std::io::Write;
+    let mut line = format!(
+        "corecache {} ready: {} thread(s)",
+        crate::VERSION,
+        settings.threads
+    );
+    if let Some(port) = settings.memcache_port {
+        line.push_str(&format!(", memcached protocol on {}:{port}", settings.bind));
+    }
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+}
+
+/// Joins glommio's channel mesh.
+///
+/// glommio's channel handshake re-checks whether the peer has connected only
+/// when the executor's reactor turns, and a peer connecting does not wake
+/// it: an executor that parks mid-handshake can sleep forever (seen with 5
+/// and 8 shards). A timer ticking until the join completes keeps every
+/// executor turning.
+async fn join_mesh(
+    builder: MeshBuilder<ShardMessage, glommio::channels::channel_mesh::Full>,
+) -> Result<
+    (
+        glommio::channels::channel_mesh::Senders<ShardMessage>,
+        glommio::channels::channel_mesh::Receivers<ShardMessage>,
+    ),
+    glommio::GlommioError<()>,
+> {
+    let joined = std::rc::Rc::new(std::cell::Cell::new(false));
+    let ticking = joined.clone();
+    let ticker = glommio::spawn_local(async move {
+        while !ticking.get() {
+            glommio::timer::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    let result = builder.join().await;
+    joined.set(true);
+    ticker.await;
+    result
 }
 
 /// Joins every executor thread; returns the errors they ended with.

@@ -89,11 +89,8 @@ impl Output {
     /// Moves the completed front of the queue into `ready`.
     fn release_front(&mut self) -> bool {
         let mut released = false;
-        loop {
-            let bytes = match self.held.front_mut() {
-                Some(Held::Remote(Some(bytes))) | Some(Held::Local(bytes)) => std::mem::take(bytes),
-                _ => break,
-            };
+        while let Some(Held::Remote(Some(bytes)) | Held::Local(bytes)) = self.held.front_mut() {
+            let bytes = std::mem::take(bytes);
             self.held.pop_front();
             self.front_slot = self.front_slot.wrapping_add(1);
             self.held_bytes -= bytes.len().min(self.held_bytes);

@@ -257,7 +257,8 @@ impl BufferRing {
         )
         .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
         // Safety: the layout has a non-zero size.
-        let entries = unsafe { std::alloc::alloc_zeroed(entries_layout) } as *mut types::BufRingEntry;
+        let entries =
+            unsafe { std::alloc::alloc_zeroed(entries_layout) } as *mut types::BufRingEntry;
         if entries.is_null() {
             return Err(io::Error::from(io::ErrorKind::OutOfMemory));
         }
@@ -283,11 +284,6 @@ impl BufferRing {
         }
         buffers.publish();
         Ok(buffers)
-    }
-
-    /// Size of each buffer.
-    pub fn buffer_size(&self) -> usize {
-        self.size as usize
     }
 
     fn get(&self, id: u16, len: usize) -> &[u8] {
@@ -321,7 +317,8 @@ impl BufferRing {
         // Safety: the tail field lives in the first entry of the ring; the
         // kernel reads it with acquire semantics.
         unsafe {
-            let tail = types::BufRingEntry::tail(self.entries) as *const std::sync::atomic::AtomicU16;
+            let tail =
+                types::BufRingEntry::tail(self.entries) as *const std::sync::atomic::AtomicU16;
             (*tail).store(self.tail, std::sync::atomic::Ordering::Release);
         }
     }

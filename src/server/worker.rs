@@ -324,7 +324,6 @@ impl Worker {
         self.pending_recv.push(index);
     }
 
-
     fn on_recv(&mut self, token: Token, cqe: &cqueue::Entry) {
         let result = cqe.result();
         let buffer = cqueue::buffer_select(cqe.flags());
@@ -415,8 +414,11 @@ impl Worker {
             match message {
                 ShardMessage::Requests(batch) => self.execute_remote(peer, batch),
                 ShardMessage::Replies(batch) => {
-                    let targets: Vec<_> =
-                        self.state.mesh.take_replies(peer, batch.ends.len()).collect();
+                    let targets: Vec<_> = self
+                        .state
+                        .mesh
+                        .take_replies(peer, batch.ends.len())
+                        .collect();
                     for (i, (conn_key, slot)) in targets.into_iter().enumerate() {
                         let index = (conn_key >> 32) as usize;
                         let generation = conn_key as u32;
@@ -557,10 +559,8 @@ impl Worker {
     /// One step of stopping. Returns whether the shard may exit.
     fn stopping(&mut self) -> Result<bool, WorkerError> {
         let now = self.state.now;
-        let started = *self.stop_started.get_or_insert_with(|| {
-            // First step: stop accepting, and let every connection finish.
-            now
-        });
+        let started = *self.stop_started.get_or_insert(now);
+        // First step: stop accepting, and let every connection finish.
         if started == now && !self.listeners.is_empty() {
             for (index, slot) in self.listeners.iter().enumerate() {
                 if slot.accepting {
@@ -615,9 +615,9 @@ fn connection(conns: &mut Slab<Connection>, token: Token) -> Option<(usize, &mut
 /// input) to the connection's front end.
 ///
 /// While no input is held, requests are parsed straight out of `data` (the
-/// kernel's buffer) and only an unfinished tail is copied. Held input is
-/// parsed at most [`INPUT_BUDGET_PER_TURN`] bytes per call, so one client's
-/// backlog cannot starve the others; the caller re-queues the rest.
+/// kernel's buffer) and only an unfinished tail is copied. Held input starts
+/// at most [`INPUT_BUDGET_PER_TURN`] bytes of requests per call, so one
+/// client's backlog cannot starve the others; the caller re-queues the rest.
 fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState) {
     if !conn.accepts_requests() {
         return;
@@ -626,7 +626,7 @@ fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState
         let (used, stop) = if conn.is_backed_up() {
             (0, Stop::BackedUp)
         } else {
-            process(conn, index, data, state)
+            process(conn, index, data, usize::MAX, state)
         };
         conn.input.extend_from_slice(&data[used..]);
         conn.input_needs_more = stop == Stop::NeedMore;
@@ -638,13 +638,10 @@ fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState
         return;
     }
     let input = std::mem::take(&mut conn.input);
-    let held = input.len();
-    let end = held.min(INPUT_BUDGET_PER_TURN);
-    let (used, stop) = process(conn, index, &input[..end], state);
+    let (used, stop) = process(conn, index, &input, INPUT_BUDGET_PER_TURN, state);
     conn.input = input;
     conn.input.drain(..used);
-    // Stopping at the budget's edge is not a lack of bytes.
-    conn.input_needs_more = stop == Stop::NeedMore && end == held;
+    conn.input_needs_more = stop == Stop::NeedMore;
 }
 
 /// Runs the connection's front end over `input`.
@@ -652,10 +649,11 @@ fn process(
     conn: &mut Connection,
     index: usize,
     input: &[u8],
+    budget: usize,
     state: &mut ShardState,
 ) -> (usize, Stop) {
     match conn.protocol {
-        Protocol::Memcache => memcache::process(conn, index, input, state),
+        Protocol::Memcache => memcache::process(conn, index, input, budget, state),
         // The RESP front end is its own issue; its port stays closed.
         Protocol::Resp => {
             conn.abort();

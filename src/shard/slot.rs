@@ -97,7 +97,13 @@ mod tests {
         assert_eq!(HashSlot::of(b"foo{bar}{zap}"), HashSlot::of(b"bar"));
         assert_eq!(HashSlot::of(b"foo{{bar}}zap"), HashSlot::of(b"{bar"));
         // An empty tag or an unclosed brace hashes the whole key.
-        assert_eq!(HashSlot::of(b"foo{}{bar}").get(), crc16(b"foo{}{bar}") % SLOT_COUNT);
-        assert_eq!(HashSlot::of(b"foo{bar").get(), crc16(b"foo{bar") % SLOT_COUNT);
+        assert_eq!(
+            HashSlot::of(b"foo{}{bar}").get(),
+            crc16(b"foo{}{bar}") % SLOT_COUNT
+        );
+        assert_eq!(
+            HashSlot::of(b"foo{bar").get(),
+            crc16(b"foo{bar") % SLOT_COUNT
+        );
     }
 }

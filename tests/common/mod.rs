@@ -126,25 +126,25 @@ impl Server {
             };
             let mut child = command
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .spawn()
                 .expect("cannot start the server binary");
-            let deadline = Instant::now() + REPLY_TIMEOUT;
-            loop {
-                if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
-                    return Server {
-                        child: Some(child),
-                        port,
-                    };
-                }
-                if let Ok(Some(_)) = child.try_wait() {
-                    // Most likely the port was taken in between: try another.
-                    break;
-                }
-                assert!(Instant::now() < deadline, "server did not start listening");
-                std::thread::sleep(Duration::from_millis(20));
+            let ready = match target() {
+                // corecache says when every shard listens; a probe connect
+                // could reach another test's server on a reused port.
+                Target::Corecache => announced_ready(&mut child),
+                Target::Memcached => probe_ready(&mut child, port),
+            };
+            if ready {
+                return Server {
+                    child: Some(child),
+                    port,
+                };
             }
+            // Most likely the port was taken in between: try another.
+            let _ = child.kill();
+            let _ = child.wait();
         }
         panic!("could not start a server on a free port");
     }
@@ -169,9 +169,15 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for the exit status.
-    pub fn stop(mut self) -> ExitStatus {
+    pub fn stop(self) -> ExitStatus {
+        unsafe { libc::kill(self.pid() as i32, libc::SIGTERM) };
+        self.wait_exit()
+    }
+
+    /// Waits for the server to exit by itself (e.g. after a signal the test
+    /// sent); kills it if it takes longer than the reply timeout.
+    pub fn wait_exit(mut self) -> ExitStatus {
         let mut child = self.child.take().expect("server already stopped");
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         let deadline = Instant::now() + REPLY_TIMEOUT;
         loop {
             if let Some(status) = child.try_wait().expect("wait") {
@@ -179,7 +185,7 @@ impl Server {
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
-                panic!("server did not stop within {REPLY_TIMEOUT:?} of SIGTERM");
+                panic!("server did not exit within {REPLY_TIMEOUT:?}");
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -192,6 +198,34 @@ impl Drop for Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// Waits for corecache's "ready" line; `false` if it exited instead.
+fn announced_ready(child: &mut Child) -> bool {
+    use std::io::BufRead;
+    let Some(stdout) = child.stdout.take() else {
+        return false;
+    };
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let ready = matches!(lines.next(), Some(Ok(line)) if line.contains(" ready: "));
+    // Keep draining stdout so the server never blocks writing to it.
+    std::thread::spawn(move || for _ in lines {});
+    ready
+}
+
+/// Waits until something accepts on `port` while the child still runs.
+fn probe_ready(child: &mut Child, port: u16) -> bool {
+    let deadline = Instant::now() + REPLY_TIMEOUT;
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return true;
+        }
+        assert!(Instant::now() < deadline, "server did not start listening");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -296,7 +330,9 @@ impl Conn {
 
     /// Sets how long reads wait.
     pub fn set_read_timeout(&mut self, timeout: Duration) {
-        self.stream.set_read_timeout(Some(timeout)).expect("timeout");
+        self.stream
+            .set_read_timeout(Some(timeout))
+            .expect("timeout");
     }
 }
 

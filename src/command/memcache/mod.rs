@@ -52,8 +52,6 @@ pub struct ShardContext<'a> {
 // A key is carried inline (decoding base64 must not allocate).
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
-// A decoded key travels inline (no allocation), hence the large variant.
-#[allow(clippy::large_enum_variant)]
 pub enum Route<'a> {
     /// On the shard owning this key (already base64-decoded for meta
     /// commands, so that it hashes as stored).
