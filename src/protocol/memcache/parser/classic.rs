@@ -8,7 +8,7 @@
 //! then the numbers.
 
 use super::number::{safe_strtol, safe_strtoul, safe_strtoull};
-use super::{has_control, split_token, trim_spaces, valid_key, Line, Tokens};
+use super::{split_token, trim_spaces, valid_key, Line, Tokens};
 use crate::protocol::memcache::request::{
     ArithOp, GetKind, GetRequest, KeyRef, Request, StatsGroup, StoreMode, StoreRequest, MAX_KEY_LEN,
 };
@@ -61,11 +61,10 @@ fn keys<'a>(line: Line<'a>, kind: GetKind, touch: Option<i64>, keys_text: &'a [u
 /// Whether every key of a space-separated list is valid.
 fn valid_key_list(list: &[u8]) -> bool {
     // Only a list longer than MAX_KEY_LEN can hold a key that is too long.
-    !has_control(list)
-        && (list.len() <= MAX_KEY_LEN
-            || list
-                .split(|&b| b == b' ')
-                .all(|key| key.len() <= MAX_KEY_LEN))
+    list.len() <= MAX_KEY_LEN
+        || list
+            .split(|&b| b == b' ')
+            .all(|key| key.len() <= MAX_KEY_LEN)
 }
 
 /// Which storage command a line is.

@@ -112,7 +112,6 @@ fn storage_line_errors_leave_the_data_to_be_parsed_as_a_command() {
         b"set a 0 0 2147483646\r\n",
         b"cas a 0 0 1 -1\r\nx\r\n",
         b"cas a 0 0 1 abc\r\nx\r\n",
-        b"set a\x01 0 0 1\r\nx\r\n",
     ] {
         assert_line_error(input, ProtocolError::BAD_FORMAT, false);
     }
