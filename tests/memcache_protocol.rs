@@ -3,11 +3,11 @@
 //!
 //! Every expected reply here is memcached 1.6's: run the suite with
 //! `CORECACHE_TEST_AGAINST=memcached` to check them against it. Deliberate
-//! differences are marked with `is_corecache()`.
+//! differences are marked where they occur.
 
 mod common;
 
-use common::{is_corecache, key_on_shard, Options, Server};
+use common::{key_on_shard, Options, Server};
 
 fn each_thread_count(test: impl Fn(&Server)) {
     for threads in [1, 2] {

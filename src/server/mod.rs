@@ -27,7 +27,7 @@ use glommio::{LocalExecutorBuilder, Placement};
 pub use listener::Protocol;
 
 use crate::config::Settings;
-use crate::shard::mesh::{Mesh, ShardMessage};
+use crate::shard::mesh::{Mesh, MeshCounters, ShardMessage};
 use listener::{bind_all, ListenError, Listener};
 use shared::Shared;
 use worker::{Worker, WorkerError};
@@ -88,11 +88,13 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
     let shared = Arc::new(Shared::new(settings));
     let mesh =
         (threads > 1).then(|| MeshBuilder::<ShardMessage, _>::full(threads, MESH_CHANNEL_SIZE));
+    let counters = Arc::new(MeshCounters::new(threads));
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), (usize, WorkerError)>>();
     let mut handles = Vec::with_capacity(threads);
     for (shard, listeners) in per_shard.into_iter().enumerate() {
         let shared = shared.clone();
         let mesh = mesh.clone();
+        let counters = counters.clone();
         let ready = ready_tx.clone();
         let cpu = shared.settings.cpu_for(shard);
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
@@ -107,7 +109,7 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
                                 std::task::Poll::Ready(cx.waker().clone())
                             })
                             .await;
-                            Mesh::new(senders, receivers, task)
+                            Mesh::new(senders, receivers, counters, task)
                         }
                         Err(err) => {
                             let err = WorkerError::Mesh(err.to_string());

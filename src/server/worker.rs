@@ -208,7 +208,7 @@ impl Worker {
         self.ring.set_eventfd_enabled(true);
         // Collect what arrived before the eventfd was armed.
         self.ring.enter().map_err(WorkerError::Submit)?;
-        if !self.ring.has_completions() && !self.state.mesh.has_inbound() {
+        if !self.ring.has_completions() && self.state.mesh.prepare_sleep() {
             let wake_file = self.wake_file.clone();
             let wake_read = self.wake_read.get_or_insert_with(|| {
                 Box::pin(async move {

@@ -11,15 +11,21 @@
 //! waits in the outbox (behind it, everything else for that peer, to keep
 //! order) and is retried next turn.
 //!
-//! Receiving: glommio registers a waker for every poll of an empty channel
-//! and drops it only when a message arrives, so polling every turn would
-//! pile up wakers. Each receiver therefore has a flag-setting waker and is
-//! polled only when that waker has fired (or on the first turn).
+//! Receiving. A busy shard must see messages every turn, but glommio only
+//! wakes a receiver on its reactor turns (every preemption period, 1 ms,
+//! while the shard is busy), and polling an empty channel registers a new
+//! waker each time that glommio drops only when a message arrives. So each
+//! sender also counts what it sent to each peer ([`MeshCounters`], one
+//! writer per counter); a busy receiver compares that count with what it has
+//! taken and polls exactly that many messages (never reaching `Pending`, so
+//! never registering a waker). Before the shard sleeps, [`Mesh::prepare_sleep`]
+//! leaves exactly one waker registered per receiver, whose firing (a flag)
+//! wakes the shard when a message arrives.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -125,6 +131,46 @@ pub enum ShardMessage {
 /// mesh, chosen by the server layer (e.g. a connection and a reply slot).
 pub type ReplyTarget = (u64, u64);
 
+/// How many messages each shard has sent to each other shard. Written only
+/// by the sender (plain increments of its own counters), read by the
+/// receiver: a busy receiver learns of new messages without a wake-up.
+pub struct MeshCounters {
+    shards: usize,
+    sent: Vec<PaddedCounter>,
+}
+
+/// A counter on a cache line of its own.
+#[repr(align(64))]
+#[derive(Default)]
+struct PaddedCounter(AtomicU64);
+
+impl MeshCounters {
+    /// Counters for a mesh of `shards` shards.
+    pub fn new(shards: usize) -> MeshCounters {
+        MeshCounters {
+            shards,
+            sent: (0..shards * shards)
+                .map(|_| PaddedCounter::default())
+                .collect(),
+        }
+    }
+
+    fn counter(&self, from: ShardId, to: ShardId) -> &AtomicU64 {
+        &self.sent[from * self.shards + to].0
+    }
+
+    /// Records one more message from `from` to `to` (called by `from` only).
+    fn record_sent(&self, from: ShardId, to: ShardId) {
+        let counter = self.counter(from, to);
+        counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Release);
+    }
+
+    /// Messages `from` has sent to `to` so far.
+    fn sent(&self, from: ShardId, to: ShardId) -> u64 {
+        self.counter(from, to).load(Ordering::Acquire)
+    }
+}
+
 /// Sets a flag and wakes the shard's task: tells the loop which receiver has
 /// something.
 struct InboundWake {
@@ -146,8 +192,12 @@ impl Wake for InboundWake {
 struct Inbound {
     peer: ShardId,
     receiver: ConnectedReceiver<ShardMessage>,
+    /// Set when no waker is registered with glommio (it fired, or none was
+    /// ever registered).
     wake: Arc<InboundWake>,
     waker: Waker,
+    /// Messages taken from this peer so far.
+    received: u64,
     closed: bool,
 }
 
@@ -167,7 +217,11 @@ struct Outbox {
 pub struct Mesh {
     me: ShardId,
     senders: Option<Senders<ShardMessage>>,
+    counters: Option<Arc<MeshCounters>>,
     inbound: Vec<Inbound>,
+    /// Messages taken while arming for sleep, handed out by the next
+    /// [`Mesh::receive`].
+    early: Vec<(ShardId, ShardMessage)>,
     outboxes: Vec<Outbox>,
 }
 
@@ -177,15 +231,19 @@ impl Mesh {
         Mesh {
             me: 0,
             senders: None,
+            counters: None,
             inbound: Vec::new(),
+            early: Vec::new(),
             outboxes: vec![Outbox::default()],
         }
     }
 
-    /// Wraps the joined glommio mesh. `task` must wake the shard's loop.
+    /// Wraps the joined glommio mesh. `task` must wake the shard's loop;
+    /// `counters` are shared by all shards of the mesh.
     pub fn new(
         senders: Senders<ShardMessage>,
         mut receivers: Receivers<ShardMessage>,
+        counters: Arc<MeshCounters>,
         task: Waker,
     ) -> Mesh {
         let me = senders.peer_id();
@@ -202,6 +260,7 @@ impl Mesh {
                     receiver,
                     waker: Waker::from(wake.clone()),
                     wake,
+                    received: 0,
                     closed: false,
                 }
             })
@@ -212,7 +271,9 @@ impl Mesh {
         Mesh {
             me,
             senders: Some(senders),
+            counters: Some(counters),
             inbound,
+            early: Vec::new(),
             outboxes,
         }
     }
@@ -249,36 +310,86 @@ impl Mesh {
         expected.drain(..count)
     }
 
-    /// Whether any receiver may have messages (its waker fired).
-    pub fn has_inbound(&self) -> bool {
-        self.inbound
-            .iter()
-            .any(|i| !i.closed && i.wake.ready.load(Ordering::Acquire))
+    /// Messages waiting from `inbound`'s peer, by the sender's count.
+    fn waiting(&self, inbound: &Inbound) -> u64 {
+        self.counters
+            .as_ref()
+            .map_or(0, |c| c.sent(inbound.peer, self.me))
+            .saturating_sub(inbound.received)
     }
 
-    /// Receives every message waiting on receivers whose waker fired.
+    /// Whether any peer has sent something not yet taken (or a waker fired).
+    pub fn has_inbound(&self) -> bool {
+        !self.early.is_empty()
+            || self
+                .inbound
+                .iter()
+                .any(|i| !i.closed && (self.waiting(i) > 0 || i.wake.ready.load(Ordering::Acquire)))
+    }
+
+    /// Takes every message the peers have sent so far. Polls each channel
+    /// exactly as many times as its sender's count says, so a busy shard
+    /// never registers wakers.
     pub fn receive(&mut self, mut handle: impl FnMut(ShardId, ShardMessage)) -> usize {
-        let mut received = 0;
-        for inbound in &mut self.inbound {
-            if inbound.closed || !inbound.wake.ready.swap(false, Ordering::AcqRel) {
-                continue;
-            }
+        let mut taken = self.early.len();
+        for (peer, message) in self.early.drain(..) {
+            handle(peer, message);
+        }
+        for index in 0..self.inbound.len() {
+            let waiting = self.waiting(&self.inbound[index]);
+            let inbound = &mut self.inbound[index];
             let mut cx = Context::from_waker(&inbound.waker);
-            loop {
+            for _ in 0..waiting {
                 match Pin::new(&mut inbound.receiver).poll_next(&mut cx) {
                     Poll::Ready(Some(message)) => {
-                        received += 1;
+                        inbound.received += 1;
+                        taken += 1;
                         handle(inbound.peer, message);
                     }
                     Poll::Ready(None) => {
                         inbound.closed = true;
                         break;
                     }
-                    Poll::Pending => break,
+                    // Counted but not visible yet: a waker is now registered.
+                    Poll::Pending => {
+                        inbound.wake.ready.store(false, Ordering::Release);
+                        break;
+                    }
                 }
             }
         }
-        received
+        taken
+    }
+
+    /// Before the shard sleeps: makes sure every receiver has one waker
+    /// registered, so that a message wakes the shard. Returns `false` (do
+    /// not sleep) if messages are waiting.
+    pub fn prepare_sleep(&mut self) -> bool {
+        if self
+            .inbound
+            .iter()
+            .any(|i| !i.closed && self.waiting(i) > 0)
+        {
+            return false;
+        }
+        for inbound in &mut self.inbound {
+            if inbound.closed || !inbound.wake.ready.swap(false, Ordering::AcqRel) {
+                continue;
+            }
+            let mut cx = Context::from_waker(&inbound.waker);
+            match Pin::new(&mut inbound.receiver).poll_next(&mut cx) {
+                // Arrived after the count was read: keep it for `receive`.
+                Poll::Ready(Some(message)) => {
+                    inbound.received += 1;
+                    inbound.wake.ready.store(true, Ordering::Release);
+                    self.early.push((inbound.peer, message));
+                    return false;
+                }
+                Poll::Ready(None) => inbound.closed = true,
+                Poll::Pending => {}
+            }
+        }
+        true
     }
 
     /// Sends what this turn gathered, oldest first, keeping what a full
@@ -303,7 +414,11 @@ impl Mesh {
             }
             while let Some(message) = outbox.backlog.pop_front() {
                 match senders.try_send_to(peer, message) {
-                    Ok(()) => {}
+                    Ok(()) => {
+                        if let Some(counters) = &self.counters {
+                            counters.record_sent(self.me, peer);
+                        }
+                    }
                     Err(GlommioError::WouldBlock(ResourceType::Channel(message))) => {
                         outbox.backlog.push_front(message);
                         break;

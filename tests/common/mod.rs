@@ -151,7 +151,7 @@ impl Server {
 
     /// A raw connection to the server.
     pub fn connect(&self) -> Conn {
-        Conn::new(TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).expect("connect"))
+        Conn::connect_to(self.port)
     }
 
     /// A `memcache` crate client speaking the text protocol.
@@ -241,6 +241,17 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// Connects to a server on `port` of the loopback address.
+    pub fn connect_to(port: u16) -> Conn {
+        Conn::new(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect"))
+    }
+
+    /// A second handle on the same connection (e.g. to write from another
+    /// thread while this one reads).
+    pub fn try_clone(&self) -> Conn {
+        Conn::new(self.stream.try_clone().expect("clone"))
+    }
+
     fn new(stream: TcpStream) -> Conn {
         stream.set_nodelay(true).ok();
         stream
