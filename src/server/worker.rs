@@ -82,13 +82,13 @@ pub struct Worker {
     next_generation: u32,
     state: ShardState,
     /// Connections with input left to parse.
-    pending_input: Vec<usize>,
+    pending_input: WorkList,
     /// Connections with replies to send.
-    pending_send: Vec<usize>,
+    pending_send: WorkList,
     /// Connections that may be ready to close.
-    pending_close: Vec<usize>,
+    pending_close: WorkList,
     /// Connections whose receive must be armed or cancelled.
-    pending_recv: Vec<usize>,
+    pending_recv: WorkList,
     /// The eventfd, read through glommio while the shard sleeps.
     wake_file: Rc<BufferedFile>,
     wake_read: Option<Pin<Box<dyn Future<Output = ()>>>>,
@@ -161,10 +161,10 @@ impl Worker {
                 mesh,
                 shared,
             },
-            pending_input: Vec::new(),
-            pending_send: Vec::new(),
-            pending_close: Vec::new(),
-            pending_recv: Vec::new(),
+            pending_input: WorkList::default(),
+            pending_send: WorkList::default(),
+            pending_close: WorkList::default(),
+            pending_recv: WorkList::default(),
             wake_file,
             wake_read: None,
             stop_started: None,
@@ -458,7 +458,8 @@ impl Worker {
         if self.pending_input.is_empty() {
             return false;
         }
-        for index in std::mem::take(&mut self.pending_input) {
+        let list = self.pending_input.take();
+        for &index in &list {
             let Some(conn) = self.conns.get_mut(index) else {
                 continue;
             };
@@ -471,12 +472,14 @@ impl Worker {
             }
             self.after_io(index);
         }
+        self.pending_input.recycle(list);
         true
     }
 
     /// Arms receives that should run and cancels those that should pause.
     fn update_receives(&mut self) -> Result<(), WorkerError> {
-        for index in std::mem::take(&mut self.pending_recv) {
+        let list = self.pending_recv.take();
+        for &index in &list {
             let Some(conn) = self.conns.get_mut(index) else {
                 continue;
             };
@@ -503,12 +506,14 @@ impl Worker {
                 self.ring.push(entry).map_err(WorkerError::Submit)?;
             }
         }
+        self.pending_recv.recycle(list);
         Ok(())
     }
 
     /// Starts a send on every connection with replies ready.
     fn start_sends(&mut self) -> Result<(), WorkerError> {
-        for index in std::mem::take(&mut self.pending_send) {
+        let list = self.pending_send.take();
+        for &index in &list {
             let Some(conn) = self.conns.get_mut(index) else {
                 continue;
             };
@@ -529,12 +534,14 @@ impl Worker {
                 self.ring.push(entry).map_err(WorkerError::Submit)?;
             }
         }
+        self.pending_send.recycle(list);
         Ok(())
     }
 
     /// Closes connections that are done and have nothing in flight.
     fn close_finished(&mut self) {
-        for index in std::mem::take(&mut self.pending_close) {
+        let list = self.pending_close.take();
+        for &index in &list {
             let Some(conn) = self.conns.get_mut(index) else {
                 continue;
             };
@@ -554,6 +561,7 @@ impl Worker {
             self.state.stats.curr_connections -= 1;
             self.state.shared.close_connection();
         }
+        self.pending_close.recycle(list);
     }
 
     /// One step of stopping. Returns whether the shard may exit.
@@ -599,6 +607,36 @@ impl Worker {
         let published = &self.state.shared.published[self.state.id];
         published.shard.publish(&self.state.stats);
         published.store.publish(self.state.store.stats());
+    }
+}
+
+/// Connections waiting for one kind of work this turn. Taking the list
+/// swaps in a spare, so neither vector loses its capacity: a turn allocates
+/// nothing here.
+#[derive(Default)]
+struct WorkList {
+    items: Vec<usize>,
+    spare: Vec<usize>,
+}
+
+impl WorkList {
+    fn push(&mut self, index: usize) {
+        self.items.push(index);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The queued connections; entries pushed meanwhile go to a new list.
+    fn take(&mut self) -> Vec<usize> {
+        std::mem::replace(&mut self.items, std::mem::take(&mut self.spare))
+    }
+
+    /// Gives a taken list back as the spare.
+    fn recycle(&mut self, mut list: Vec<usize>) {
+        list.clear();
+        self.spare = list;
     }
 }
 
