@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{is_corecache, key_on_shard, Options, Server};
+use common::{key_on_shard, Options, Server};
 
 fn each_thread_count(test: impl Fn(&Server)) {
     for threads in [1, 2] {
