@@ -7,7 +7,10 @@
 //!   in the server, where the kernel's TCP work evicts the store between
 //!   requests.
 //! - `multiget10_cold`: ten cold hits in a row, the work of one `get k1 …
-//!   k10` (reported per 10 keys).
+//!   k10` (reported per 10 keys); `multiget10_cold_prefetch` hashes the ten
+//!   keys and prefetches their index lines first ([`Store::prefetch`]),
+//!   `multiget10_cold_prefetch_items` also prefetches their items
+//!   ([`Store::prefetch_item`]) before looking them up.
 //! - `set_overwrite`: `set` of a 100-byte value over an existing key
 //!   (10k keys, random order).
 //! - `set_new_x10k`: 10k `set`s of a 100-byte value under new keys into an
@@ -164,6 +167,35 @@ fn lookups(c: &mut Criterion) {
             black_box(out.len())
         })
     });
+
+    let mut hashes = Vec::with_capacity(10);
+    for (name, items_too) in [
+        ("multiget10_cold_prefetch", false),
+        ("multiget10_cold_prefetch_items", true),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                out.clear();
+                let start = (next * 10) % (COLD_SAMPLE - 10);
+                next += 1;
+                let keys = &cold_keys[start..start + 10];
+                hashes.clear();
+                hashes.extend(keys.iter().map(|key| cold.prefetch(black_box(key))));
+                if items_too {
+                    for &hash in &hashes {
+                        cold.prefetch_item(hash);
+                    }
+                }
+                for (key, &hash) in keys.iter().zip(&hashes) {
+                    if let Some(mut item) = cold.get_hashed(key, hash, NOW) {
+                        item.mark_fetched(NOW);
+                        out.extend_from_slice(item.value());
+                    }
+                }
+                black_box(out.len())
+            })
+        });
+    }
     group.finish();
 }
 
