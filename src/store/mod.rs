@@ -266,8 +266,8 @@ impl Store {
     ) -> Result<Item<'_>, InsertError> {
         self.run_due_flush(now);
         let hash = self.index.hash(key);
-        let slot = match self.index.find(hash, key) {
-            Some(slot) => {
+        let slot = match self.index.probe(hash, key) {
+            Ok(slot) => {
                 if self.expires_at(slot).has_passed(now) {
                     self.count_reclaimed(slot);
                 }
@@ -276,8 +276,8 @@ impl Store {
                 self.stats.bytes = self.stats.bytes.saturating_sub(old_bytes);
                 slot
             }
-            None => {
-                let slot = self.index.insert(hash, ItemBox::new(key, value));
+            Err(vacancy) => {
+                let slot = self.index.insert_vacant(vacancy, ItemBox::new(key, value));
                 self.stats.curr_items += 1;
                 slot
             }

@@ -77,6 +77,14 @@ impl Bucket {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(in crate::store) struct SlotId(usize);
 
+/// Where [`Index::probe`] found room for an absent key: the first free
+/// slot on its probe path. Valid until the index next changes.
+#[derive(Debug)]
+pub(in crate::store) struct Vacancy {
+    hash: u64,
+    slot: usize,
+}
+
 /// The tag of `hash`: its top 16 bits, 0 made 1 so no tag matches an empty
 /// slot or a tombstone.
 #[inline]
@@ -206,6 +214,42 @@ impl<S: BuildHasher> Index<S> {
         }
     }
 
+    /// Like [`Index::find`], but when `key` is absent also tells where
+    /// [`Index::insert_vacant`] would put it, so that an insert of a new key
+    /// probes once.
+    pub(in crate::store) fn probe(&self, hash: u64, key: &[u8]) -> Result<SlotId, Vacancy> {
+        let tag = tag_of(hash);
+        let mut at = hash as usize & self.mask;
+        let mut free = None;
+        loop {
+            let bucket = &self.buckets[at];
+            let mut matching = bucket.matching(tag);
+            while matching != 0 {
+                let i = matching.trailing_zeros() as usize;
+                // Safety: as in `find`.
+                let item = unsafe { ItemBox::borrow(addr_of(bucket.0[i])) };
+                if item.key() == key {
+                    return Ok(SlotId(at * SLOTS + i));
+                }
+                matching &= matching - 1;
+            }
+            if free.is_none() {
+                free = bucket
+                    .0
+                    .iter()
+                    .position(|&w| !is_item(w))
+                    .map(|i| at * SLOTS + i);
+            }
+            if bucket.has_empty() {
+                return Err(Vacancy {
+                    hash,
+                    slot: free.unwrap_or(at * SLOTS),
+                });
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+
     /// Asks the CPU to start loading the home bucket of `hash`.
     #[inline]
     pub(in crate::store) fn prefetch_bucket(&self, hash: u64) {
@@ -277,6 +321,24 @@ impl<S: BuildHasher> Index<S> {
         }
         let word = pack(tag_of(hash), item.into_addr());
         self.place(hash, word)
+    }
+
+    /// Stores `item` where [`Index::probe`] found room for its key (no
+    /// change to the index since); like [`Index::insert`] otherwise.
+    pub(in crate::store) fn insert_vacant(&mut self, vacancy: Vacancy, item: ItemBox) -> SlotId {
+        let (bucket, i) = (vacancy.slot / SLOTS, vacancy.slot % SLOTS);
+        let free = self.buckets.get(bucket).is_some_and(|b| !is_item(b.0[i]));
+        if !free || self.used >= max_used(self.buckets.len()) {
+            return self.insert(vacancy.hash, item);
+        }
+        let word = pack(tag_of(vacancy.hash), item.into_addr());
+        let slot = &mut self.buckets[bucket].0[i];
+        if *slot == EMPTY {
+            self.used += 1;
+        }
+        *slot = word;
+        self.live += 1;
+        SlotId(vacancy.slot)
     }
 
     /// Writes `word` into the first free slot from the home of `hash`.
