@@ -254,7 +254,7 @@ impl ItemBox {
             let mut at = raw.add(key_at);
             ptr::copy_nonoverlapping(key.as_ptr(), at, key.len());
             at = at.add(key.len());
-            for part in parts {
+            for part in parts.into_iter().filter(|part| !part.is_empty()) {
                 ptr::copy_nonoverlapping(part.as_ptr(), at, part.len());
                 at = at.add(part.len());
             }
