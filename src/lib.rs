@@ -10,7 +10,8 @@
 //!   encodes the replies; one module per protocol front end.
 //! - [`shard`]: per-core state, key → hash slot → shard routing, and the
 //!   cross-core message types carried over glommio's channel mesh.
-//! - [`store`]: the per-shard keyspace (hash index over slab entries). No I/O.
+//! - [`store`]: the per-shard keyspace (a cache-line bucket index over
+//!   single-allocation items). No I/O.
 //! - [`config`], [`clock`], [`stats`]: settings, time, counters.
 
 pub mod clock;

@@ -3,91 +3,108 @@
 //! (`bytes`, `curr_items`, `total_items`) current.
 
 use std::fmt;
-use std::hash::BuildHasher;
 
-use super::entry::{bits, Entry};
-use super::{item_bytes, last_access_secs, Store};
+use super::raw::{bits, Header, ItemRef, SlotId, ValueChange};
+use super::{expires_at_from, item_bytes, last_access_secs, Store};
 use crate::clock::{ExpiresAt, Now};
 
 /// A live item of a [`Store`], found by [`Store::lookup`] or created by
 /// [`Store::insert`]. Holds the store mutably for as long as it lives.
 pub struct Item<'s> {
     store: &'s mut Store,
-    slot: usize,
+    slot: SlotId,
 }
 
 impl fmt::Debug for Item<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Item")
             .field("key", &self.key())
-            .field("entry", self.entry())
+            .field("kind", &self.raw().kind())
+            .field("header", self.header())
             .finish()
     }
 }
 
 impl<'s> Item<'s> {
     /// Wraps an occupied slot (the store guarantees it is).
-    pub(super) fn new(store: &'s mut Store, slot: usize) -> Item<'s> {
+    pub(super) fn new(store: &'s mut Store, slot: SlotId) -> Item<'s> {
         Item { store, slot }
     }
 
-    fn entry(&self) -> &Entry {
-        &self.store.entries[self.slot]
+    fn raw(&self) -> ItemRef<'_> {
+        self.store.index.item(self.slot)
     }
 
-    fn entry_mut(&mut self) -> &mut Entry {
-        &mut self.store.entries[self.slot]
+    fn header(&self) -> &Header {
+        self.raw().header()
+    }
+
+    fn header_mut(&mut self) -> &mut Header {
+        self.store.index.item_mut(self.slot).into_header_mut()
+    }
+
+    fn has(&self, bit: u8) -> bool {
+        self.header().bits & bit != 0
+    }
+
+    fn set(&mut self, bit: u8, on: bool) {
+        let header = self.header_mut();
+        if on {
+            header.bits |= bit;
+        } else {
+            header.bits &= !bit;
+        }
     }
 
     /// The key.
     pub fn key(&self) -> &[u8] {
-        self.entry().key()
+        self.raw().key()
     }
 
     /// The value, as bytes. (Typed values will add a typed accessor; a byte
     /// string is the only kind today.)
     pub fn value(&self) -> &[u8] {
-        self.entry().value()
+        self.raw().value()
     }
 
     /// The memcached client flags.
     pub fn client_flags(&self) -> u32 {
-        self.entry().client_flags
+        self.header().client_flags
     }
 
     /// The CAS unique.
     pub fn cas(&self) -> u64 {
-        self.entry().cas
+        self.header().cas
     }
 
     /// When the item expires.
     pub fn expires_at(&self) -> ExpiresAt {
-        self.entry().expires_at
+        expires_at_from(self.header().expires_at)
     }
 
     /// Last access, in whole seconds since the Unix epoch.
     pub fn last_access_secs(&self) -> u64 {
-        u64::from(self.entry().last_access)
+        u64::from(self.header().last_access)
     }
 
     /// Whether the item has been fetched since it was stored.
     pub fn fetched(&self) -> bool {
-        self.entry().has(bits::FETCHED)
+        self.has(bits::FETCHED)
     }
 
     /// Whether the item is marked stale (meta `I`).
     pub fn stale(&self) -> bool {
-        self.entry().has(bits::STALE)
+        self.has(bits::STALE)
     }
 
     /// Whether a client already received the recache token (meta `W`).
     pub fn win_token_sent(&self) -> bool {
-        self.entry().has(bits::WIN_TOKEN_SENT)
+        self.has(bits::WIN_TOKEN_SENT)
     }
 
     /// Whether the key was stored base64-encoded and is echoed that way.
     pub fn binary_key(&self) -> bool {
-        self.entry().has(bits::BINARY_KEY)
+        self.has(bits::BINARY_KEY)
     }
 
     /// The bytes the store counts for this item.
@@ -97,24 +114,24 @@ impl<'s> Item<'s> {
 
     /// Records a fetch: marks the item fetched and sets its last access.
     pub fn mark_fetched(&mut self, now: Now) {
-        let entry = self.entry_mut();
-        entry.set(bits::FETCHED, true);
-        entry.last_access = last_access_secs(now);
+        let header = self.header_mut();
+        header.bits |= bits::FETCHED;
+        header.last_access = last_access_secs(now);
     }
 
     /// Sets the last access without marking a fetch.
     pub fn set_last_access(&mut self, now: Now) {
-        self.entry_mut().last_access = last_access_secs(now);
+        self.header_mut().last_access = last_access_secs(now);
     }
 
     /// Sets when the item expires.
     pub fn set_expires_at(&mut self, expires_at: ExpiresAt) {
-        self.entry_mut().expires_at = expires_at;
+        self.header_mut().expires_at = expires_at.millis().unwrap_or(0);
     }
 
     /// Sets the CAS unique.
     pub fn set_cas(&mut self, cas: u64) {
-        self.entry_mut().cas = cas;
+        self.header_mut().cas = cas;
     }
 
     /// Gives the item a fresh CAS unique from the store's counter and
@@ -127,32 +144,32 @@ impl<'s> Item<'s> {
 
     /// Sets the memcached client flags.
     pub fn set_client_flags(&mut self, client_flags: u32) {
-        self.entry_mut().client_flags = client_flags;
+        self.header_mut().client_flags = client_flags;
     }
 
     /// Marks the item stale, or not.
     pub fn set_stale(&mut self, stale: bool) {
-        self.entry_mut().set(bits::STALE, stale);
+        self.set(bits::STALE, stale);
     }
 
     /// Records whether the recache token has been handed out.
     pub fn set_win_token_sent(&mut self, sent: bool) {
-        self.entry_mut().set(bits::WIN_TOKEN_SENT, sent);
+        self.set(bits::WIN_TOKEN_SENT, sent);
     }
 
     /// Replaces the value; metadata stays.
     pub fn set_value(&mut self, value: &[u8]) {
-        self.resize(|entry| entry.set_value(value));
+        self.change_value(ValueChange::Replace(value));
     }
 
     /// Appends `data` to the value; metadata stays.
     pub fn append_value(&mut self, data: &[u8]) {
-        self.resize(|entry| entry.append_value(data));
+        self.change_value(ValueChange::Append(data));
     }
 
     /// Prepends `data` to the value; metadata stays.
     pub fn prepend_value(&mut self, data: &[u8]) {
-        self.resize(|entry| entry.prepend_value(data));
+        self.change_value(ValueChange::Prepend(data));
     }
 
     /// Makes the item count as newly stored, as memcached does when it
@@ -160,22 +177,21 @@ impl<'s> Item<'s> {
     /// bits cleared (not fetched, not stale, no token, key not binary), last
     /// access `now`, and one more `total_items`.
     pub fn renew(&mut self, now: Now) {
-        let entry = self.entry_mut();
-        entry.bits = 0;
-        entry.last_access = last_access_secs(now);
+        let header = self.header_mut();
+        header.bits = 0;
+        header.last_access = last_access_secs(now);
         self.store.stats.total_items += 1;
     }
 
     /// Removes the item from the store.
     pub fn remove(self) {
-        let hash = self.store.hasher.hash_one(self.key());
-        self.store.unlink(hash, self.slot);
+        self.store.unlink(self.slot);
     }
 
     /// Applies a value change and keeps `bytes` current.
-    fn resize(&mut self, change: impl FnOnce(&mut Entry)) {
+    fn change_value(&mut self, change: ValueChange<'_>) {
         let before = self.size();
-        change(self.entry_mut());
+        self.store.index.change_value(self.slot, change);
         let after = self.size();
         let stats = &mut self.store.stats;
         stats.bytes = stats.bytes.saturating_sub(before) + after;

@@ -1,22 +1,29 @@
-//! The per-shard keyspace: a hash index over slab-allocated entries. A plain
-//! data structure owned by one shard: no I/O, no runtime, no locks.
+//! The per-shard keyspace: a hash index over items in single heap
+//! allocations. A plain data structure owned by one shard: no I/O, no
+//! runtime, no locks.
 //!
-//! Layout: a [`hashbrown::HashTable<u32>`] maps a key's hash to a slab slot;
-//! the key itself is stored once, inside the entry, and the index compares
-//! keys by looking the entry up. An entry keeps its key and value in one
-//! heap allocation and its metadata in fixed words (see `entry.rs`).
+//! Layout (all of it, and all `unsafe` code, in `raw/`): each item is one
+//! allocation — a 32-byte header (CAS, expiry, client flags, last access,
+//! lengths, flag bits, value kind), then the key, then the value. The index
+//! is a table of 64-byte buckets, each one cache line of eight `u64` slots
+//! packing a 16-bit hash tag with the item's 48-bit address; a lookup
+//! hashes the key once, reads one bucket, and dereferences only the items
+//! whose tag matches. So a hit costs two dependent cache misses (bucket,
+//! then item), as in memcached; the slab-entry layout before cost up to
+//! four. Multi-key reads can overlap even those: see [`Store::prefetch`].
 //!
 //! What one item costs, on a 64-bit target:
-//! - 48 bytes of entry in the slab (value and key pointer+length 16, CAS 8,
-//!   expiry 8, client flags 4, last access 4, key length 4, flag bits 1,
-//!   padding; the slab's vacant/occupied tag hides in the pointer's niche),
-//! - 4 bytes of index slot plus 1 control byte,
-//! - one allocation of exactly `key + value` bytes (plus the allocator's own
-//!   rounding and header, typically 8–16 bytes).
+//! - one allocation of `32 + key + value` bytes (48 + … for a key of 64 KiB
+//!   or more or a value of 4 GiB or more), plus the allocator's rounding
+//!   and chunk header (glibc: 8 bytes, rounded up to 16);
+//! - one 8-byte index slot, in a table kept between 3/8 and 3/4 full: 10.7
+//!   to 21.3 bytes of index per item.
 //!
-//! The store reports `bytes` as [`ITEM_OVERHEAD`] (53) plus key and value
-//! lengths per item: the memory it asked for, not counting the index's
-//! spare capacity, the slab's free slots or the allocator's rounding.
+//! The store reports `bytes` as [`ITEM_OVERHEAD`] (40: header and slot)
+//! plus key and value lengths per item (see [`item_bytes`]): the memory it
+//! asked for, not counting the index's spare capacity or the allocator's
+//! rounding (which depends on the allocator; the numbers must stay a
+//! function of the lengths so that every shard and test agrees on them).
 //!
 //! Expiry is lazy: an access that finds an expired item removes it and
 //! counts it (`reclaimed`, and `expired_unfetched` if it was never fetched).
@@ -27,24 +34,23 @@
 //! instant, without a timer. memcached instead compares each item's last
 //! access time with the flush time when it meets the item.
 
-mod entry;
+#![deny(unsafe_code)]
+
 mod item;
-
-use std::hash::BuildHasher;
-
-use hashbrown::{DefaultHashBuilder, HashTable};
-use slab::Slab;
+mod raw;
 
 use crate::clock::{ExpiresAt, Now};
 use crate::stats::StoreStats;
 
-use entry::{bits, Entry};
 pub use item::Item;
+use raw::{bits, Index, ItemBox, SlotId, ValueChange};
 
-/// Bytes the store counts for one item besides its key and value: the slab
-/// entry and the index slot with its control byte.
-pub const ITEM_OVERHEAD: u64 =
-    (std::mem::size_of::<Entry>() + std::mem::size_of::<u32>() + 1) as u64;
+/// Bytes the store counts for one item besides its key and value: the
+/// 32-byte item header and the 8-byte index slot.
+pub const ITEM_OVERHEAD: u64 = (raw::HEADER_BYTES + SLOT_BYTES) as u64;
+
+/// Bytes of one index slot.
+const SLOT_BYTES: usize = 8;
 
 /// What a lookup found.
 #[derive(Debug)]
@@ -94,17 +100,32 @@ pub enum InsertError {
 /// One shard's keyspace.
 #[derive(Debug, Default)]
 pub struct Store {
-    index: HashTable<u32>,
-    entries: Slab<Entry>,
-    hasher: DefaultHashBuilder,
+    index: Index,
     last_cas: u64,
     flush_deadline: Option<Now>,
     stats: StoreStats,
 }
 
-/// The bytes [`StoreStats::bytes`] counts for an item.
+/// A key's hash in one [`Store`], computed once by [`Store::hash_key`] or
+/// [`Store::prefetch`] and reused by [`Store::lookup_hashed`].
+///
+/// Valid only for the store that computed it (each store has its own
+/// random seed), for as long as that store lives; flushes and growth keep
+/// it valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyHash(u64);
+
+/// The bytes [`StoreStats::bytes`] counts for an item: [`ITEM_OVERHEAD`],
+/// the key and the value, and 16 bytes more for the rare item whose key is
+/// 64 KiB or longer or whose value is 4 GiB or longer (its lengths do not
+/// fit the header).
 pub fn item_bytes(key_len: usize, value_len: usize) -> u64 {
-    ITEM_OVERHEAD + key_len as u64 + value_len as u64
+    let extension = if raw::is_long(key_len, value_len) {
+        raw::EXTENSION_BYTES as u64
+    } else {
+        0
+    };
+    ITEM_OVERHEAD + extension + key_len as u64 + value_len as u64
 }
 
 impl Store {
@@ -130,12 +151,12 @@ impl Store {
 
     /// Items stored now (expired ones not yet met included).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index.len()
     }
 
     /// Whether the store holds no item.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.index.len() == 0
     }
 
     /// A new CAS unique: increasing, so unique per key over time.
@@ -144,17 +165,77 @@ impl Store {
         self.last_cas
     }
 
+    /// The hash of `key` in this store.
+    #[inline]
+    pub fn hash_key(&self, key: &[u8]) -> KeyHash {
+        KeyHash(self.index.hash(key))
+    }
+
+    /// Hashes `key` and asks the CPU to start loading the index line that a
+    /// lookup of it reads first; returns the hash for
+    /// [`Store::lookup_hashed`].
+    ///
+    /// For a multi-key read, whose lookups would otherwise each wait for
+    /// their cache misses in turn: first `prefetch` every key, then
+    /// (optionally) [`Store::prefetch_item`] every hash, then look each key
+    /// up with its hash. The loads of all keys then overlap:
+    ///
+    /// ```
+    /// # use corecache::{clock::Now, store::{ItemMeta, Store}};
+    /// # let mut store = Store::new();
+    /// # let now = Now(0);
+    /// # let keys: [&[u8]; 2] = [b"a", b"b"];
+    /// let hashes: Vec<_> = keys.iter().map(|key| store.prefetch(key)).collect();
+    /// for &hash in &hashes {
+    ///     store.prefetch_item(hash);
+    /// }
+    /// for (key, &hash) in keys.iter().zip(&hashes) {
+    ///     if let Some(item) = store.get_hashed(key, hash, now) {
+    ///         // … reply with item.value()
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// Prefetching costs a few nanoseconds per key and gains nothing when
+    /// the lines are cached already; between requests of a busy server
+    /// they usually are not. Prefetch a batch that fits in the CPU's
+    /// outstanding misses (about ten to twenty lines), not thousands.
+    #[inline]
+    pub fn prefetch(&self, key: &[u8]) -> KeyHash {
+        let hash = self.hash_key(key);
+        self.index.prefetch_bucket(hash.0);
+        hash
+    }
+
+    /// Asks the CPU to start loading the first two lines (header, key and
+    /// the start of the value) of the items that a lookup of `hash` will
+    /// compare. Reads the index line, so call it after [`Store::prefetch`]
+    /// has had time to bring that line in (a pass over the other keys).
+    #[inline]
+    pub fn prefetch_item(&self, hash: KeyHash) {
+        self.index.prefetch_items(hash.0);
+    }
+
     /// Finds the live item under `key`. An expired item found on the way is
     /// removed and counted; a delayed flush that has come due is applied
     /// first.
     pub fn lookup(&mut self, key: &[u8], now: Now) -> Lookup<'_> {
+        let hash = self.hash_key(key);
+        self.lookup_hashed(key, hash, now)
+    }
+
+    /// [`Store::lookup`] with the key's hash already computed (by
+    /// [`Store::hash_key`] or [`Store::prefetch`] of this store).
+    #[inline]
+    pub fn lookup_hashed(&mut self, key: &[u8], hash: KeyHash, now: Now) -> Lookup<'_> {
+        debug_assert_eq!(hash, self.hash_key(key), "a hash of another key or store");
         self.run_due_flush(now);
-        let hash = self.hasher.hash_one(key);
-        let Some(slot) = self.find(hash, key) else {
+        let Some(slot) = self.index.find(hash.0, key) else {
             return Lookup::Miss;
         };
-        if self.entries[slot].expires_at.has_passed(now) {
-            self.reclaim(hash, slot);
+        if self.expires_at(slot).has_passed(now) {
+            self.count_reclaimed(slot);
+            self.unlink(slot);
             return Lookup::Expired;
         }
         Lookup::Hit(Item::new(self, slot))
@@ -165,8 +246,17 @@ impl Store {
         self.lookup(key, now).hit()
     }
 
+    /// The live item under `key`, if any (see [`Store::lookup_hashed`]).
+    pub fn get_hashed(&mut self, key: &[u8], hash: KeyHash, now: Now) -> Option<Item<'_>> {
+        self.lookup_hashed(key, hash, now).hit()
+    }
+
     /// Stores `value` under `key` as a new item (fresh access bits, last
     /// access `now`), replacing any item already there, and returns it.
+    ///
+    /// Never fails today: keys and values of any length are stored, and
+    /// the index grows as needed. ([`InsertError`] stays for the memory
+    /// limit to come.)
     pub fn insert(
         &mut self,
         key: &[u8],
@@ -175,44 +265,29 @@ impl Store {
         now: Now,
     ) -> Result<Item<'_>, InsertError> {
         self.run_due_flush(now);
-        let key_len = u32::try_from(key.len()).map_err(|_| InsertError::KeyTooLong)?;
-        let hash = self.hasher.hash_one(key);
-        let slot = match self.find(hash, key) {
-            Some(slot) => {
-                if self.entries[slot].expires_at.has_passed(now) {
+        let hash = self.index.hash(key);
+        let slot = match self.index.probe(hash, key) {
+            Ok(slot) => {
+                if self.expires_at(slot).has_passed(now) {
                     self.count_reclaimed(slot);
                 }
-                let entry = &mut self.entries[slot];
-                let old_bytes = item_bytes(key.len(), entry.value().len());
-                entry.set_value(value);
+                let old_bytes = item_bytes(key.len(), self.index.item(slot).value().len());
+                self.index.change_value(slot, ValueChange::Replace(value));
                 self.stats.bytes = self.stats.bytes.saturating_sub(old_bytes);
                 slot
             }
-            None => {
-                let slot = self.entries.vacant_key();
-                let slot32 = u32::try_from(slot).map_err(|_| InsertError::Full)?;
-                self.entries.insert(Entry::new(key, value, key_len));
-                let Store {
-                    index,
-                    entries,
-                    hasher,
-                    ..
-                } = self;
-                index.insert_unique(hash, slot32, |&s| {
-                    entries
-                        .get(s as usize)
-                        .map_or(0, |entry| hasher.hash_one(entry.key()))
-                });
+            Err(vacancy) => {
+                let slot = self.index.insert_vacant(vacancy, ItemBox::new(key, value));
                 self.stats.curr_items += 1;
                 slot
             }
         };
-        let entry = &mut self.entries[slot];
-        entry.client_flags = meta.client_flags;
-        entry.expires_at = meta.expires_at;
-        entry.cas = meta.cas;
-        entry.last_access = last_access_secs(now);
-        entry.bits = if meta.binary_key { bits::BINARY_KEY } else { 0 };
+        let header = self.index.item_mut(slot).into_header_mut();
+        header.client_flags = meta.client_flags;
+        header.expires_at = meta.expires_at.millis().unwrap_or(0);
+        header.cas = meta.cas;
+        header.last_access = last_access_secs(now);
+        header.bits = if meta.binary_key { bits::BINARY_KEY } else { 0 };
         self.stats.bytes += item_bytes(key.len(), value.len());
         self.stats.total_items += 1;
         Ok(Item::new(self, slot))
@@ -221,10 +296,10 @@ impl Store {
     /// Removes the item under `key`, live or expired, without counting it as
     /// reclaimed. Returns whether there was one.
     pub fn remove(&mut self, key: &[u8]) -> bool {
-        let hash = self.hasher.hash_one(key);
-        match self.find(hash, key) {
+        let hash = self.index.hash(key);
+        match self.index.find(hash, key) {
             Some(slot) => {
-                self.unlink(hash, slot);
+                self.unlink(slot);
                 true
             }
             None => false,
@@ -233,8 +308,7 @@ impl Store {
 
     /// Removes every item now and cancels a pending delayed flush.
     pub fn flush_all(&mut self) {
-        self.index = HashTable::new();
-        self.entries = Slab::new();
+        self.index.clear();
         self.flush_deadline = None;
         self.stats.curr_items = 0;
         self.stats.bytes = 0;
@@ -253,6 +327,7 @@ impl Store {
 
     /// Applies a delayed flush whose deadline has come. Returns whether it
     /// did.
+    #[inline]
     pub fn run_due_flush(&mut self, now: Now) -> bool {
         match self.flush_deadline {
             Some(deadline) if now >= deadline => {
@@ -263,48 +338,40 @@ impl Store {
         }
     }
 
-    /// The slot holding `key`.
-    fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
-        let entries = &self.entries;
-        self.index
-            .find(hash, |&slot| {
-                entries
-                    .get(slot as usize)
-                    .is_some_and(|entry| entry.key() == key)
-            })
-            .map(|&slot| slot as usize)
+    /// When the item in `slot` expires.
+    fn expires_at(&self, slot: SlotId) -> ExpiresAt {
+        expires_at_from(self.index.item(slot).header().expires_at)
     }
 
     /// Counts the expired item in `slot` as reclaimed.
-    fn count_reclaimed(&mut self, slot: usize) {
+    fn count_reclaimed(&mut self, slot: SlotId) {
         self.stats.reclaimed += 1;
-        if !self.entries[slot].has(bits::FETCHED) {
+        if self.index.item(slot).header().bits & bits::FETCHED == 0 {
             self.stats.expired_unfetched += 1;
         }
     }
 
-    /// Removes the expired item in `slot` and counts it.
-    fn reclaim(&mut self, hash: u64, slot: usize) {
-        self.count_reclaimed(slot);
-        self.unlink(hash, slot);
-    }
-
-    /// Removes the item in `slot` from the index and the slab.
-    fn unlink(&mut self, hash: u64, slot: usize) {
-        if let Ok(found) = self.index.find_entry(hash, |&s| s as usize == slot) {
-            found.remove();
-        }
-        if let Some(entry) = self.entries.try_remove(slot) {
-            self.stats.curr_items = self.stats.curr_items.saturating_sub(1);
-            let size = item_bytes(entry.key().len(), entry.value().len());
-            self.stats.bytes = self.stats.bytes.saturating_sub(size);
-        }
+    /// Removes the item in `slot` from the index and frees it.
+    fn unlink(&mut self, slot: SlotId) {
+        let item = self.index.remove(slot);
+        let item = item.as_ref();
+        let size = item_bytes(item.key().len(), item.value().len());
+        self.stats.curr_items = self.stats.curr_items.saturating_sub(1);
+        self.stats.bytes = self.stats.bytes.saturating_sub(size);
     }
 }
 
-/// `now` as the entry's last-access field: whole seconds, saturating.
+/// `now` as the item's last-access field: whole seconds, saturating.
 fn last_access_secs(now: Now) -> u32 {
     u32::try_from(now.unix_secs()).unwrap_or(u32::MAX)
+}
+
+/// The header's expiry field as an [`ExpiresAt`] (0 = never).
+fn expires_at_from(millis: u64) -> ExpiresAt {
+    match millis {
+        0 => ExpiresAt::NEVER,
+        at => ExpiresAt::at_millis(at),
+    }
 }
 
 #[cfg(test)]

@@ -28,16 +28,11 @@ fn value_of(store: &mut Store, key: &[u8], now: Now) -> Option<Vec<u8>> {
 }
 
 #[test]
-fn entry_is_compact() {
-    assert_eq!(std::mem::size_of::<Entry>(), 48);
-    // The slab's slot enum has this shape: the tag must fit in a niche.
-    #[allow(dead_code)]
-    enum Slot {
-        Vacant(usize),
-        Occupied(Entry),
-    }
-    assert_eq!(std::mem::size_of::<Slot>(), 48);
-    assert_eq!(ITEM_OVERHEAD, 53);
+fn items_are_compact() {
+    assert_eq!(std::mem::size_of::<raw::Header>(), 32);
+    assert_eq!(ITEM_OVERHEAD, 40);
+    assert_eq!(item_bytes(10, 100), 150);
+    assert_eq!(item_bytes(65_535, 1), 40 + 16 + 65_536);
 }
 
 #[test]
@@ -230,69 +225,200 @@ fn remove_reports_presence() {
     assert_eq!(store.stats().curr_items, 0);
 }
 
-/// One step of the model test.
-#[derive(Debug, Clone)]
-enum Op {
-    Insert(u8, Vec<u8>),
-    Append(u8, Vec<u8>),
-    Remove(u8),
-    Get(u8),
-    Flush,
+/// What the model keeps per key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Model {
+    value: Vec<u8>,
+    client_flags: u32,
+    cas: u64,
+    /// Milliseconds; `None` = never.
+    expires_at: Option<u64>,
 }
 
-fn op() -> impl Strategy<Value = Op> {
-    let key = 0u8..16;
-    let value = proptest::collection::vec(any::<u8>(), 0..24);
+/// One step of the model test. Keys are numbers: most short, some sharing
+/// a long prefix, a few 64 KiB or longer (the header's long form).
+#[derive(Debug, Clone)]
+enum Op {
+    /// Insert with a value, client flags and a lifetime in ms (0 = never).
+    Insert(u8, Vec<u8>, u32, u16),
+    Append(u8, Vec<u8>),
+    Prepend(u8, Vec<u8>),
+    SetValue(u8, Vec<u8>),
+    /// Sets a new lifetime in ms (0 = never) through the item.
+    Touch(u8, u16),
+    Remove(u8),
+    Get(u8),
+    /// Time passes, in ms.
+    Advance(u16),
+    Flush,
+    /// A delayed flush, in ms from now.
+    FlushAt(u16),
+}
+
+fn model_key(k: u8) -> Vec<u8> {
+    match k {
+        0..=15 => format!("key:{k}").into_bytes(),
+        16..=27 => format!("memaslap-shared-prefix-{k}").into_bytes(),
+        _ => {
+            let mut key = vec![b'L'; 65_535 + usize::from(k % 2)];
+            key.push(k);
+            key
+        }
+    }
+}
+
+fn value() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        (key.clone(), value.clone()).prop_map(|(k, v)| Op::Insert(k, v)),
-        (key.clone(), value).prop_map(|(k, v)| Op::Append(k, v)),
-        key.clone().prop_map(Op::Remove),
-        key.prop_map(Op::Get),
-        Just(Op::Flush),
+        4 => proptest::collection::vec(any::<u8>(), 0..24),
+        1 => proptest::collection::vec(any::<u8>(), 0..3000),
     ]
 }
 
+fn op() -> impl Strategy<Value = Op> {
+    let key = prop_oneof![10 => 0u8..28, 1 => 28u8..30];
+    let lifetime = prop_oneof![2 => Just(0u16), 1 => 1u16..2000];
+    prop_oneof![
+        6 => (key.clone(), value(), any::<u32>(), lifetime.clone())
+            .prop_map(|(k, v, f, t)| Op::Insert(k, v, f, t)),
+        2 => (key.clone(), value()).prop_map(|(k, v)| Op::Append(k, v)),
+        2 => (key.clone(), value()).prop_map(|(k, v)| Op::Prepend(k, v)),
+        2 => (key.clone(), value()).prop_map(|(k, v)| Op::SetValue(k, v)),
+        1 => (key.clone(), lifetime).prop_map(|(k, t)| Op::Touch(k, t)),
+        3 => key.clone().prop_map(Op::Remove),
+        5 => key.prop_map(Op::Get),
+        2 => (0u16..1500).prop_map(Op::Advance),
+        1 => Just(Op::Flush),
+        1 => (1u16..3000).prop_map(Op::FlushAt),
+    ]
+}
+
+/// The model's live entry for `key` at `now`, dropping it if expired (as
+/// the store does when it meets it).
+fn live<'m>(model: &'m mut HashMap<Vec<u8>, Model>, key: &[u8], now: Now) -> Option<&'m mut Model> {
+    let expired = model
+        .get(key)
+        .is_some_and(|m| m.expires_at.is_some_and(|at| at <= now.0));
+    if expired {
+        model.remove(key);
+    }
+    model.get_mut(key)
+}
+
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
-    fn agrees_with_a_hashmap(ops in proptest::collection::vec(op(), 1..200)) {
+    fn agrees_with_a_hashmap(ops in proptest::collection::vec(op(), 1..150)) {
         let mut store = Store::new();
-        let mut model: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+        let mut model: HashMap<Vec<u8>, Model> = HashMap::new();
+        let mut now = T0;
+        let mut flush_at: Option<Now> = None;
         for op in ops {
             match op {
-                Op::Insert(k, v) => {
-                    let key = format!("key:{k}").into_bytes();
-                    store.insert(&key, &v, meta(0), T0).unwrap();
-                    model.insert(key, v);
+                Op::Insert(k, v, client_flags, lifetime) => {
+                    let key = model_key(k);
+                    let cas = store.next_cas();
+                    let expires_at = (lifetime > 0).then(|| now.0 + u64::from(lifetime));
+                    let meta = ItemMeta {
+                        client_flags,
+                        cas,
+                        expires_at: expires_at.map_or(ExpiresAt::NEVER, ExpiresAt::at_millis),
+                        binary_key: k % 2 == 0,
+                    };
+                    let item = store.insert(&key, &v, meta, now).unwrap();
+                    prop_assert_eq!(item.binary_key(), k % 2 == 0);
+                    prop_assert!(!item.fetched());
+                    model.insert(key, Model { value: v, client_flags, cas, expires_at });
                 }
-                Op::Append(k, v) => {
-                    let key = format!("key:{k}").into_bytes();
-                    if let Some(mut item) = store.get(&key, T0) {
-                        item.append_value(&v);
+                Op::Append(k, ref v) | Op::Prepend(k, ref v) | Op::SetValue(k, ref v) => {
+                    let key = model_key(k);
+                    let expected = live(&mut model, &key, now).map(|m| {
+                        match op {
+                            Op::Append(..) => m.value.extend_from_slice(v),
+                            Op::Prepend(..) => {
+                                m.value.splice(0..0, v.iter().copied());
+                            }
+                            _ => m.value = v.clone(),
+                        }
+                        m.value.clone()
+                    });
+                    let got = store.get(&key, now).map(|mut item| {
+                        match op {
+                            Op::Append(..) => item.append_value(v),
+                            Op::Prepend(..) => item.prepend_value(v),
+                            _ => item.set_value(v),
+                        }
+                        prop_assert_eq!(item.key(), &key[..]);
+                        Ok(item.value().to_vec())
+                    }).transpose()?;
+                    prop_assert_eq!(got, expected);
+                }
+                Op::Touch(k, lifetime) => {
+                    let key = model_key(k);
+                    let expires_at = (lifetime > 0).then(|| now.0 + u64::from(lifetime));
+                    if let Some(m) = live(&mut model, &key, now) {
+                        m.expires_at = expires_at;
                     }
-                    if let Some(value) = model.get_mut(&key) {
-                        value.extend_from_slice(&v);
+                    if let Some(mut item) = store.get(&key, now) {
+                        item.set_expires_at(expires_at.map_or(ExpiresAt::NEVER, ExpiresAt::at_millis));
                     }
                 }
                 Op::Remove(k) => {
-                    let key = format!("key:{k}").into_bytes();
+                    let key = model_key(k);
                     prop_assert_eq!(store.remove(&key), model.remove(&key).is_some());
                 }
                 Op::Get(k) => {
-                    let key = format!("key:{k}").into_bytes();
-                    prop_assert_eq!(value_of(&mut store, &key, T0), model.get(&key).cloned());
+                    let key = model_key(k);
+                    let expected = live(&mut model, &key, now).cloned();
+                    // Half the gets go through the batched API.
+                    let got = if k % 2 == 0 {
+                        let hash = store.prefetch(&key);
+                        store.prefetch_item(hash);
+                        store.get_hashed(&key, hash, now)
+                    } else {
+                        store.get(&key, now)
+                    };
+                    let got = got.map(|mut item| {
+                        item.mark_fetched(now);
+                        Model {
+                            value: item.value().to_vec(),
+                            client_flags: item.client_flags(),
+                            cas: item.cas(),
+                            expires_at: item.expires_at().millis(),
+                        }
+                    });
+                    prop_assert_eq!(got, expected);
                 }
+                Op::Advance(ms) => now = Now(now.0 + u64::from(ms)),
                 Op::Flush => {
                     store.flush_all();
                     model.clear();
+                    flush_at = None;
+                }
+                Op::FlushAt(ms) => {
+                    let deadline = Now(now.0 + u64::from(ms));
+                    store.flush_at(deadline);
+                    flush_at = Some(deadline);
                 }
             }
-            let bytes: u64 = model.iter().map(|(k, v)| item_bytes(k.len(), v.len())).sum();
+            // The shard applies a due flush once per turn.
+            if flush_at.is_some_and(|at| now >= at) {
+                model.clear();
+                flush_at = None;
+            }
+            store.run_due_flush(now);
+            prop_assert_eq!(store.pending_flush(), flush_at);
+            // Expired items linger until met: count them on both sides.
+            let bytes: u64 = model.iter().map(|(k, m)| item_bytes(k.len(), m.value.len())).sum();
             prop_assert_eq!(store.stats().curr_items, model.len() as u64);
             prop_assert_eq!(store.stats().bytes, bytes);
             prop_assert_eq!(store.len(), model.len());
         }
-        for (key, value) in &model {
-            prop_assert_eq!(value_of(&mut store, key, T0), Some(value.clone()));
+        for key in model.keys().cloned().collect::<Vec<_>>() {
+            let expected = live(&mut model, &key, now).map(|m| m.value.clone());
+            prop_assert_eq!(value_of(&mut store, &key, now), expected);
         }
+        store.flush_all();
+        prop_assert_eq!(store.stats().bytes, 0);
+        prop_assert_eq!(store.stats().curr_items, 0);
     }
 }

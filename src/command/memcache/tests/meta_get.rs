@@ -156,7 +156,10 @@ fn binary_keys_echo_in_base64() {
     assert_eq!(shard.text("mg Zm9v b k v"), "VA 1 kZm9v b\r\nx\r\n");
     assert_eq!(
         shard.text("me foo"),
-        format!("ME Zm9v exp=-1 la=0 cas={cas} fetch=yes cls=1 size=57\r\n")
+        format!(
+            "ME Zm9v exp=-1 la=0 cas={cas} fetch=yes cls=1 size={}\r\n",
+            crate::store::item_bytes(3, 1)
+        )
     );
     // Stored again through a text key, it is echoed raw.
     shard.text("set foo 0 0|y");
@@ -172,16 +175,25 @@ fn meta_debug() {
     shard.advance_millis(1_000);
     assert_eq!(
         shard.text("me foo"),
-        "ME foo exp=59 la=1 cas=1 fetch=no cls=1 size=59\r\n"
+        format!(
+            "ME foo exp=59 la=1 cas=1 fetch=no cls=1 size={}\r\n",
+            crate::store::item_bytes(3, 3)
+        )
     );
     assert_eq!(
         shard.text("me foo"),
-        "ME foo exp=59 la=1 cas=1 fetch=no cls=1 size=59\r\n"
+        format!(
+            "ME foo exp=59 la=1 cas=1 fetch=no cls=1 size={}\r\n",
+            crate::store::item_bytes(3, 3)
+        )
     );
     assert_eq!(shard.text("me nokey"), "EN\r\n");
     assert_eq!(
         shard.text("me Zm9v b"),
-        "ME foo exp=59 la=1 cas=1 fetch=no cls=1 size=59\r\n"
+        format!(
+            "ME foo exp=59 la=1 cas=1 fetch=no cls=1 size={}\r\n",
+            crate::store::item_bytes(3, 3)
+        )
     );
     assert_eq!(shard.stats.meta_cmds, 4);
     assert_eq!(shard.stats.cmd_get, 0);
