@@ -14,6 +14,7 @@ use crate::protocol::memcache::{
 };
 use crate::shard::mesh::RemoteOp;
 use crate::shard::ShardId;
+use crate::store::KeyHash;
 
 /// Why [`process`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,22 +146,60 @@ fn run(
     true
 }
 
+/// Keys of a multi-get looked up together: their cache misses overlap.
+const GET_BATCH: usize = 16;
+
 /// A multi-key retrieval: each key runs on its own shard; `END` closes it.
+///
+/// Keys go in batches: the index line of every key this shard owns is
+/// prefetched, then the items those lines point to, and only then are the
+/// keys answered in order. Between requests the kernel's network work has
+/// evicted the store from the CPU caches, so a lookup waits for its misses;
+/// batched, the misses of all keys overlap instead of queueing.
 fn run_get(get: &GetRequest<'_>, conn: &mut Connection, index: usize, state: &mut ShardState) {
-    for key in get.keys() {
-        let owner = state.slots.shard_of(key);
-        if owner == state.id {
-            let out = conn.output.writer();
-            commands::execute_get_key(get.kind, get.touch, key, &mut context(state), out);
-        } else {
-            state.stats.cross_shard_keys += 1;
-            let key = state.mesh.requests_for(owner).push_bytes(key);
-            let op = RemoteOp::MemcacheGetKey {
-                kind: get.kind,
-                touch: get.touch,
-                key,
-            };
-            send_remote(conn, index, state, owner, op);
+    let mut keys = get.keys();
+    loop {
+        // (key, owning shard, hash when this shard owns it)
+        let mut batch: [(&[u8], ShardId, Option<KeyHash>); GET_BATCH] = [(&[], 0, None); GET_BATCH];
+        let mut len = 0;
+        for key in keys.by_ref().take(GET_BATCH) {
+            let owner = state.slots.shard_of(key);
+            let hash = (owner == state.id).then(|| state.store.prefetch(key));
+            batch[len] = (key, owner, hash);
+            len += 1;
+        }
+        if len == 0 {
+            break;
+        }
+        for &(_, _, hash) in &batch[..len] {
+            if let Some(hash) = hash {
+                state.store.prefetch_item(hash);
+            }
+        }
+        for &(key, owner, hash) in &batch[..len] {
+            match hash {
+                Some(hash) => {
+                    let out = conn.output.writer();
+                    commands::execute_get_key(
+                        get.kind,
+                        get.touch,
+                        key,
+                        hash,
+                        &mut context(state),
+                        out,
+                    );
+                }
+                None => {
+                    state.stats.cross_shard_keys += 1;
+                    let key = state.mesh.requests_for(owner).push_bytes(key);
+                    let op = RemoteOp::MemcacheGetKey {
+                        kind: get.kind,
+                        touch: get.touch,
+                        key,
+                    };
+                    send_remote(conn, index, state, owner, op);
+                }
+            }
         }
     }
     conn.output.writer().extend_from_slice(b"END\r\n");
@@ -242,7 +281,9 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
             _ => ProtocolError::Server("internal error").write_to(out),
         },
         RemoteOp::MemcacheGetKey { kind, touch, key } => {
-            commands::execute_get_key(kind, touch, key.of(arena), &mut context(state), out)
+            let key = key.of(arena);
+            let hash = state.store.hash_key(key);
+            commands::execute_get_key(kind, touch, key, hash, &mut context(state), out)
         }
         RemoteOp::MemcacheRejectTooLarge {
             key,

@@ -37,7 +37,7 @@ use crate::clock::{ExpiresAt, Now};
 use crate::config::Settings;
 use crate::protocol::memcache::{reply, Exptime, GetKind, KeyRef, Request};
 use crate::stats::ShardStats;
-use crate::store::{Item, Lookup, Store};
+use crate::store::{Item, KeyHash, Lookup, Store};
 
 /// What a request may touch while it runs: the shard's store and counters,
 /// the turn's clock reading and the settings.
@@ -111,7 +111,8 @@ pub fn execute(request: &Request<'_>, cx: &mut ShardContext<'_>, out: &mut Vec<u
         Request::Meta(meta) => meta::execute(meta, cx, out),
         Request::Get(get) => {
             for key in get.keys() {
-                execute_get_key(get.kind, get.touch, key, cx, out);
+                let hash = cx.store.hash_key(key);
+                execute_get_key(get.kind, get.touch, key, hash, cx, out);
             }
             reply::end(out);
         }
@@ -133,14 +134,18 @@ pub fn execute(request: &Request<'_>, cx: &mut ShardContext<'_>, out: &mut Vec<u
 
 /// Runs one key of a retrieval (`get`/`gets`/`gat`/`gats`) on the shard
 /// owning it: appends its `VALUE` block on a hit, nothing on a miss.
+///
+/// `hash` is the key's hash in this shard's store ([`Store::hash_key`], or
+/// [`Store::prefetch`] when a multi-get prefetches its keys first).
 pub fn execute_get_key(
     kind: GetKind,
     touch: Option<Exptime>,
     key: &[u8],
+    hash: KeyHash,
     cx: &mut ShardContext<'_>,
     out: &mut Vec<u8>,
 ) {
-    retrieval::get_key(kind, touch, key, cx, out);
+    retrieval::get_key(kind, touch, key, hash, cx, out);
 }
 
 /// Applies `flush_all [delay]` to this shard (the reply is written once, by
@@ -170,7 +175,19 @@ fn find<'s>(
     key: &[u8],
     now: Now,
 ) -> Option<Item<'s>> {
-    match store.lookup(key, now) {
+    let hash = store.hash_key(key);
+    find_hashed(store, stats, key, hash, now)
+}
+
+/// [`find`] with the key's hash already computed.
+fn find_hashed<'s>(
+    store: &'s mut Store,
+    stats: &mut ShardStats,
+    key: &[u8],
+    hash: KeyHash,
+    now: Now,
+) -> Option<Item<'s>> {
+    match store.lookup_hashed(key, hash, now) {
         Lookup::Hit(item) => Some(item),
         Lookup::Miss => None,
         Lookup::Expired => {

@@ -8,21 +8,23 @@
 //! `get_misses` per key; `gat`/`gats` count `cmd_touch` and `touch_hits` or
 //! `touch_misses` instead.
 
-use super::{find, ShardContext};
+use super::{find_hashed, ShardContext};
 use crate::clock::ExpiresAt;
 use crate::protocol::memcache::{reply, Exptime, GetKind};
+use crate::store::KeyHash;
 
 /// One key of a retrieval.
 pub(super) fn get_key(
     kind: GetKind,
     touch: Option<Exptime>,
     key: &[u8],
+    hash: KeyHash,
     cx: &mut ShardContext<'_>,
     out: &mut Vec<u8>,
 ) {
     let now = cx.now;
     let stats = &mut *cx.stats;
-    match find(cx.store, stats, key, now) {
+    match find_hashed(cx.store, stats, key, hash, now) {
         Some(mut item) => {
             item.mark_fetched(now);
             match touch {

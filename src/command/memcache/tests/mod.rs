@@ -65,7 +65,9 @@ impl Shard {
     /// Runs one key of a retrieval through [`execute_get_key`].
     pub fn get_key(&mut self, kind: GetKind, touch: Option<Exptime>, key: &str) -> String {
         let mut out = Vec::new();
-        execute_get_key(kind, touch, key.as_bytes(), &mut self.cx(), &mut out);
+        let mut cx = self.cx();
+        let hash = cx.store.hash_key(key.as_bytes());
+        execute_get_key(kind, touch, key.as_bytes(), hash, &mut cx, &mut out);
         String::from_utf8(out).expect("replies are text in these tests")
     }
 
