@@ -3,8 +3,12 @@
 # issue defines it: both servers on CPU 1 with one thread, the load on CPU 0,
 # alternating rounds, CPU time read from /proc/PID/stat (utime + stime).
 #
-#   scripts/bench-memaslap.sh            # 10 rounds of 300,000 ops each
-#   ROUNDS=5 OPS=100000 scripts/bench-memaslap.sh
+#   scripts/bench-memaslap.sh            # 10 rounds each
+#   ROUNDS=5 OPS_GET=100000 scripts/bench-memaslap.sh
+#
+# OPS_GET (default 300,000, the issue's -x) and OPS_MGET (default 3,000,000:
+# a 10-key multi-get round of 300,000 keys lasts under half a second, only
+# ~40 clock ticks of /proc/PID/stat, too coarse) set memaslap's -x.
 #
 # Prints every round and a table of medians with the corecache/memcached
 # ratios. Needs Debian's memcached and libmemcached-tools (installed if
@@ -13,7 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-10}
-OPS=${OPS:-300000}
+OPS_GET=${OPS_GET:-300000}
+OPS_MGET=${OPS_MGET:-3000000}
 SERVER_CPU=${SERVER_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 MC_PORT=${MC_PORT:-22122}
@@ -48,10 +53,10 @@ cpu_us() {
 
 # One round: prints "cpu_us_per_op ops_per_sec".
 round() {
-  local pid=$1 port=$2 division=$3
+  local pid=$1 port=$2 division=$3 count=$4
   local before after out ops tps
   before=$(cpu_us "$pid")
-  out=$(taskset -c "$LOAD_CPU" memcaslap -s "127.0.0.1:$port" -T 1 -c 50 -X 100 -x "$OPS" -d "$division" 2>&1)
+  out=$(taskset -c "$LOAD_CPU" memcaslap -s "127.0.0.1:$port" -T 1 -c 50 -X 100 -x "$count" -d "$division" 2>&1)
   after=$(cpu_us "$pid")
   ops=$(sed -n 's/.*Ops: \([0-9]*\).*/\1/p' <<<"$out" | tail -1)
   tps=$(sed -n 's/.*TPS: \([0-9]*\).*/\1/p' <<<"$out" | tail -1)
@@ -62,16 +67,17 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 
 declare -A cpu tps
 for workload in get mget10; do
-  division=1; [ "$workload" = mget10 ] && division=10
+  division=1 count=$OPS_GET
+  [ "$workload" = mget10 ] && division=10 count=$OPS_MGET
   # Warm both (memaslap loads its key window).
-  round "$mc_pid" "$MC_PORT" "$division" >/dev/null
-  round "$cc_pid" "$CC_PORT" "$division" >/dev/null
+  round "$mc_pid" "$MC_PORT" "$division" 100000 >/dev/null
+  round "$cc_pid" "$CC_PORT" "$division" 100000 >/dev/null
   for ((r = 1; r <= ROUNDS; r++)); do
     order=(memcached corecache)
     ((r % 2 == 0)) && order=(corecache memcached)
     for server in "${order[@]}"; do
       if [ "$server" = memcached ]; then pid=$mc_pid port=$MC_PORT; else pid=$cc_pid port=$CC_PORT; fi
-      read -r c t < <(round "$pid" "$port" "$division")
+      read -r c t < <(round "$pid" "$port" "$division" "$count")
       echo "round $r $workload $server: ${c} µs CPU/op, ${t} ops/s" >&2
       cpu[$workload.$server]+="$c "
       tps[$workload.$server]+="$t "
