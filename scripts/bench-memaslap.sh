@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # CPU per request of corecache vs memcached under memaslap, as the core
-# issue defines it: both servers on CPU 1 with one thread, the load on CPU 0,
+# issue defines it: every server on CPU 1 with one thread, the load on CPU 0,
 # alternating rounds, CPU time read from /proc/PID/stat (utime + stime).
 #
-#   scripts/bench-memaslap.sh            # 10 rounds each
-#   ROUNDS=5 OPS_GET=100000 scripts/bench-memaslap.sh
+#   scripts/bench-memaslap.sh                       # 10 rounds per workload
+#   ROUNDS=5 scripts/bench-memaslap.sh
+#   CORECACHE_BASELINE=/tmp/corecache-old scripts/bench-memaslap.sh
 #
-# OPS_GET (default 300,000, the issue's -x) and OPS_MGET (default 3,000,000:
-# a 10-key multi-get round of 300,000 keys lasts under half a second, only
-# ~40 clock ticks of /proc/PID/stat, too coarse) set memaslap's -x.
+# CORECACHE_BASELINE adds another corecache binary to the same alternating
+# rounds (an A/B comparison of two builds, immune to the machine's drift).
+# OPS_GET (default 300,000, the issue's -x) and OPS_MGET (default
+# 3,000,000: a 10-key multi-get round of 300,000 keys lasts under half a
+# second, only ~40 clock ticks of /proc/PID/stat, too coarse) set -x.
 #
-# Prints every round and a table of medians with the corecache/memcached
-# ratios. Needs Debian's memcached and libmemcached-tools (installed if
-# missing) and taskset.
+# Prints every round and a table of medians with ratios to memcached.
+# Needs Debian's memcached and libmemcached-tools (installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +23,7 @@ OPS_GET=${OPS_GET:-300000}
 OPS_MGET=${OPS_MGET:-3000000}
 SERVER_CPU=${SERVER_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
-MC_PORT=${MC_PORT:-22122}
-CC_PORT=${CC_PORT:-22123}
+BASE_PORT=${BASE_PORT:-22120}
 
 need=()
 command -v memcached >/dev/null || need+=(memcached)
@@ -35,13 +36,20 @@ fi
 
 cargo build --release -q --bin corecache
 
+names=() pids=() ports=()
+start() { # name port command...
+  local name=$1 port=$2; shift 2
+  taskset -c "$SERVER_CPU" "$@" >/dev/null &
+  names+=("$name") pids+=($!) ports+=("$port")
+}
 user_flag=()
 [ "$(id -u)" -eq 0 ] && user_flag=(-u root)
-taskset -c "$SERVER_CPU" memcached -p "$MC_PORT" -l 127.0.0.1 -U 0 -t 1 -m 1024 "${user_flag[@]}" &
-mc_pid=$!
-taskset -c "$SERVER_CPU" target/release/corecache --memcache-port "$CC_PORT" --resp-port 0 --threads 1 &
-cc_pid=$!
-trap 'kill $mc_pid $cc_pid 2>/dev/null; wait 2>/dev/null' EXIT
+start memcached "$BASE_PORT" memcached -p "$BASE_PORT" -l 127.0.0.1 -U 0 -t 1 -m 1024 "${user_flag[@]}"
+start corecache "$((BASE_PORT + 1))" target/release/corecache --memcache-port "$((BASE_PORT + 1))" --resp-port 0 --threads 1
+if [ -n "${CORECACHE_BASELINE:-}" ]; then
+  start baseline "$((BASE_PORT + 2))" "$CORECACHE_BASELINE" --memcache-port "$((BASE_PORT + 2))" --resp-port 0 --threads 1
+fi
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
 sleep 1
 
 ticks_per_sec=$(getconf CLK_TCK)
@@ -66,33 +74,32 @@ round() {
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 declare -A cpu tps
+n=${#names[@]}
 for workload in get mget10; do
   division=1 count=$OPS_GET
   [ "$workload" = mget10 ] && division=10 count=$OPS_MGET
-  # Warm both (memaslap loads its key window).
-  round "$mc_pid" "$MC_PORT" "$division" 100000 >/dev/null
-  round "$cc_pid" "$CC_PORT" "$division" 100000 >/dev/null
+  # Warm every server (memaslap loads its key window).
+  for ((i = 0; i < n; i++)); do round "${pids[i]}" "${ports[i]}" "$division" 100000 >/dev/null; done
   for ((r = 1; r <= ROUNDS; r++)); do
-    order=(memcached corecache)
-    ((r % 2 == 0)) && order=(corecache memcached)
-    for server in "${order[@]}"; do
-      if [ "$server" = memcached ]; then pid=$mc_pid port=$MC_PORT; else pid=$cc_pid port=$CC_PORT; fi
-      read -r c t < <(round "$pid" "$port" "$division" "$count")
-      echo "round $r $workload $server: ${c} µs CPU/op, ${t} ops/s" >&2
-      cpu[$workload.$server]+="$c "
-      tps[$workload.$server]+="$t "
+    # Rotate the order each round so no server always runs first.
+    for ((k = 0; k < n; k++)); do
+      i=$(((k + r) % n))
+      read -r c t < <(round "${pids[i]}" "${ports[i]}" "$division" "$count")
+      echo "round $r $workload ${names[i]}: ${c} µs CPU/op, ${t} ops/s" >&2
+      cpu[$workload.${names[i]}]+="$c "
+      tps[$workload.${names[i]}]+="$t "
     done
   done
 done
 
-printf '\n| workload | server | CPU µs per op (median) | ops/s (median) |\n|---|---|---|---|\n'
+printf '\n| workload | server | CPU µs per op (median) | ops/s (median) | CPU vs memcached | throughput vs memcached |\n|---|---|---|---|---|---|\n'
 for workload in get mget10; do
-  for server in memcached corecache; do
-    c=$(tr ' ' '\n' <<<"${cpu[$workload.$server]}" | grep . | median)
-    t=$(tr ' ' '\n' <<<"${tps[$workload.$server]}" | grep . | median)
-    printf '| %s | %s | %.3f | %.0f |\n' "$workload" "$server" "$c" "$t"
-    eval "med_${server}_cpu=$c med_${server}_tps=$t"
+  mc_cpu=$(tr ' ' '\n' <<<"${cpu[$workload.memcached]}" | grep . | median)
+  mc_tps=$(tr ' ' '\n' <<<"${tps[$workload.memcached]}" | grep . | median)
+  for name in "${names[@]}"; do
+    c=$(tr ' ' '\n' <<<"${cpu[$workload.$name]}" | grep . | median)
+    t=$(tr ' ' '\n' <<<"${tps[$workload.$name]}" | grep . | median)
+    awk -v w="$workload" -v s="$name" -v c="$c" -v t="$t" -v mc="$mc_cpu" -v mt="$mc_tps" \
+      'BEGIN { printf "| %s | %s | %.3f | %.0f | %.2fx | %.2fx |\n", w, s, c, t, c / mc, t / mt }'
   done
-  awk -v cc="$med_corecache_cpu" -v mc="$med_memcached_cpu" -v ct="$med_corecache_tps" -v mt="$med_memcached_tps" -v w="$workload" \
-    'BEGIN { printf "| %s | corecache/memcached | %.2fx CPU per op | %.2fx throughput |\n", w, cc / mc, ct / mt }'
 done
