@@ -12,6 +12,7 @@ mod limits;
 mod listener;
 mod memcache;
 mod output;
+mod pause;
 mod shared;
 mod stats_view;
 mod uring;

@@ -14,25 +14,23 @@
 //! 7. submit everything with one `io_uring_enter` at the start of the next
 //!    turn, which also collects the completions that arrived meanwhile.
 //!
-//! A busy turn ends with `yield_now`, letting other glommio tasks run; a turn
+//! A busy turn ends with a yield, letting other glommio tasks run; a turn
 //! that found nothing arms the ring's eventfd, checks once more, and sleeps
-//! in glommio until the eventfd, a mesh message or a timer wakes it.
+//! in glommio until the eventfd, a mesh message or a timer wakes it (see
+//! `server::pause` for the timers both carry, and why).
 
-use std::future::Future;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use glommio::io::BufferedFile;
 use io_uring::{cqueue, opcode, types};
 use slab::Slab;
 
 use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
 use super::listener::{Listener, Protocol};
 use super::memcache::{self, Stop};
+use super::pause::Pause;
 use super::shared::Shared;
 use super::uring::{OpKind, Ring, RingSizes, Token, BUFFER_GROUP};
 use crate::clock::Now;
@@ -67,10 +65,6 @@ struct ListenerSlot {
     accepting: bool,
 }
 
-/// How long a shard waits, when idle, before looking at its housekeeping
-/// (accept retries after running out of descriptors).
-const IDLE_TICK: Duration = Duration::from_millis(100);
-
 /// How long a stopping shard waits for its connections' replies.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -93,9 +87,8 @@ pub struct Worker {
     completions: Vec<cqueue::Entry>,
     /// Key hashes prefetched this turn (kept to reuse the allocation).
     prefetched: Vec<KeyHash>,
-    /// The eventfd, read through glommio while the shard sleeps.
-    wake_file: Rc<BufferedFile>,
-    wake_read: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    /// Yields and sleeps through glommio.
+    pause: Pause,
     /// When stopping began.
     stop_started: Option<Now>,
     finished_reported: bool,
@@ -135,14 +128,7 @@ impl Worker {
         shared: Arc<Shared>,
     ) -> Result<Worker, WorkerError> {
         let ring = Ring::new(RingSizes::default()).map_err(WorkerError::Ring)?;
-        // glommio gets its own descriptor of the same eventfd: it closes
-        // what it is given.
-        let dup = unsafe { libc::fcntl(ring.eventfd(), libc::F_DUPFD_CLOEXEC, 0) };
-        if dup < 0 {
-            return Err(WorkerError::WakeFile(io::Error::last_os_error()));
-        }
-        // Safety: `dup` is a fresh descriptor we own.
-        let wake_file = Rc::new(unsafe { BufferedFile::from_raw_fd(dup) });
+        let pause = Pause::new(ring.eventfd()).map_err(WorkerError::WakeFile)?;
         shared.set_wake_fd(id, ring.eventfd());
         let slots = SlotMap::new(shared.shard_count());
         Ok(Worker {
@@ -171,8 +157,7 @@ impl Worker {
             pending_recv: WorkList::default(),
             completions: Vec::new(),
             prefetched: Vec::new(),
-            wake_file,
-            wake_read: None,
+            pause,
             stop_started: None,
             finished_reported: false,
         })
@@ -202,7 +187,7 @@ impl Worker {
             }
             self.ring.buffers().publish();
             if busy || self.ring.needs_enter() {
-                glommio::executor().yield_now().await;
+                self.pause.yield_turn().await;
                 continue;
             }
             self.sleep().await?;
@@ -212,37 +197,16 @@ impl Worker {
     /// Waits until the ring, the mesh or a timer has something.
     async fn sleep(&mut self) -> Result<(), WorkerError> {
         self.ring.set_eventfd_enabled(true);
-        // Collect what arrived before the eventfd was armed.
+        // Collect what arrived before the eventfd was armed. One enter runs
+        // at most 20 of the kernel's deferred completions (Linux 6.13+) and
+        // flags the rest (TASKRUN): those signal no eventfd, so they must be
+        // run before sleeping.
         self.ring.enter().map_err(WorkerError::Submit)?;
-        if !self.ring.has_completions() && self.state.mesh.prepare_sleep() {
-            let wake_file = self.wake_file.clone();
-            let wake_read = self.wake_read.get_or_insert_with(|| {
-                Box::pin(async move {
-                    // The value only says "something happened"; errors would
-                    // only mean an early wake-up.
-                    let _ = wake_file.read_at(0, 8).await;
-                })
-            });
-            let woke_by_eventfd = futures_lite::future::or(
-                async {
-                    wake_read.await;
-                    true
-                },
-                futures_lite::future::or(
-                    async {
-                        crate::shard::mesh::InboundReady(&self.state.mesh).await;
-                        false
-                    },
-                    async {
-                        glommio::timer::sleep(IDLE_TICK).await;
-                        false
-                    },
-                ),
-            )
-            .await;
-            if woke_by_eventfd {
-                self.wake_read = None;
-            }
+        if !self.ring.has_completions()
+            && !self.ring.needs_enter()
+            && self.state.mesh.prepare_sleep()
+        {
+            self.pause.sleep(&self.state.mesh).await;
         }
         self.ring.set_eventfd_enabled(false);
         Ok(())
@@ -366,7 +330,6 @@ impl Worker {
             reject(&fd, protocol);
             return;
         }
-        let _ = super::listener::set_option(&fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
         self.next_generation = self.next_generation.wrapping_add(1);
         let index = self
             .conns
