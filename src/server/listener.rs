@@ -97,6 +97,10 @@ fn bind_one(address: SocketAddr, reuse_port: bool) -> io::Result<OwnedFd> {
     }
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     set_option(&fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    // Inherited by accepted connections, as memcached sets them: replies
+    // leave at once, and dead idle peers are eventually noticed.
+    set_option(&fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1)?;
+    set_option(&fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)?;
     if reuse_port {
         set_option(&fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, 1)?;
     }
