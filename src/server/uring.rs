@@ -97,7 +97,7 @@ impl Default for RingSizes {
             submission_entries: 1024,
             completion_entries: 8192,
             buffers: 512,
-            buffer_size: 16 * 1024,
+            buffer_size: 4 * 1024,
         }
     }
 }
@@ -122,6 +122,7 @@ impl Ring {
             .setup_defer_taskrun()
             .setup_taskrun_flag()
             .setup_submit_all()
+            .setup_no_sqarray()
             .setup_cqsize(sizes.completion_entries)
             .build(sizes.submission_entries)?;
         // Blocking on purpose: glommio's read of it must wait, not fail with
