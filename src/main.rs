@@ -21,3 +21,9 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// mimalloc instead of glibc's malloc: glibc grows and trims its per-thread
+/// arena with an `mprotect` per step under item churn (about 1,500 calls
+/// per 300,000 memaslap requests, measured).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
