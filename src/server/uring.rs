@@ -122,7 +122,6 @@ impl Ring {
             .setup_defer_taskrun()
             .setup_taskrun_flag()
             .setup_submit_all()
-            .setup_no_sqarray()
             .setup_cqsize(sizes.completion_entries)
             .build(sizes.submission_entries)?;
         // Blocking on purpose: glommio's read of it must wait, not fail with
