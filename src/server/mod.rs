@@ -16,6 +16,7 @@ mod pause;
 mod shared;
 mod stats_view;
 mod uring;
+mod watchdog;
 mod worker;
 
 use std::sync::mpsc;
@@ -56,6 +57,8 @@ pub enum ServerError {
     Worker { shard: usize, source: WorkerError },
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
+    #[error("cannot start the watchdog thread: {0}")]
+    Watchdog(std::io::Error),
 }
 
 /// Runs the server until SIGINT or SIGTERM, then stops gracefully.
@@ -164,6 +167,11 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
         }));
     }
 
+    if let Err(err) = watchdog::spawn(shared.clone()) {
+        shared.stop();
+        join_all(handles);
+        return Err(ServerError::Watchdog(err));
+    }
     announce(&shared.settings);
 
     // Running. The first signal stops gracefully; a second one exits at once.

@@ -1,40 +1,30 @@
 //! How a shard's loop gives up the CPU: a short yield after a busy turn, a
-//! sleep after an idle one, and the glommio timers that keep both from
-//! losing a wake-up.
+//! sleep after an idle one, and what keeps either from losing a wake-up.
 //!
-//! Why the timers (measured, and read in glommio 0.9's source): glommio's
-//! `need_preempt()` means "the latency ring holds an unconsumed completion",
-//! and its 1 ms preemption timeout is one. When that timeout lands between
-//! the run loop's `poll_io` and `run_task_queues` (the VM descheduled the
-//! thread there), `run_task_queues` returns "nothing ran" without running
-//! the active queues, consuming the timeout wakes nobody, and the executor
-//! parks with our task runnable. It wakes again only for some I/O or timer
-//! of its own. A shard that had only yielded had neither: memaslap runs hung
-//! about once in a hundred 300,000-request rounds, every connection waiting
-//! with its request unread. So
-//! - every yield carries a [`YIELD_WATCHDOG`] timer: a lost yield costs at
-//!   most that long;
-//! - every sleep carries a timer that starts at [`IDLE_TICK_MIN`] after
-//!   activity and doubles while the shard stays idle, up to
-//!   [`IDLE_TICK_MAX`]: the wake-up that ends a sleep is lost as rarely as a
-//!   yield, and then costs at most the tick, which is short exactly when
-//!   traffic is flowing; an idle shard wakes about ten times a second.
+//! glommio 0.9 can park an executor whose task is runnable (see
+//! `server::watchdog`, which explains the bug and rescues a shard from it).
+//! So every yield and every sleep tells the shard's [`Heartbeat`] that the
+//! loop turned, and a sleep tells it when its timer is due. That timer
+//! starts at [`IDLE_TICK_MIN`] after activity and doubles while the shard
+//! stays idle, up to [`IDLE_TICK_MAX`]: housekeeping runs at least that
+//! often, and an idle shard wakes about ten times a second.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::os::fd::{FromRawFd, RawFd};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_lite::future::{or, yield_now};
 use glommio::io::BufferedFile;
 use glommio::timer::sleep;
 
+use super::shared::Shared;
+use super::watchdog::Heartbeat;
 use crate::shard::mesh::{InboundReady, Mesh};
-
-/// The longest a yield waits if glommio loses it.
-pub const YIELD_WATCHDOG: Duration = Duration::from_millis(1);
 
 /// The first idle tick after activity.
 pub const IDLE_TICK_MIN: Duration = Duration::from_millis(1);
@@ -55,8 +45,8 @@ pub enum Woken {
     Tick,
 }
 
-/// A shard's means of pausing: glommio's view of the ring's eventfd and the
-/// idle tick.
+/// A shard's means of pausing: glommio's view of the ring's eventfd, the
+/// idle tick and the shard's heartbeat.
 pub struct Pause {
     /// The eventfd, read through glommio while the shard sleeps.
     wake_file: Rc<BufferedFile>,
@@ -64,12 +54,17 @@ pub struct Pause {
     /// so that no wake-up is consumed twice or missed).
     wake_read: Option<Pin<Box<dyn Future<Output = ()>>>>,
     idle_tick: Duration,
+    shared: Arc<Shared>,
+    shard: usize,
+    /// Turns completed, as the heartbeat publishes them.
+    turns: u64,
 }
 
 impl Pause {
     /// Watches `eventfd` (a blocking eventfd the shard's ring signals) through
-    /// glommio. The descriptor is duplicated: glommio closes what it is given.
-    pub fn new(eventfd: RawFd) -> io::Result<Pause> {
+    /// glommio, for shard `shard`. The descriptor is duplicated: glommio
+    /// closes what it is given.
+    pub fn new(eventfd: RawFd, shared: Arc<Shared>, shard: usize) -> io::Result<Pause> {
         // Safety: duplicating a descriptor we own; the copy is ours.
         let dup = unsafe { libc::fcntl(eventfd, libc::F_DUPFD_CLOEXEC, 0) };
         if dup < 0 {
@@ -81,20 +76,44 @@ impl Pause {
             wake_file,
             wake_read: None,
             idle_tick: IDLE_TICK_MIN,
+            shared,
+            shard,
+            turns: 0,
         })
+    }
+
+    fn heartbeat(&self) -> &Heartbeat {
+        &self.shared.heartbeats()[self.shard]
+    }
+
+    /// Gives the watchdog the waker of the task that calls it (the shard's
+    /// loop, before its first turn).
+    pub async fn register(&self) {
+        let waker = poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+        self.heartbeat().register(waker);
+    }
+
+    /// Publishes one more completed turn.
+    fn beat(&mut self) {
+        self.turns += 1;
+        let turns = self.turns;
+        self.heartbeat().beat(turns);
     }
 
     /// Lets other tasks of this executor run after a busy turn.
     pub async fn yield_turn(&mut self) {
+        self.beat();
         self.idle_tick = IDLE_TICK_MIN;
-        or(yield_now(), sleep(YIELD_WATCHDOG)).await;
+        yield_now().await;
     }
 
     /// Sleeps until the eventfd fires, a peer sends a message or the idle
     /// tick passes. The caller has armed the eventfd and checked that
     /// nothing is pending.
     pub async fn sleep(&mut self, mesh: &Mesh) -> Woken {
+        self.beat();
         let tick = self.idle_tick;
+        self.heartbeat().set_asleep(tick);
         let wake_file = &self.wake_file;
         let wake_read = self.wake_read.get_or_insert_with(|| {
             let file = wake_file.clone();
@@ -121,6 +140,7 @@ impl Pause {
             ),
         )
         .await;
+        self.heartbeat().set_awake();
         match woken {
             Woken::Ring => {
                 self.wake_read = None;

@@ -2,12 +2,15 @@
 //!
 //! Each shard publishes its counters here once per turn (see `crate::stats`);
 //! the connection count is updated on accept and close only; the stop flag
-//! and the wake-up eventfds serve shutdown. Nothing on the request path
-//! reads or writes another shard's data.
+//! and the wake-up eventfds serve shutdown; each shard's heartbeat (one
+//! relaxed store per turn, on its own cache line) serves the liveness
+//! watchdog. Nothing on the request path reads or writes another shard's
+//! data.
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
+use super::watchdog::Heartbeat;
 use crate::clock::Now;
 use crate::config::Settings;
 use crate::stats::{PublishedShard, Totals};
@@ -27,6 +30,8 @@ pub struct Shared {
     finished: AtomicUsize,
     /// Each shard's ring eventfd, written to wake a sleeping shard.
     wake_fds: Vec<AtomicI32>,
+    /// Each shard's liveness signal for the watchdog thread.
+    heartbeats: Vec<Heartbeat>,
 }
 
 impl Shared {
@@ -41,6 +46,7 @@ impl Shared {
             stopping: AtomicBool::new(false),
             finished: AtomicUsize::new(0),
             wake_fds: (0..shards).map(|_| AtomicI32::new(-1)).collect(),
+            heartbeats: (0..shards).map(|_| Heartbeat::default()).collect(),
         }
     }
 
@@ -77,6 +83,11 @@ impl Shared {
         totals.shard.add(&own.shard);
         totals.store.add(&own.store);
         totals
+    }
+
+    /// Every shard's heartbeat, indexed by shard id.
+    pub fn heartbeats(&self) -> &[Heartbeat] {
+        &self.heartbeats
     }
 
     /// Records where shard `id` can be woken.

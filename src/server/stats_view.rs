@@ -25,6 +25,7 @@ pub fn view(state: &ShardState) -> StatsView<'_> {
             },
         ),
         max_connections: shared.settings.max_connections,
+        watchdog_wakes: shared.heartbeats().iter().map(|h| h.rescues()).sum(),
     }
 }
 

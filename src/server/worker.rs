@@ -128,7 +128,8 @@ impl Worker {
         shared: Arc<Shared>,
     ) -> Result<Worker, WorkerError> {
         let ring = Ring::new(RingSizes::default()).map_err(WorkerError::Ring)?;
-        let pause = Pause::new(ring.eventfd()).map_err(WorkerError::WakeFile)?;
+        let pause =
+            Pause::new(ring.eventfd(), shared.clone(), id).map_err(WorkerError::WakeFile)?;
         shared.set_wake_fd(id, ring.eventfd());
         let slots = SlotMap::new(shared.shard_count());
         Ok(Worker {
@@ -165,6 +166,7 @@ impl Worker {
 
     /// Runs the shard until the server stops.
     pub async fn run(mut self) -> Result<(), WorkerError> {
+        self.pause.register().await;
         self.arm_accepts()?;
         loop {
             self.state.now = Now::read();

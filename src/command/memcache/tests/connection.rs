@@ -69,6 +69,7 @@ fn view(settings: &Settings) -> StatsView<'_> {
         settings,
         totals,
         max_connections: 1024,
+        watchdog_wakes: 3,
     }
 }
 
@@ -93,6 +94,7 @@ fn general_stats_in_memcached_order() {
         "time",
         "version",
         "corecache_version",
+        "corecache_watchdog_wakes",
         "pointer_size",
         "rusage_user",
         "rusage_system",
@@ -140,6 +142,7 @@ fn general_stats_in_memcached_order() {
     assert!(text.starts_with("STAT pid 4242\r\nSTAT uptime 5\r\nSTAT time 1700000005\r\n"));
     assert!(text.contains("STAT version 1.6.45\r\n"));
     assert!(text.contains(&format!("STAT corecache_version {}\r\n", crate::VERSION)));
+    assert!(text.contains("STAT corecache_watchdog_wakes 3\r\n"));
     assert!(text.contains("STAT pointer_size 64\r\n"));
     assert!(text.contains("STAT rusage_user 1.234567\r\nSTAT rusage_system 0.006090\r\n"));
     assert!(text.contains("STAT max_connections 1024\r\nSTAT curr_connections 2\r\n"));

@@ -1,0 +1,195 @@
+//! The liveness watchdog: a thread that wakes any busy shard whose loop has
+//! stopped turning.
+//!
+//! Why (measured, and read in glommio 0.9's source): glommio's
+//! `need_preempt()` means "the latency ring holds an unconsumed completion",
+//! and its preemption timeout is one. When that timeout lands between the
+//! run loop's `poll_io` and `run_task_queues` (the thread was descheduled
+//! there), `run_task_queues` returns "nothing ran" without running the
+//! active queues, and the executor parks with our task runnable. It wakes
+//! again only for some glommio I/O or timer. A shard that had only yielded
+//! has neither: memaslap rounds hung (about one in a hundred, and within
+//! twenty with a busy loop sharing the shard's CPU). glommio timers do not
+//! close the hole: any timer can be the one whose expiry the parking
+//! executor consumed just before (a watchdog *task* with a 1 ms timer still
+//! hung, once in ~15 rounds of 1.5 million multi-gets).
+//!
+//! A wake from another thread always reaches a parked executor (glommio
+//! queues it and writes the executor's eventfd). So each shard publishes a
+//! [`Heartbeat`]: a turn counter, until when it sleeps, and its task's
+//! waker. Every [`PERIOD_BUSY`] this thread looks at each shard; one whose
+//! counter has not moved since the last look gets a wake, unless it sleeps
+//! and its sleep's timer is not yet [`OVERDUE`]. (The timer that ends a
+//! sleep is no safer than any other: a shard hung, marked asleep, after its
+//! timer had fired and glommio parked before running it.) A lost wake-up
+//! then costs a few milliseconds, and a spurious wake (a shard in one very
+//! long turn) one extra poll. While every shard sleeps, the period doubles
+//! up to [`PERIOD_IDLE`], so an idle server wakes this thread ten times a
+//! second.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::Waker;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::shared::Shared;
+
+/// How often the watchdog looks while some shard is busy.
+pub const PERIOD_BUSY: Duration = Duration::from_millis(2);
+
+/// The longest period, reached while every shard sleeps.
+pub const PERIOD_IDLE: Duration = Duration::from_millis(100);
+
+/// How late a sleeping shard's timer may be before the shard gets a wake.
+pub const OVERDUE: Duration = Duration::from_millis(5);
+
+/// Milliseconds on a monotonic clock both sides of a heartbeat read.
+fn monotonic_millis() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+/// What one shard tells the watchdog. Aligned to its own cache lines: the
+/// shard writes it every turn.
+#[repr(align(128))]
+#[derive(Default)]
+pub struct Heartbeat {
+    /// Turns the shard's loop has completed.
+    turns: AtomicU64,
+    /// While the shard sleeps: when its sleep's timer fires
+    /// ([`monotonic_millis`], plus one so that it is never zero); zero
+    /// while it runs or yields.
+    asleep_until: AtomicU64,
+    /// The shard's task.
+    waker: OnceLock<Waker>,
+    /// Wakes the watchdog sent this shard.
+    rescues: AtomicU64,
+}
+
+impl Heartbeat {
+    /// Records the waker of the shard's task (once, as the loop starts).
+    pub fn register(&self, waker: Waker) {
+        let _ = self.waker.set(waker);
+    }
+
+    /// Records a completed turn; `turns` counts them.
+    pub fn beat(&self, turns: u64) {
+        self.turns.store(turns, Ordering::Relaxed);
+    }
+
+    /// Records that the shard goes to sleep with a timer of `tick`.
+    pub fn set_asleep(&self, tick: Duration) {
+        let until = monotonic_millis() + tick.as_millis() as u64 + 1;
+        self.asleep_until.store(until, Ordering::Relaxed);
+    }
+
+    /// Records that the shard's sleep ended.
+    pub fn set_awake(&self) {
+        self.asleep_until.store(0, Ordering::Relaxed);
+    }
+
+    /// Wakes the watchdog has sent this shard since start.
+    pub fn rescues(&self) -> u64 {
+        self.rescues.load(Ordering::Relaxed)
+    }
+}
+
+/// Starts the watchdog thread; it ends once every shard has finished.
+pub fn spawn(shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || watch(&shared))
+}
+
+fn watch(shared: &Shared) {
+    let heartbeats = shared.heartbeats();
+    let mut last_seen = vec![u64::MAX; heartbeats.len()];
+    let mut period = PERIOD_BUSY;
+    while !shared.all_finished() {
+        std::thread::sleep(period);
+        let now = monotonic_millis();
+        let mut any_busy = false;
+        for (heartbeat, last) in heartbeats.iter().zip(last_seen.iter_mut()) {
+            any_busy |= look(heartbeat, last, now);
+        }
+        period = if any_busy {
+            PERIOD_BUSY
+        } else {
+            (period * 2).min(PERIOD_IDLE)
+        };
+    }
+}
+
+/// One look at one shard at `now` ([`monotonic_millis`]): wakes it if it
+/// has not turned since the last look (whose turn count is `last`) and
+/// does not sleep with a timer that is still due. Returns whether the shard
+/// counts as busy (it runs, or its sleep is overdue).
+fn look(heartbeat: &Heartbeat, last: &mut u64, now: u64) -> bool {
+    let turns = heartbeat.turns.load(Ordering::Relaxed);
+    let stuck = turns == *last;
+    *last = turns;
+    let asleep_until = heartbeat.asleep_until.load(Ordering::Relaxed);
+    if asleep_until != 0 && now <= asleep_until + OVERDUE.as_millis() as u64 {
+        return false;
+    }
+    if stuck {
+        if let Some(waker) = heartbeat.waker.get() {
+            heartbeat.rescues.fetch_add(1, Ordering::Relaxed);
+            waker.wake_by_ref();
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Wake;
+
+    /// Counts how often it is woken.
+    #[derive(Default)]
+    struct CountingWaker(AtomicU64);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn wakes_a_shard_that_stopped_turning_unless_it_sleeps_on_time() {
+        let counter = Arc::new(CountingWaker::default());
+        let wakes = || counter.0.load(Ordering::Relaxed);
+        let heartbeat = Heartbeat::default();
+        heartbeat.register(Waker::from(counter.clone()));
+        let mut last = u64::MAX;
+        let now = monotonic_millis();
+        // Turning: no wake.
+        for turn in 1..5 {
+            heartbeat.beat(turn);
+            assert!(look(&heartbeat, &mut last, now));
+        }
+        assert_eq!(wakes(), 0);
+        // Stuck while busy: a wake per look.
+        assert!(look(&heartbeat, &mut last, now));
+        assert!(look(&heartbeat, &mut last, now));
+        assert_eq!(wakes(), 2);
+        assert_eq!(heartbeat.rescues(), 2);
+        // Asleep with a timer 100 ms out: idle, no wake until it is overdue.
+        heartbeat.set_asleep(Duration::from_millis(100));
+        assert!(!look(&heartbeat, &mut last, now));
+        assert!(!look(&heartbeat, &mut last, now + 100));
+        assert_eq!(wakes(), 2);
+        assert!(look(&heartbeat, &mut last, now + 200));
+        assert_eq!(wakes(), 3);
+        // Awake again and turning: no wake.
+        heartbeat.set_awake();
+        heartbeat.beat(5);
+        assert!(look(&heartbeat, &mut last, now + 200));
+        assert_eq!(wakes(), 3);
+    }
+}
