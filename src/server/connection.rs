@@ -71,6 +71,8 @@ pub struct Connection {
     pub queued_for_input: bool,
     /// Queued on the shard's list of connections with replies to send.
     pub queued_for_send: bool,
+    /// The millisecond in which bytes last arrived (`server::coalesce`).
+    pub last_active_ms: u64,
 }
 
 impl Connection {
@@ -92,6 +94,7 @@ impl Connection {
             shut_down: false,
             queued_for_input: false,
             queued_for_send: false,
+            last_active_ms: u64::MAX,
         }
     }
 

@@ -192,6 +192,34 @@ impl Ring {
         }
     }
 
+    /// Submissions queued for the next enter.
+    pub fn queued(&mut self) -> usize {
+        self.ring.submission().len()
+    }
+
+    /// Like [`Ring::enter`], then waits until `min_complete` completions are
+    /// ready or `timeout` has passed.
+    pub fn enter_waiting(
+        &mut self,
+        min_complete: usize,
+        timeout: std::time::Duration,
+    ) -> io::Result<()> {
+        let ts = types::Timespec::from(timeout);
+        let args = types::SubmitArgs::new().timespec(&ts);
+        match self.ring.submitter().submit_with_args(min_complete, &args) {
+            Ok(_) => Ok(()),
+            Err(err)
+                if matches!(
+                    err.raw_os_error(),
+                    Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EBUSY)
+                ) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(err),
+        }
+    }
+
     /// Takes the next completion, if any.
     pub fn next_completion(&mut self) -> Option<cqueue::Entry> {
         self.ring.completion().next()

@@ -27,6 +27,7 @@ use std::time::Duration;
 use io_uring::{cqueue, opcode, types};
 use slab::Slab;
 
+use super::coalesce::Coalescer;
 use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
 use super::listener::{Listener, Protocol};
 use super::memcache::{self, Stop};
@@ -89,6 +90,8 @@ pub struct Worker {
     prefetched: Vec<KeyHash>,
     /// Yields and sleeps through glommio.
     pause: Pause,
+    /// When a turn's enter waits for a batch of completions.
+    coalescer: Coalescer,
     /// When stopping began.
     stop_started: Option<Now>,
     finished_reported: bool,
@@ -132,6 +135,7 @@ impl Worker {
             Pause::new(ring.eventfd(), shared.clone(), id).map_err(WorkerError::WakeFile)?;
         shared.set_wake_fd(id, ring.eventfd());
         let slots = SlotMap::new(shared.shard_count());
+        let coalescer = Coalescer::new(shared.settings.batch_wait);
         Ok(Worker {
             ring,
             listeners: listeners
@@ -159,6 +163,7 @@ impl Worker {
             completions: Vec::new(),
             prefetched: Vec::new(),
             pause,
+            coalescer,
             stop_started: None,
             finished_reported: false,
         })
@@ -170,10 +175,15 @@ impl Worker {
         self.arm_accepts()?;
         loop {
             self.state.now = Now::read();
+            self.coalescer.turn(self.state.now.millis());
             // One enter per turn: submits what the previous turn queued and
             // runs the kernel's deferred completions.
             if self.ring.needs_enter() {
-                self.ring.enter().map_err(WorkerError::Submit)?;
+                match self.coalescer.plan(self.ring.queued()) {
+                    Some((batch, wait)) => self.ring.enter_waiting(batch, wait),
+                    None => self.ring.enter(),
+                }
+                .map_err(WorkerError::Submit)?;
             }
             self.state.store.run_due_flush(self.state.now);
             let mut busy = self.reap()?;
@@ -353,6 +363,7 @@ impl Worker {
                 1.. => {
                     let len = result as usize;
                     self.state.stats.bytes_read += len as u64;
+                    self.coalescer.received(&mut conn.last_active_ms);
                     if let Some(id) = buffer {
                         let data = self.ring.buffer(id, len);
                         feed(conn, index, data, &mut self.state);

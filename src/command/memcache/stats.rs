@@ -166,6 +166,11 @@ fn settings(view: &StatsView<'_>, out: &mut Vec<u8>) {
         "corecache_resp_port",
         settings.resp_port.map_or(0, u64::from),
     );
+    reply::stat(
+        out,
+        "corecache_batch_wait_us",
+        settings.batch_wait.as_micros() as u64,
+    );
     reply::end(out);
 }
 

@@ -104,6 +104,7 @@ pub(super) fn settings() -> Settings {
         max_item_size: 1 << 20,
         max_connections: 10_000,
         maxmemory: 64 << 20,
+        batch_wait: std::time::Duration::from_micros(30),
     }
 }
 
