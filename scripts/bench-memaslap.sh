@@ -13,6 +13,9 @@
 # 3,000,000: a 10-key multi-get round of 300,000 keys lasts under half a
 # second, only ~40 clock ticks of /proc/PID/stat, too coarse) set -x.
 #
+# WORKLOADS (default "get mget10") picks the workloads; ROUND_TIMEOUT
+# (default 120 s) ends the run when a round stalls.
+#
 # Prints every round and a table of medians with ratios to memcached.
 # Needs Debian's memcached and libmemcached-tools (installed if missing).
 set -euo pipefail
@@ -24,6 +27,8 @@ OPS_MGET=${OPS_MGET:-3000000}
 SERVER_CPU=${SERVER_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 BASE_PORT=${BASE_PORT:-22120}
+ROUND_TIMEOUT=${ROUND_TIMEOUT:-120}
+WORKLOADS=${WORKLOADS:-get mget10}
 
 need=()
 command -v memcached >/dev/null || need+=(memcached)
@@ -59,16 +64,23 @@ cpu_us() {
   awk -v hz="$ticks_per_sec" '{ sub(/.*\) /, ""); print ($12 + $13) * 1000000 / hz }' "/proc/$1/stat"
 }
 
-# One round: prints "cpu_us_per_op ops_per_sec".
+# One round: prints "cpu_us_per_op ops_per_sec wall_seconds". A round that
+# makes no progress for ROUND_TIMEOUT seconds ends the run: a stalled server
+# is a bug, not a data point.
 round() {
   local pid=$1 port=$2 division=$3 count=$4
-  local before after out ops tps
+  local before after out ops tps started
   before=$(cpu_us "$pid")
-  out=$(taskset -c "$LOAD_CPU" memcaslap -s "127.0.0.1:$port" -T 1 -c 50 -X 100 -x "$count" -d "$division" 2>&1)
+  started=$(date +%s.%N)
+  if ! out=$(timeout "$ROUND_TIMEOUT" taskset -c "$LOAD_CPU" memcaslap -s "127.0.0.1:$port" -T 1 -c 50 -X 100 -x "$count" -d "$division" 2>&1); then
+    echo "memcaslap against port $port did not finish within ${ROUND_TIMEOUT}s" >&2
+    exit 1
+  fi
   after=$(cpu_us "$pid")
   ops=$(sed -n 's/.*Ops: \([0-9]*\).*/\1/p' <<<"$out" | tail -1)
   tps=$(sed -n 's/.*TPS: \([0-9]*\).*/\1/p' <<<"$out" | tail -1)
-  awk -v b="$before" -v a="$after" -v o="$ops" -v t="$tps" 'BEGIN { printf "%.3f %d\n", (a - b) / o, t }'
+  awk -v b="$before" -v a="$after" -v o="$ops" -v t="$tps" -v s="$started" -v e="$(date +%s.%N)" \
+    'BEGIN { printf "%.3f %d %.1f\n", (a - b) / o, t, e - s }'
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -77,7 +89,7 @@ most() { sort -g | tail -1; }
 
 declare -A cpu tps
 n=${#names[@]}
-for workload in get mget10; do
+for workload in $WORKLOADS; do
   division=1 count=$OPS_GET
   [ "$workload" = mget10 ] && division=10 count=$OPS_MGET
   # Warm every server (memaslap loads its key window).
@@ -86,8 +98,9 @@ for workload in get mget10; do
     # Rotate the order each round so no server always runs first.
     for ((k = 0; k < n; k++)); do
       i=$(((k + r) % n))
-      read -r c t < <(round "${pids[i]}" "${ports[i]}" "$division" "$count")
-      echo "round $r $workload ${names[i]}: ${c} µs CPU/op, ${t} ops/s" >&2
+      read -r c t w < <(round "${pids[i]}" "${ports[i]}" "$division" "$count") || true
+      [ -n "${w:-}" ] || { echo "round $r $workload ${names[i]}: no result, stopping" >&2; exit 1; }
+      echo "round $r $workload ${names[i]}: ${c} µs CPU/op, ${t} ops/s, ${w} s" >&2
       cpu[$workload.${names[i]}]+="$c "
       tps[$workload.${names[i]}]+="$t "
     done
@@ -98,7 +111,7 @@ done
 # time (slow stretches hit every server alike), so the best round of each is
 # the steadiest comparison.
 printf '\n| workload | server | CPU µs/op median | best | ops/s median | CPU vs memcached (median) | (best) | throughput vs memcached (median) |\n|---|---|---|---|---|---|---|---|\n'
-for workload in get mget10; do
+for workload in $WORKLOADS; do
   values() { tr ' ' '\n' <<<"$1" | grep .; }
   mc_cpu=$(values "${cpu[$workload.memcached]}" | median)
   mc_best=$(values "${cpu[$workload.memcached]}" | least)
@@ -110,4 +123,12 @@ for workload in get mget10; do
     awk -v w="$workload" -v s="$name" -v c="$c" -v b="$b" -v t="$t" -v mc="$mc_cpu" -v mb="$mc_best" -v mt="$mc_tps" \
       'BEGIN { printf "| %s | %s | %.3f | %.3f | %.0f | %.2fx | %.2fx | %.2fx |\n", w, s, c, b, t, c / mc, b / mb, t / mt }'
   done
+done
+
+# How often the liveness watchdog had to wake corecache (src/server/watchdog.rs).
+for ((i = 0; i < n; i++)); do
+  [ "${names[i]}" = memcached ] && continue
+  wakes=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/${ports[i]}; printf 'stats\r\nquit\r\n' >&3; cat <&3" |
+    tr -d '\r' | sed -n 's/^STAT corecache_watchdog_wakes //p')
+  echo "${names[i]}: ${wakes:-?} watchdog wakes"
 done
