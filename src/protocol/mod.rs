@@ -2,3 +2,4 @@
 //! Nothing here does I/O or touches the store.
 
 pub mod memcache;
+pub mod resp;
