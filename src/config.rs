@@ -193,6 +193,25 @@ pub struct Settings {
     pub batch_wait: Duration,
 }
 
+impl Settings {
+    /// Settings for unit tests: one thread, the default ports and limits,
+    /// a 64 MiB memory limit.
+    #[cfg(test)]
+    pub fn for_tests() -> Settings {
+        Settings {
+            threads: 1,
+            cpus: vec![0],
+            bind: "127.0.0.1".parse().expect("address"),
+            memcache_port: Some(11211),
+            resp_port: Some(6379),
+            max_item_size: 1 << 20,
+            max_connections: 10_000,
+            maxmemory: 64 << 20,
+            batch_wait: Duration::from_micros(30),
+        }
+    }
+}
+
 /// A setting that cannot be used, with a message for the one start-up line.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]

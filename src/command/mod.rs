@@ -3,3 +3,4 @@
 //! store, so a key written through one is read through the other.
 
 pub mod memcache;
+pub mod resp;

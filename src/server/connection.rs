@@ -9,6 +9,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use super::listener::Protocol;
 use super::output::Output;
+use super::resp::RespConnection;
 
 /// Backlog of unsent replies above which a connection's further input is
 /// left unparsed until the client reads (a client that pipelines without
@@ -73,6 +74,9 @@ pub struct Connection {
     pub queued_for_send: bool,
     /// The millisecond in which bytes last arrived (`server::coalesce`).
     pub last_active_ms: u64,
+    /// The RESP session and parser state (RESP connections only; taken out
+    /// while a request runs).
+    pub resp: Option<Box<RespConnection>>,
 }
 
 impl Connection {
@@ -95,6 +99,7 @@ impl Connection {
             queued_for_input: false,
             queued_for_send: false,
             last_active_ms: u64::MAX,
+            resp: (protocol == Protocol::Resp).then(|| Box::new(RespConnection::new())),
         }
     }
 

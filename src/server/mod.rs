@@ -14,6 +14,7 @@ mod listener;
 mod memcache;
 mod output;
 mod pause;
+mod resp;
 mod shared;
 mod stats_view;
 mod uring;
@@ -72,8 +73,7 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
     let mut per_shard: Vec<Vec<Listener>> = (0..threads).map(|_| Vec::new()).collect();
     for (protocol, port) in [
         (Protocol::Memcache, settings.memcache_port),
-        // The RESP front end is its own issue: its port stays closed.
-        (Protocol::Resp, None::<u16>),
+        (Protocol::Resp, settings.resp_port),
     ] {
         if let Some(port) = port {
             for (shard, listener) in bind_all(protocol, settings.bind, port, threads)?
@@ -204,6 +204,9 @@ fn announce(settings: &Settings) {
     );
     if let Some(port) = settings.memcache_port {
         line.push_str(&format!(", memcached protocol on {}:{port}", settings.bind));
+    }
+    if let Some(port) = settings.resp_port {
+        line.push_str(&format!(", RESP on {}:{port}", settings.bind));
     }
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "{line}");

@@ -24,6 +24,9 @@ enum Held {
     Remote(Option<Vec<u8>>),
     /// Replies computed here, queued behind an awaited one.
     Local(Vec<u8>),
+    /// A RESP integer reply summed over several shards (`DEL k1 k2` with
+    /// keys on different shards): `remaining` parts are still awaited.
+    Sum { remaining: u32, total: i64 },
 }
 
 /// A connection's outgoing bytes.
@@ -69,6 +72,23 @@ impl Output {
         slot
     }
 
+    /// Reserves the place of an integer reply that is `partial` plus the
+    /// integers `parts` other shards will deliver to the returned slot.
+    pub fn await_sum(&mut self, parts: u32, partial: i64) -> ReplySlot {
+        if parts == 0 {
+            push_integer(self.writer(), partial);
+            // No slot is awaited; an unused number is never matched.
+            return u64::MAX;
+        }
+        let slot = self.front_slot + self.held.len() as u64;
+        self.held.push_back(Held::Sum {
+            remaining: parts,
+            total: partial,
+        });
+        self.awaited += parts as usize;
+        slot
+    }
+
     /// Puts an awaited reply in its place; replies for slots no longer
     /// awaited are ignored. Returns whether bytes became ready to send.
     pub fn deliver(&mut self, slot: ReplySlot, reply: &[u8]) -> bool {
@@ -80,6 +100,21 @@ impl Output {
                 *place = Some(reply.to_vec());
                 self.awaited -= 1;
                 self.held_bytes += reply.len();
+            }
+            Some(held @ Held::Sum { .. }) => {
+                let Held::Sum { remaining, total } = held else {
+                    unreachable!("matched a sum")
+                };
+                *total += parse_integer(reply);
+                *remaining -= 1;
+                self.awaited -= 1;
+                if *remaining > 0 {
+                    return false;
+                }
+                let mut bytes = Vec::new();
+                push_integer(&mut bytes, *total);
+                self.held_bytes += bytes.len();
+                *held = Held::Local(bytes);
             }
             _ => return false,
         }
@@ -172,6 +207,23 @@ impl Output {
     }
 }
 
+/// Appends a RESP integer reply.
+fn push_integer(out: &mut Vec<u8>, n: i64) {
+    out.push(b':');
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The value of a RESP integer reply (`:n\r\n`); anything else counts 0.
+fn parse_integer(reply: &[u8]) -> i64 {
+    reply
+        .strip_prefix(b":")
+        .and_then(|rest| rest.strip_suffix(b"\r\n"))
+        .and_then(|digits| std::str::from_utf8(digits).ok())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +282,22 @@ mod tests {
         assert!(!output.deliver(b, b"late"));
         assert!(!output.deliver(c, b"late"));
         assert_eq!(send_all(&mut output), b"");
+    }
+
+    #[test]
+    fn sums_wait_for_every_part_and_keep_their_place() {
+        let mut output = Output::default();
+        let sum = output.await_sum(2, 1);
+        output.writer().extend_from_slice(b"+OK\r\n");
+        assert!(!output.deliver(sum, b":1\r\n"));
+        assert_eq!(send_all(&mut output), b"");
+        assert_eq!(output.awaited(), 1);
+        assert!(output.deliver(sum, b":0\r\n"));
+        assert_eq!(send_all(&mut output), b":2\r\n+OK\r\n");
+        assert!(output.is_drained());
+        // Nothing remote: the integer goes out at once.
+        output.await_sum(0, 7);
+        assert_eq!(send_all(&mut output), b":7\r\n");
     }
 
     #[test]

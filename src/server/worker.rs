@@ -32,9 +32,11 @@ use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
 use super::listener::{Listener, Protocol};
 use super::memcache::{self, Stop};
 use super::pause::Pause;
+use super::resp;
 use super::shared::Shared;
 use super::uring::{OpKind, Ring, RingSizes, Token, BUFFER_GROUP};
 use crate::clock::Now;
+use crate::protocol::resp::Args;
 use crate::shard::mesh::{Mesh, RemoteOp, RequestBatch, ShardMessage};
 use crate::shard::{ShardId, SlotMap};
 use crate::stats::ShardStats;
@@ -51,6 +53,8 @@ pub struct ShardState {
     pub now: Now,
     pub mesh: Mesh,
     pub shared: Arc<Shared>,
+    /// Argument ranges for RESP requests other shards send (reused).
+    pub resp_args: Args,
 }
 
 impl ShardState {
@@ -155,6 +159,7 @@ impl Worker {
                 now: Now::read(),
                 mesh,
                 shared,
+                resp_args: Args::new(),
             },
             pending_input: WorkList::default(),
             pending_send: WorkList::default(),
@@ -473,6 +478,9 @@ impl Worker {
             let mut out = std::mem::take(&mut state.mesh.replies_for(peer).arena);
             match op {
                 RemoteOp::ResetStats => reset_stats(state),
+                RemoteOp::RespFrame { .. } | RemoteOp::RespKey { .. } | RemoteOp::RespDbSize => {
+                    resp::execute_remote(op, &batch.arena, state, &mut out)
+                }
                 _ => memcache::execute_remote(op, &batch.arena, state, &mut out),
             }
             let replies = state.mesh.replies_for(peer);
@@ -720,11 +728,7 @@ fn process(
 ) -> (usize, Stop) {
     match conn.protocol {
         Protocol::Memcache => memcache::process(conn, index, input, budget, state),
-        // The RESP front end is its own issue; its port stays closed.
-        Protocol::Resp => {
-            conn.abort();
-            (input.len(), Stop::Closed)
-        }
+        Protocol::Resp => resp::process(conn, index, input, budget, state),
     }
 }
 

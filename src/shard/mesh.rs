@@ -35,7 +35,9 @@ use glommio::channels::shared_channel::ConnectedReceiver;
 use glommio::{GlommioError, ResourceType};
 
 use super::ShardId;
+use crate::command::resp::Command as RespCommand;
 use crate::protocol::memcache::{Exptime, GetKind};
+use crate::protocol::resp::Version;
 
 /// A range of a batch's byte arena: `start..end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +73,18 @@ pub enum RemoteOp {
     FlushAll { delay: Exptime },
     /// `stats reset`: zero this shard's counters. No reply bytes.
     ResetStats,
+    /// A whole RESP request for a key this shard owns, from a connection
+    /// speaking `version`: parse and execute it here.
+    RespFrame { frame: Span, version: Version },
+    /// One key of a multi-key RESP command (`MGET`: a bulk or null;
+    /// `DEL`, `EXISTS`…: an integer).
+    RespKey {
+        command: RespCommand,
+        key: Span,
+        version: Version,
+    },
+    /// This shard's key count for `DBSIZE`: an integer.
+    RespDbSize,
 }
 
 /// Operations for one shard, from the connections of one sender turn.

@@ -41,7 +41,10 @@ pub fn is_corecache() -> bool {
 /// A running server.
 pub struct Server {
     child: Option<Child>,
+    /// The memcached protocol port.
     pub port: u16,
+    /// The RESP port, when [`Options::resp`] asked for one.
+    pub resp_port: Option<u16>,
 }
 
 /// Options for starting a server.
@@ -54,6 +57,8 @@ pub struct Options {
     pub max_item_size: Option<u64>,
     /// `--max-connections` (memcached: `-c`).
     pub max_connections: Option<usize>,
+    /// Open the RESP port too (corecache only).
+    pub resp: bool,
 }
 
 impl Default for Options {
@@ -63,6 +68,7 @@ impl Default for Options {
             args: Vec::new(),
             max_item_size: None,
             max_connections: None,
+            resp: false,
         }
     }
 }
@@ -80,6 +86,12 @@ impl Server {
     pub fn with(options: Options) -> Server {
         for _attempt in 0..20 {
             let port = free_port();
+            let resp_port = options.resp.then(|| loop {
+                let candidate = free_port();
+                if candidate != port {
+                    break candidate;
+                }
+            });
             let mut command = match target() {
                 Target::Corecache => {
                     let mut command = Command::new(env!("CARGO_BIN_EXE_corecache"));
@@ -89,7 +101,7 @@ impl Server {
                         .arg("--memcache-port")
                         .arg(port.to_string())
                         .arg("--resp-port")
-                        .arg("0")
+                        .arg(resp_port.unwrap_or(0).to_string())
                         .arg("--threads")
                         .arg(options.threads.to_string());
                     if let Some(size) = options.max_item_size {
@@ -140,6 +152,7 @@ impl Server {
                 return Server {
                     child: Some(child),
                     port,
+                    resp_port,
                 };
             }
             // Most likely the port was taken in between: try another.
@@ -147,6 +160,30 @@ impl Server {
             let _ = child.wait();
         }
         panic!("could not start a server on a free port");
+    }
+
+    /// Starts corecache with `threads` shards and its RESP port open.
+    pub fn start_resp(threads: usize) -> Server {
+        Server::with(Options {
+            threads,
+            resp: true,
+            ..Options::default()
+        })
+    }
+
+    /// A raw connection to the RESP port.
+    pub fn connect_resp(&self) -> Conn {
+        Conn::connect_to(self.resp_port.expect("started with a RESP port"))
+    }
+
+    /// A `redis` crate client for the RESP port (`protocol` 2 or 3).
+    pub fn redis(&self, protocol: u8) -> redis::Connection {
+        let port = self.resp_port.expect("started with a RESP port");
+        let url = format!("redis://127.0.0.1:{port}/?protocol=resp{protocol}");
+        let client = redis::Client::open(url.as_str()).expect("redis client");
+        client
+            .get_connection_with_timeout(REPLY_TIMEOUT)
+            .expect("redis connection")
     }
 
     /// A raw connection to the server.

@@ -95,17 +95,7 @@ impl Shard {
 }
 
 pub(super) fn settings() -> Settings {
-    Settings {
-        threads: 1,
-        cpus: vec![0],
-        bind: "127.0.0.1".parse().expect("address"),
-        memcache_port: Some(11211),
-        resp_port: Some(6379),
-        max_item_size: 1 << 20,
-        max_connections: 10_000,
-        maxmemory: 64 << 20,
-        batch_wait: std::time::Duration::from_micros(30),
-    }
+    Settings::for_tests()
 }
 
 /// Leaks a string so that a request can borrow it for the whole test.

@@ -1,0 +1,328 @@
+//! Commands about the connection and the server that touch no key: PING,
+//! ECHO, HELLO, QUIT, RESET, SELECT, CLIENT (ID, SETNAME, GETNAME,
+//! SETINFO, INFO, NO-EVICT, NO-TOUCH), COMMAND (COUNT, LIST, INFO, DOCS)
+//! and TIME.
+
+use super::{lookup, wrong_arity, Command, Keys, Spec, COMMANDS, SYNTAX_ERROR};
+use crate::clock::Now;
+use crate::protocol::resp::reply::{self, Version};
+use crate::protocol::resp::Argv;
+
+/// The Redis version corecache's RESP front end implements (clients gate
+/// features on it); corecache's own version is `corecache_version`.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// Databases a client may SELECT. Only database 0 exists for now; it is
+/// the keyspace memcached clients see.
+pub const DATABASES: i64 = 1;
+
+/// What a RESP connection remembers between requests.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    /// The connection's id (`CLIENT ID`), unique in the process.
+    pub id: u64,
+    pub version: Version,
+    /// `CLIENT SETNAME` / `HELLO … SETNAME`.
+    pub name: Option<Vec<u8>>,
+    /// `CLIENT SETINFO LIB-NAME` / `LIB-VER`.
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+}
+
+/// What the connection must do after a connection command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Keep reading.
+    Continue,
+    /// Close once the reply is out (`QUIT`).
+    Close,
+}
+
+/// Answers a command that touches no key into `out`.
+pub fn answer(
+    command: Command,
+    argv: &Argv<'_>,
+    session: &mut Session,
+    now: Now,
+    out: &mut Vec<u8>,
+) -> Action {
+    let arg = |index: usize| argv.get(index).unwrap_or_default();
+    match command {
+        Command::Ping => match argv.len() {
+            1 => reply::simple_string(out, b"PONG"),
+            2 => reply::bulk(out, arg(1)),
+            _ => wrong_arity("ping", out),
+        },
+        Command::Echo => reply::bulk(out, arg(1)),
+        Command::Quit => {
+            reply::simple_string(out, b"OK");
+            return Action::Close;
+        }
+        Command::Reset => {
+            let id = session.id;
+            *session = Session {
+                id,
+                ..Session::default()
+            };
+            reply::simple_string(out, b"RESET");
+        }
+        Command::Select => match super::parse_i64(arg(1)) {
+            None => reply::error(out, super::NOT_AN_INTEGER),
+            Some(0) => reply::simple_string(out, b"OK"),
+            Some(_) => reply::error(out, b"ERR DB index is out of range"),
+        },
+        Command::Hello => hello(argv, session, out),
+        Command::Client => client(argv, session, out),
+        Command::Command => command_info(argv, session.version, out),
+        Command::Time => {
+            let micros = now.millis() * 1000;
+            reply::array_header(out, 2);
+            reply::bulk(
+                out,
+                itoa::Buffer::new().format(micros / 1_000_000).as_bytes(),
+            );
+            reply::bulk(
+                out,
+                itoa::Buffer::new().format(micros % 1_000_000).as_bytes(),
+            );
+        }
+        _ => reply::error(out, b"ERR internal routing error"),
+    }
+    Action::Continue
+}
+
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`.
+fn hello(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
+    let mut version = session.version;
+    let mut name = None;
+    if let Some(protover) = argv.get(1) {
+        version = match super::parse_i64(protover) {
+            Some(2) => Version::Resp2,
+            Some(3) => Version::Resp3,
+            Some(_) => return reply::error(out, b"NOPROTO unsupported protocol version"),
+            None => {
+                return reply::error(
+                    out,
+                    b"ERR Protocol version is not an integer or out of range",
+                )
+            }
+        };
+        let mut index = 2;
+        while let Some(option) = argv.get(index) {
+            let more = argv.len() - index - 1;
+            if option.eq_ignore_ascii_case(b"auth") && more >= 2 {
+                // No users or passwords are configured: the default user
+                // accepts any password, as Redis's `nopass` default user.
+                if !argv
+                    .get(index + 1)
+                    .unwrap_or_default()
+                    .eq_ignore_ascii_case(b"default")
+                {
+                    return reply::error(
+                        out,
+                        b"WRONGPASS invalid username-password pair or user is disabled.",
+                    );
+                }
+                index += 3;
+            } else if option.eq_ignore_ascii_case(b"setname") && more >= 1 {
+                let candidate = argv.get(index + 1).unwrap_or_default();
+                if !valid_client_name(candidate) {
+                    return reply::error(out, BAD_CLIENT_NAME);
+                }
+                name = Some(candidate.to_vec());
+                index += 2;
+            } else {
+                let text = format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(option)
+                );
+                return reply::error(out, text.as_bytes());
+            }
+        }
+    }
+    session.version = version;
+    if let Some(name) = name {
+        session.name = (!name.is_empty()).then_some(name);
+    }
+    reply::map_header(out, version, 7);
+    reply::bulk(out, b"server");
+    reply::bulk(out, b"redis");
+    reply::bulk(out, b"version");
+    reply::bulk(out, REDIS_VERSION.as_bytes());
+    reply::bulk(out, b"proto");
+    reply::integer(out, if version == Version::Resp3 { 3 } else { 2 });
+    reply::bulk(out, b"id");
+    reply::integer(out, session.id as i64);
+    reply::bulk(out, b"mode");
+    reply::bulk(out, b"standalone");
+    reply::bulk(out, b"role");
+    reply::bulk(out, b"master");
+    reply::bulk(out, b"modules");
+    reply::array_header(out, 0);
+}
+
+const BAD_CLIENT_NAME: &[u8] =
+    b"ERR Client names cannot contain spaces, newlines or special characters.";
+
+/// Redis accepts names of printable characters other than space.
+fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+/// `CLIENT subcommand …`.
+fn client(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
+    let sub = argv.get(1).unwrap_or_default().to_ascii_uppercase();
+    let argc = argv.len();
+    match (sub.as_slice(), argc) {
+        (b"ID", 2) => reply::integer(out, session.id as i64),
+        (b"GETNAME", 2) => match &session.name {
+            Some(name) => reply::bulk(out, name),
+            None => reply::null(out, session.version),
+        },
+        (b"SETNAME", 3) => {
+            let name = argv.get(2).unwrap_or_default();
+            if !valid_client_name(name) {
+                return reply::error(out, BAD_CLIENT_NAME);
+            }
+            session.name = (!name.is_empty()).then(|| name.to_vec());
+            reply::simple_string(out, b"OK");
+        }
+        (b"SETINFO", 4) => {
+            let attr = argv.get(2).unwrap_or_default().to_ascii_uppercase();
+            let value = argv.get(3).unwrap_or_default();
+            if !value.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
+                let text = format!(
+                    "ERR {} cannot contain spaces, newlines or special characters.",
+                    String::from_utf8_lossy(&attr)
+                );
+                return reply::error(out, text.as_bytes());
+            }
+            match attr.as_slice() {
+                b"LIB-NAME" => session.lib_name = Some(value.to_vec()),
+                b"LIB-VER" => session.lib_ver = Some(value.to_vec()),
+                _ => {
+                    let text = format!(
+                        "ERR Unrecognized option '{}'",
+                        String::from_utf8_lossy(argv.get(2).unwrap_or_default())
+                    );
+                    return reply::error(out, text.as_bytes());
+                }
+            }
+            reply::simple_string(out, b"OK");
+        }
+        (b"NO-EVICT" | b"NO-TOUCH", 3) => {
+            let mode = argv.get(2).unwrap_or_default();
+            if mode.eq_ignore_ascii_case(b"on") || mode.eq_ignore_ascii_case(b"off") {
+                reply::simple_string(out, b"OK");
+            } else {
+                reply::error(out, SYNTAX_ERROR);
+            }
+        }
+        (b"INFO", 2) => {
+            let mut line = format!("id={} addr=? laddr=? fd=? name=", session.id).into_bytes();
+            line.extend_from_slice(session.name.as_deref().unwrap_or_default());
+            line.extend_from_slice(b" db=0 resp=");
+            line.push(if session.version == Version::Resp3 {
+                b'3'
+            } else {
+                b'2'
+            });
+            line.extend_from_slice(b" lib-name=");
+            line.extend_from_slice(session.lib_name.as_deref().unwrap_or_default());
+            line.extend_from_slice(b" lib-ver=");
+            line.extend_from_slice(session.lib_ver.as_deref().unwrap_or_default());
+            line.push(b'\n');
+            reply::verbatim(out, session.version, b"txt", &line);
+        }
+        _ => {
+            let text = format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                String::from_utf8_lossy(argv.get(1).unwrap_or_default())
+            );
+            reply::error(out, text.as_bytes());
+        }
+    }
+}
+
+/// `COMMAND`, `COMMAND COUNT`, `COMMAND LIST`, `COMMAND INFO name…`,
+/// `COMMAND DOCS [name…]`.
+fn command_info(argv: &Argv<'_>, version: Version, out: &mut Vec<u8>) {
+    let Some(sub) = argv.get(1) else {
+        reply::array_header(out, COMMANDS.len());
+        COMMANDS
+            .iter()
+            .for_each(|spec| write_info(spec, version, out));
+        return;
+    };
+    let names = argv.iter().skip(2);
+    match sub.to_ascii_uppercase().as_slice() {
+        b"COUNT" if argv.len() == 2 => reply::integer(out, COMMANDS.len() as i64),
+        b"LIST" if argv.len() == 2 => {
+            reply::array_header(out, COMMANDS.len());
+            COMMANDS
+                .iter()
+                .for_each(|spec| reply::bulk(out, spec.name.as_bytes()));
+        }
+        b"INFO" => {
+            if argv.len() == 2 {
+                reply::array_header(out, COMMANDS.len());
+                COMMANDS
+                    .iter()
+                    .for_each(|spec| write_info(spec, version, out));
+                return;
+            }
+            reply::array_header(out, names.len());
+            for name in names {
+                match lookup(name) {
+                    Some(command) => write_info(command.spec(), version, out),
+                    None => reply::null_array(out, version),
+                }
+            }
+        }
+        b"DOCS" => {
+            // Documentation is Redis's; an empty entry per known command
+            // tells clients (redis-cli's hints) the command exists.
+            let wanted: Vec<&Spec> = if argv.len() == 2 {
+                COMMANDS.iter().collect()
+            } else {
+                names.filter_map(lookup).map(Command::spec).collect()
+            };
+            reply::map_header(out, version, wanted.len());
+            for spec in wanted {
+                reply::bulk(out, spec.name.as_bytes());
+                reply::map_header(out, version, 0);
+            }
+        }
+        _ => {
+            let text = format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
+                String::from_utf8_lossy(sub)
+            );
+            reply::error(out, text.as_bytes());
+        }
+    }
+}
+
+/// One `COMMAND INFO` entry: name, arity, flags, first key, last key,
+/// step, ACL categories, tips, key specs, subcommands.
+fn write_info(spec: &Spec, version: Version, out: &mut Vec<u8>) {
+    reply::array_header(out, 10);
+    reply::bulk(out, spec.name.as_bytes());
+    reply::integer(out, spec.arity.into());
+    reply::set_header(out, version, spec.flags.len());
+    for flag in spec.flags {
+        reply::simple_string(out, flag.as_bytes());
+    }
+    let (first, last) = match spec.keys {
+        Keys::None => (0, 0),
+        Keys::First => (1, 1),
+        Keys::All => (1, -1),
+    };
+    reply::integer(out, first);
+    reply::integer(out, last);
+    reply::integer(out, (first != 0).into());
+    reply::set_header(out, version, 0);
+    reply::set_header(out, version, 0);
+    reply::array_header(out, 0);
+    reply::array_header(out, 0);
+}

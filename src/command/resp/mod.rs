@@ -1,0 +1,218 @@
+//! What each Redis command does, on the shard that owns its key: the
+//! command table (names, arity, key positions, flags, as Redis 7's
+//! `src/commands/*.json` declare them), routing, and dispatch to one file
+//! per family.
+//!
+//! This module knows nothing of connections or shards: `server::resp`
+//! routes each request with [`route`] and runs it with [`execute`] (keyed
+//! commands, on the key's shard), [`execute_key`] (one key of a multi-key
+//! command) or `connection::answer` (commands that touch no key).
+//!
+//! Values written through RESP are plain strings in the shared store, with
+//! memcached flags 0: memcached's `get` reads what `SET` wrote and the
+//! reverse; `INCR` and memcached's `incr` both keep the decimal digits.
+
+pub mod connection;
+mod keys;
+mod strings;
+mod table;
+#[cfg(test)]
+mod tests;
+
+pub use table::{lookup, Command, Keys, Spec, COMMANDS};
+
+use crate::clock::Now;
+use crate::config::Settings;
+use crate::protocol::resp::reply::{self, Version};
+use crate::protocol::resp::Argv;
+use crate::stats::ShardStats;
+use crate::store::Store;
+
+/// What a command may touch while it runs.
+pub struct RespContext<'a> {
+    pub store: &'a mut Store,
+    pub stats: &'a mut ShardStats,
+    pub now: Now,
+    pub settings: &'a Settings,
+    /// The protocol version of the connection the request came from.
+    pub version: Version,
+}
+
+/// Where a request must run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// On the shard owning this key.
+    Key(&'a [u8]),
+    /// Each key (arguments 1..) on its own shard, one reply per key,
+    /// gathered into one array (`MGET`).
+    EachKeyArray,
+    /// Each key on its own shard, the integer replies summed (`DEL`,
+    /// `EXISTS`, `UNLINK`, `TOUCH`).
+    EachKeySum,
+    /// On every shard, the integer replies summed (`DBSIZE`).
+    AllShardsSum,
+    /// On every shard, then `+OK` (`FLUSHALL`, `FLUSHDB`).
+    AllShardsOk,
+    /// On the connection's own shard, touching no key.
+    Connection,
+}
+
+/// Finds `argv`'s command and checks its arity; an unknown command or a
+/// wrong argument count is answered (Redis's words) into `out`.
+pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'a>)> {
+    let Some(command) = lookup(argv.name()) else {
+        unknown_command(argv, out);
+        return None;
+    };
+    let spec = command.spec();
+    let argc = argv.len() as i32;
+    if (spec.arity > 0 && argc != spec.arity) || (spec.arity < 0 && argc < -spec.arity) {
+        wrong_arity(spec.name, out);
+        return None;
+    }
+    let route = match command {
+        Command::Mget => Route::EachKeyArray,
+        Command::Del | Command::Unlink | Command::Exists | Command::Touch => Route::EachKeySum,
+        Command::Dbsize => Route::AllShardsSum,
+        Command::Flushall | Command::Flushdb => {
+            if !flush_mode_is_valid(argv) {
+                reply::error(out, SYNTAX_ERROR);
+                return None;
+            }
+            Route::AllShardsOk
+        }
+        _ => match spec.keys {
+            Keys::None => Route::Connection,
+            Keys::First | Keys::All => Route::Key(argv.get(1).unwrap_or_default()),
+        },
+    };
+    Some((command, route))
+}
+
+/// Runs a keyed command on the shard that owns its key.
+pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    match command {
+        Command::Get
+        | Command::Set
+        | Command::Setnx
+        | Command::Setex
+        | Command::Psetex
+        | Command::Getset
+        | Command::Getdel
+        | Command::Getex
+        | Command::Append
+        | Command::Strlen
+        | Command::Incr
+        | Command::Decr
+        | Command::Incrby
+        | Command::Decrby
+        | Command::Getrange
+        | Command::Setrange => strings::execute(command, argv, cx, out),
+        Command::Type
+        | Command::Ttl
+        | Command::Pttl
+        | Command::Expiretime
+        | Command::Pexpiretime
+        | Command::Expire
+        | Command::Pexpire
+        | Command::Expireat
+        | Command::Pexpireat
+        | Command::Persist => keys::execute(command, argv, cx, out),
+        // Not keyed: routed elsewhere.
+        _ => reply::error(out, b"ERR internal routing error"),
+    }
+}
+
+/// Runs one key of a multi-key command (`MGET`, `DEL`, `EXISTS`, `UNLINK`,
+/// `TOUCH`) on the key's shard: a bulk (or null) for `MGET`, an integer
+/// (0 or 1) for the others.
+pub fn execute_key(command: Command, key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    match command {
+        Command::Mget => match cx.store.get(key, cx.now) {
+            Some(item) => reply::bulk(out, item.value()),
+            None => reply::null(out, cx.version),
+        },
+        Command::Del | Command::Unlink => {
+            let live = cx.store.get(key, cx.now).is_some();
+            let removed = live && cx.store.remove(key);
+            reply::integer(out, removed as i64);
+        }
+        Command::Exists => reply::integer(out, cx.store.get(key, cx.now).is_some() as i64),
+        Command::Touch => {
+            let found = match cx.store.get(key, cx.now) {
+                Some(mut item) => {
+                    item.set_last_access(cx.now);
+                    true
+                }
+                None => false,
+            };
+            reply::integer(out, found as i64);
+        }
+        _ => reply::error(out, b"ERR internal routing error"),
+    }
+}
+
+/// This shard's part of `DBSIZE`: an integer.
+pub fn dbsize(cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    reply::integer(out, cx.store.len() as i64);
+}
+
+/// `FLUSHALL`/`FLUSHDB` accept `ASYNC` or `SYNC` (both flush at once here).
+fn flush_mode_is_valid(argv: &Argv<'_>) -> bool {
+    match argv.len() {
+        1 => true,
+        2 => {
+            let mode = argv.get(1).unwrap_or_default();
+            mode.eq_ignore_ascii_case(b"async") || mode.eq_ignore_ascii_case(b"sync")
+        }
+        _ => false,
+    }
+}
+
+/// `ERR syntax error`.
+pub const SYNTAX_ERROR: &[u8] = b"ERR syntax error";
+/// `ERR value is not an integer or out of range`.
+pub const NOT_AN_INTEGER: &[u8] = b"ERR value is not an integer or out of range";
+
+/// Redis's reply to an unknown command: its name (cut at 128 bytes) and
+/// its first arguments, quoted, as `processCommand` writes them (arguments
+/// are added while their text is under 128 bytes, each cut to fit).
+fn unknown_command(argv: &Argv<'_>, out: &mut Vec<u8>) {
+    let name = argv.name();
+    let mut args = Vec::new();
+    for arg in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        let take = arg.len().min(128 - args.len());
+        args.push(b'\'');
+        args.extend_from_slice(&arg[..take]);
+        args.extend_from_slice(b"' ");
+    }
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend_from_slice(&name[..name.len().min(128)]);
+    text.extend_from_slice(b"', with args beginning with: ");
+    text.extend_from_slice(&args);
+    reply::error(out, &text);
+}
+
+/// `ERR wrong number of arguments for '<name>' command`.
+pub fn wrong_arity(name: &str, out: &mut Vec<u8>) {
+    let text = format!("ERR wrong number of arguments for '{name}' command");
+    reply::error(out, text.as_bytes());
+}
+
+/// Parses a Redis integer argument (`string2ll`: optional `-`, digits, no
+/// leading zeros, no `+`, no spaces, within `i64`).
+pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
+    let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    let canonical = match digits {
+        [] => false,
+        [b'0'] => bytes.len() == 1,
+        [first, ..] => *first != b'0' && digits.iter().all(u8::is_ascii_digit),
+    };
+    if !canonical || bytes.len() > 20 {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()?.parse().ok()
+}

@@ -1,0 +1,204 @@
+//! The command table: every command corecache answers on the RESP port,
+//! with Redis 7's arity (positive: exactly that many arguments, the name
+//! included; negative: at least), key positions and flags, as
+//! `COMMAND INFO` reports them.
+
+/// A command corecache implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    Append,
+    Client,
+    Command,
+    Dbsize,
+    Decr,
+    Decrby,
+    Del,
+    Echo,
+    Exists,
+    Expire,
+    Expireat,
+    Expiretime,
+    Flushall,
+    Flushdb,
+    Get,
+    Getdel,
+    Getex,
+    Getrange,
+    Getset,
+    Hello,
+    Incr,
+    Incrby,
+    Mget,
+    Persist,
+    Pexpire,
+    Pexpireat,
+    Pexpiretime,
+    Ping,
+    Psetex,
+    Pttl,
+    Quit,
+    Reset,
+    Select,
+    Set,
+    Setex,
+    Setnx,
+    Setrange,
+    Strlen,
+    Time,
+    Touch,
+    Ttl,
+    Type,
+    Unlink,
+}
+
+/// Which arguments are keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// None.
+    None,
+    /// Argument 1.
+    First,
+    /// Every argument from 1.
+    All,
+}
+
+/// What `COMMAND INFO` says of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    pub command: Command,
+    /// Lower-case, as Redis reports it.
+    pub name: &'static str,
+    pub arity: i32,
+    pub keys: Keys,
+    pub flags: &'static [&'static str],
+}
+
+const W: &[&str] = &["write", "denyoom"];
+const WF: &[&str] = &["write", "denyoom", "fast"];
+const R: &[&str] = &["readonly"];
+const RF: &[&str] = &["readonly", "fast"];
+const WR: &[&str] = &["write"];
+const WRF: &[&str] = &["write", "fast"];
+const CONN: &[&str] = &["noscript", "loading", "stale", "fast"];
+
+macro_rules! spec {
+    ($command:ident, $name:literal, $arity:literal, $keys:ident, $flags:expr) => {
+        Spec {
+            command: Command::$command,
+            name: $name,
+            arity: $arity,
+            keys: Keys::$keys,
+            flags: $flags,
+        }
+    };
+}
+
+/// Every command, in name order.
+pub const COMMANDS: &[Spec] = &[
+    spec!(Append, "append", 3, First, WF),
+    spec!(
+        Client,
+        "client",
+        -2,
+        None,
+        &["noscript", "loading", "stale"]
+    ),
+    spec!(Command, "command", -1, None, &["loading", "stale"]),
+    spec!(Dbsize, "dbsize", 1, None, RF),
+    spec!(Decr, "decr", 2, First, WF),
+    spec!(Decrby, "decrby", 3, First, WF),
+    spec!(Del, "del", -2, All, WR),
+    spec!(Echo, "echo", 2, None, &["fast"]),
+    spec!(Exists, "exists", -2, All, RF),
+    spec!(Expire, "expire", -3, First, WRF),
+    spec!(Expireat, "expireat", -3, First, WRF),
+    spec!(Expiretime, "expiretime", 2, First, RF),
+    spec!(Flushall, "flushall", -1, None, WR),
+    spec!(Flushdb, "flushdb", -1, None, WR),
+    spec!(Get, "get", 2, First, RF),
+    spec!(Getdel, "getdel", 2, First, WRF),
+    spec!(Getex, "getex", -2, First, WRF),
+    spec!(Getrange, "getrange", 4, First, R),
+    spec!(Getset, "getset", 3, First, WF),
+    spec!(Hello, "hello", -1, None, CONN),
+    spec!(Incr, "incr", 2, First, WF),
+    spec!(Incrby, "incrby", 3, First, WF),
+    spec!(Mget, "mget", -2, All, RF),
+    spec!(Persist, "persist", 2, First, WRF),
+    spec!(Pexpire, "pexpire", -3, First, WRF),
+    spec!(Pexpireat, "pexpireat", -3, First, WRF),
+    spec!(Pexpiretime, "pexpiretime", 2, First, RF),
+    spec!(Ping, "ping", -1, None, &["fast"]),
+    spec!(Psetex, "psetex", 4, First, W),
+    spec!(Pttl, "pttl", 2, First, RF),
+    spec!(Quit, "quit", -1, None, CONN),
+    spec!(Reset, "reset", 1, None, CONN),
+    spec!(Select, "select", 2, None, CONN),
+    spec!(Set, "set", -3, First, W),
+    spec!(Setex, "setex", 4, First, W),
+    spec!(Setnx, "setnx", 3, First, WF),
+    spec!(Setrange, "setrange", 4, First, W),
+    spec!(Strlen, "strlen", 2, First, RF),
+    spec!(Time, "time", 1, None, &["loading", "stale", "fast"]),
+    spec!(Touch, "touch", -2, All, RF),
+    spec!(Ttl, "ttl", 2, First, RF),
+    spec!(Type, "type", 2, First, RF),
+    spec!(Unlink, "unlink", -2, All, WRF),
+];
+
+impl Command {
+    /// This command's entry in [`COMMANDS`].
+    pub fn spec(self) -> &'static Spec {
+        COMMANDS
+            .iter()
+            .find(|spec| spec.command == self)
+            .expect("every command has a spec")
+    }
+}
+
+/// The command named `name` (any case).
+pub fn lookup(name: &[u8]) -> Option<Command> {
+    let mut lower = [0u8; 16];
+    if name.len() > lower.len() {
+        return None;
+    }
+    for (to, from) in lower.iter_mut().zip(name) {
+        *to = from.to_ascii_lowercase();
+    }
+    let lower = &lower[..name.len()];
+    // Sorted by name: binary search.
+    COMMANDS
+        .binary_search_by(|spec| spec.name.as_bytes().cmp(lower))
+        .ok()
+        .map(|index| COMMANDS[index].command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_and_complete() {
+        for pair in COMMANDS.windows(2) {
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} before {}",
+                pair[0].name,
+                pair[1].name
+            );
+        }
+        for spec in COMMANDS {
+            assert_eq!(lookup(spec.name.as_bytes()), Some(spec.command));
+            assert_eq!(spec.command.spec().name, spec.name);
+        }
+    }
+
+    #[test]
+    fn names_match_in_any_case() {
+        assert_eq!(lookup(b"GET"), Some(Command::Get));
+        assert_eq!(lookup(b"gEt"), Some(Command::Get));
+        assert_eq!(lookup(b"getx"), None);
+        assert_eq!(lookup(b""), None);
+        assert_eq!(lookup(b"averyveryverylongname"), None);
+    }
+}
