@@ -293,6 +293,27 @@ impl Store {
         Ok(Item::new(self, slot))
     }
 
+    /// One call of a SCAN over this store: visits the keys of live items
+    /// under at least `count` home buckets starting at `cursor` (0 starts a
+    /// scan), and returns the cursor to continue from, 0 when done. A key
+    /// present for the whole scan is visited at least once, even if the
+    /// index grows in between; a key may be visited twice when it does.
+    pub fn scan(&mut self, mut cursor: u64, count: usize, now: Now, mut visit: impl FnMut(&[u8])) -> u64 {
+        self.run_due_flush(now);
+        for _ in 0..count.max(1) {
+            cursor = self.index.scan_step(cursor, |item| {
+                let expires_at = item.header().expires_at;
+                if expires_at == 0 || expires_at > now.millis() {
+                    visit(item.key());
+                }
+            });
+            if cursor == 0 {
+                break;
+            }
+        }
+        cursor
+    }
+
     /// Removes the item under `key`, live or expired, without counting it as
     /// reclaimed. Returns whether there was one.
     pub fn remove(&mut self, key: &[u8]) -> bool {

@@ -422,3 +422,59 @@ proptest! {
         prop_assert_eq!(store.stats().curr_items, 0);
     }
 }
+
+/// Runs a whole scan, `count` homes per call, calling `between` after each
+/// call; returns every key visited.
+fn scan_all(store: &mut Store, count: usize, mut between: impl FnMut(&mut Store)) -> Vec<Vec<u8>> {
+    let mut seen = Vec::new();
+    let mut cursor = 0;
+    loop {
+        cursor = store.scan(cursor, count, T0, |key| seen.push(key.to_vec()));
+        if cursor == 0 {
+            return seen;
+        }
+        between(store);
+    }
+}
+
+#[test]
+fn a_scan_visits_every_live_key_once_when_nothing_changes() {
+    let mut store = Store::new();
+    for i in 0..5000 {
+        store.insert(format!("k{i}").as_bytes(), b"v", meta(1), T0).unwrap();
+    }
+    store.insert(b"gone", b"v", expiring(Now(T0.0 - 1)), T0).unwrap();
+    for count in [1, 10, 1000] {
+        let mut seen = scan_all(&mut store, count, |_| {});
+        seen.sort();
+        let mut expected: Vec<Vec<u8>> = (0..5000).map(|i| format!("k{i}").into_bytes()).collect();
+        expected.sort();
+        assert_eq!(seen, expected, "count {count}");
+    }
+    let mut empty = Store::new();
+    assert!(scan_all(&mut empty, 10, |_| {}).is_empty());
+}
+
+#[test]
+fn a_scan_misses_no_key_while_the_index_grows() {
+    let mut store = Store::new();
+    for i in 0..300 {
+        store.insert(format!("old{i}").as_bytes(), b"v", meta(1), T0).unwrap();
+    }
+    let mut added = 0;
+    let seen = scan_all(&mut store, 3, |store| {
+        // Early in the scan, enough inserts between calls to double the
+        // index several times (then none, so that the scan can end).
+        if added < 4000 {
+            for _ in 0..200 {
+                store.insert(format!("new{added}").as_bytes(), b"v", meta(1), T0).unwrap();
+                added += 1;
+            }
+        }
+    });
+    assert_eq!(added, 4000, "the index grew during the scan");
+    let seen: std::collections::HashSet<Vec<u8>> = seen.into_iter().collect();
+    for i in 0..300 {
+        assert!(seen.contains(format!("old{i}").as_bytes()), "old{i} missed");
+    }
+}

@@ -407,6 +407,46 @@ impl<S: BuildHasher> Index<S> {
         }
     }
 
+    /// Visits the items whose home bucket is the one `cursor` names, then
+    /// returns the next cursor (0 once every home has been visited): one
+    /// step of a scan that, like Redis's `dictScan`, counts homes in
+    /// reverse-binary order, so that a table that doubles between steps
+    /// never makes the scan miss a key present throughout (a home `h`
+    /// splits into `h` and `h + old size`, both of which the reversed
+    /// increment still has ahead or behind it together). With linear
+    /// probing a home's items may sit in the buckets after it, up to the
+    /// first bucket with an empty slot: those are read too, and only the
+    /// items whose home matches are visited.
+    pub(in crate::store) fn scan_step(&self, cursor: u64, mut visit: impl FnMut(ItemRef<'_>)) -> u64 {
+        let mask = self.mask as u64;
+        let home = (cursor & mask) as usize;
+        let mut at = home;
+        loop {
+            let bucket = &self.buckets[at];
+            for &word in &bucket.0 {
+                if is_item(word) {
+                    // Safety: a tagged word holds the address of a live item
+                    // this index owns; `&self` keeps it alive while visited.
+                    let item = unsafe { ItemBox::borrow(addr_of(word)) };
+                    if self.hash(item.key()) as usize & self.mask == home {
+                        visit(item);
+                    }
+                }
+            }
+            if bucket.has_empty() {
+                break;
+            }
+            at = (at + 1) & self.mask;
+            if at == home {
+                break;
+            }
+        }
+        // Increment the reversed cursor over the mask's bits.
+        let mut next = cursor | !mask;
+        next = next.reverse_bits().wrapping_add(1).reverse_bits();
+        next
+    }
+
     /// Takes the item in `slot` out of the index. Panics if the slot holds
     /// none.
     pub(in crate::store) fn remove(&mut self, slot: SlotId) -> ItemBox {
