@@ -91,6 +91,8 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
     .map_err(ServerError::Signals)?;
 
     let shared = Arc::new(Shared::new(settings));
+    // Before the executors: joining the mesh can lose a wake-up too.
+    watchdog::spawn(shared.clone()).map_err(ServerError::Watchdog)?;
     let mesh =
         (threads > 1).then(|| MeshBuilder::<ShardMessage, _>::full(threads, MESH_CHANNEL_SIZE));
     let counters = Arc::new(MeshCounters::new(threads));
@@ -108,7 +110,7 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
             .preempt_timer(PREEMPT_TIMER)
             .spawn(move || async move {
                 let mesh = match mesh {
-                    Some(builder) => match join_mesh(builder).await {
+                    Some(builder) => match join_mesh(builder, shared.clone(), shard).await {
                         Ok((senders, receivers)) => {
                             let task = std::future::poll_fn(|cx| {
                                 std::task::Poll::Ready(cx.waker().clone())
@@ -168,11 +170,6 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
         }));
     }
 
-    if let Err(err) = watchdog::spawn(shared.clone()) {
-        shared.stop();
-        join_all(handles);
-        return Err(ServerError::Watchdog(err));
-    }
     announce(&shared.settings);
 
     // Running. The first signal stops gracefully; a second one exits at once.
@@ -219,9 +216,12 @@ fn announce(settings: &Settings) {
 /// when the executor's reactor turns, and a peer connecting does not wake
 /// it: an executor that parks mid-handshake can sleep forever (seen with 5
 /// and 8 shards). A timer ticking until the join completes keeps every
-/// executor turning.
+/// executor turning, and beats the shard's heartbeat so that the watchdog
+/// wakes an executor that glommio parked with the ticker runnable.
 async fn join_mesh(
     builder: MeshBuilder<ShardMessage, glommio::channels::channel_mesh::Full>,
+    shared: Arc<Shared>,
+    shard: usize,
 ) -> Result<
     (
         glommio::channels::channel_mesh::Senders<ShardMessage>,
@@ -229,11 +229,16 @@ async fn join_mesh(
     ),
     glommio::GlommioError<()>,
 > {
+    let task = std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
+    shared.heartbeats()[shard].register(task);
     let joined = std::rc::Rc::new(std::cell::Cell::new(false));
     let ticking = joined.clone();
     let ticker = glommio::spawn_local(async move {
+        let mut ticks = 0;
         while !ticking.get() {
             glommio::timer::sleep(Duration::from_millis(1)).await;
+            ticks += 1;
+            shared.heartbeats()[shard].beat(ticks);
         }
     });
     let result = builder.join().await;

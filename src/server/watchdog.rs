@@ -23,7 +23,10 @@
 //! sleep is no safer than any other: a shard hung, marked asleep, after its
 //! timer had fired and glommio parked before running it.) A lost wake-up
 //! then costs a few milliseconds, and a spurious wake (a shard in one very
-//! long turn) one extra poll. While every shard sleeps, the period doubles
+//! long turn) one extra poll. The thread starts before the executors: a
+//! shard joining the channel mesh beats its heartbeat from the join's 1 ms
+//! ticker (a 3-shard start-up hung there, the ticker's timer consumed, once
+//! in about 20 test runs). While every shard sleeps, the period doubles
 //! up to [`PERIOD_IDLE`], so an idle server wakes this thread ten times a
 //! second.
 
