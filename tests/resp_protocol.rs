@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{key_on_shard, Server};
+use common::{key_on_shard, Options, Server};
 use redis::Commands;
 
 /// Runs `check` against a one-shard and a three-shard server (more shards
@@ -199,4 +199,139 @@ fn one_keyspace_for_both_protocols() {
         resp.expect(b"EXPIRE shared -1\r\n", b":1\r\n");
         memcached.expect(b"get shared\r\n", b"END\r\n");
     });
+}
+
+/// The `name:value` fields of an INFO text.
+fn info_fields(text: &str) -> std::collections::HashMap<String, String> {
+    text.split("\r\n")
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
+}
+
+#[test]
+fn info_keyspace_counts_the_keys_of_every_shard() {
+    let server = Server::start_resp(3);
+    let mut conn = server.connect_resp();
+    conn.expect(b"INFO keyspace\r\n", b"$12\r\n# Keyspace\r\n\r\n");
+    for shard in 0..3 {
+        for n in 0..2 {
+            let key = key_on_shard(&format!("i{n}"), shard, 3);
+            conn.expect(format!("SET {key} v\r\n").as_bytes(), b"+OK\r\n");
+        }
+    }
+    let expected = "# Keyspace\r\ndb0:keys=6\r\n";
+    conn.expect(
+        b"INFO keyspace\r\n",
+        format!("${}\r\n{expected}\r\n", expected.len()).as_bytes(),
+    );
+    conn.send(b"HELLO 3\r\n");
+    conn.read_until(b"$7\r\nmodules\r\n*0\r\n");
+    conn.expect(
+        b"INFO KEYSPACE\r\n",
+        format!("={}\r\ntxt:{expected}\r\n", expected.len() + 4).as_bytes(),
+    );
+    conn.expect(b"INFO nosuch\r\n", b"=4\r\ntxt:\r\n");
+}
+
+#[test]
+fn info_through_the_redis_crate_on_resp2_and_resp3() {
+    let server = Server::start_resp(3);
+    for protocol in [2, 3] {
+        let mut redis = server.redis(protocol);
+        let _: () = redis.set("info-key", "1").unwrap();
+        let text: String = redis::cmd("INFO").query(&mut redis).unwrap();
+        let fields = info_fields(&text);
+        assert_eq!(fields["redis_version"], "7.0.15", "{text}");
+        assert_eq!(fields["tcp_port"], server.resp_port.unwrap().to_string());
+        assert_eq!(fields["process_id"], server.pid().to_string());
+        assert_eq!(fields["role"], "master");
+        assert_eq!(fields["maxmemory_policy"], "noeviction");
+        assert_eq!(fields["db0"], "keys=1");
+        assert!(fields["used_memory"].parse::<u64>().unwrap() > 0, "{text}");
+        assert!(
+            fields["used_memory_rss"].parse::<u64>().unwrap() > 0,
+            "{text}"
+        );
+        assert!(fields["connected_clients"].parse::<u64>().unwrap() >= 1);
+        assert!(text.starts_with("# Server\r\n"), "{text}");
+        // The crate's own parser reads INFO into a map.
+        let info: redis::InfoDict = redis::cmd("INFO").arg("server").query(&mut redis).unwrap();
+        assert_eq!(
+            info.get::<String>("redis_mode").as_deref(),
+            Some("standalone")
+        );
+    }
+}
+
+#[test]
+fn config_get_reports_the_settings_the_server_runs_with() {
+    let server = Server::with(Options {
+        threads: 1,
+        args: vec!["--maxmemory".into(), "1m".into()],
+        resp: true,
+        ..Options::default()
+    });
+    for protocol in [2, 3] {
+        let mut redis = server.redis(protocol);
+        let pairs: Vec<(String, String)> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("maxmemory")
+            .query(&mut redis)
+            .unwrap();
+        assert_eq!(pairs, vec![("maxmemory".into(), "1048576".into())]);
+        let port: std::collections::HashMap<String, String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("PORT")
+            .arg("save")
+            .query(&mut redis)
+            .unwrap();
+        assert_eq!(port["port"], server.resp_port.unwrap().to_string());
+        assert_eq!(port["save"], "");
+        let text: String = redis::cmd("INFO").arg("memory").query(&mut redis).unwrap();
+        assert_eq!(info_fields(&text)["maxmemory_human"], "1.00M", "{text}");
+    }
+    let mut conn = server.connect_resp();
+    conn.expect(b"CONFIG GET nosuch*\r\n", b"*0\r\n");
+    conn.expect(
+        b"CONFIG SET maxmemory 2m\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - can't set \
+          immutable config\r\n",
+    );
+    conn.expect(
+        b"CONFIG SET nosuch 1\r\n",
+        b"-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n",
+    );
+    conn.expect(
+        b"CONFIG NOSUCH\r\n",
+        b"-ERR unknown subcommand 'NOSUCH'. Try CONFIG HELP.\r\n",
+    );
+}
+
+#[test]
+fn config_resetstat_zeroes_every_shards_counters() {
+    let server = Server::start_resp(3);
+    let mut conn = server.connect_resp();
+    // Connections, some on other shards, counted there; each answered once,
+    // so its shard has counted it before the reset.
+    let mut others: Vec<_> = (0..6).map(|_| server.connect_resp()).collect();
+    for other in &mut others {
+        other.expect(b"PING\r\n", b"+PONG\r\n");
+    }
+    conn.send(b"INFO stats\r\n");
+    let before = String::from_utf8(conn.read_until(b"pubsub_patterns:0\r\n\r\n")).unwrap();
+    assert!(
+        info_fields(&before)["total_connections_received"]
+            .parse::<u64>()
+            .unwrap()
+            >= 7,
+        "{before}"
+    );
+    conn.expect(b"CONFIG RESETSTAT\r\n", b"+OK\r\n");
+    conn.send(b"INFO stats\r\n");
+    let after = String::from_utf8(conn.read_until(b"pubsub_patterns:0\r\n\r\n")).unwrap();
+    let fields = info_fields(&after);
+    assert_eq!(fields["total_connections_received"], "0", "{after}");
+    assert_eq!(fields["rejected_connections"], "0", "{after}");
+    drop(others);
 }

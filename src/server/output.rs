@@ -27,6 +27,14 @@ enum Held {
     /// A RESP integer reply summed over several shards (`DEL k1 k2` with
     /// keys on different shards): `remaining` parts are still awaited.
     Sum { remaining: u32, total: i64 },
+    /// A RESP array joined from several shards' arrays (`KEYS`):
+    /// `remaining` parts are still awaited; `body` holds the elements of
+    /// those that arrived, `count` of them.
+    Concat {
+        remaining: u32,
+        count: usize,
+        body: Vec<u8>,
+    },
 }
 
 /// A connection's outgoing bytes.
@@ -89,6 +97,25 @@ impl Output {
         slot
     }
 
+    /// Reserves the place of an array that joins `local` (this shard's
+    /// array reply) with the arrays `parts` other shards will deliver to the
+    /// returned slot, in arrival order.
+    pub fn await_concat(&mut self, parts: u32, local: &[u8]) -> ReplySlot {
+        if parts == 0 {
+            self.writer().extend_from_slice(local);
+            return u64::MAX;
+        }
+        let (count, body) = split_array(local);
+        let slot = self.front_slot + self.held.len() as u64;
+        self.held.push_back(Held::Concat {
+            remaining: parts,
+            count,
+            body: body.to_vec(),
+        });
+        self.awaited += parts as usize;
+        slot
+    }
+
     /// Puts an awaited reply in its place; replies for slots no longer
     /// awaited are ignored. Returns whether bytes became ready to send.
     pub fn deliver(&mut self, slot: ReplySlot, reply: &[u8]) -> bool {
@@ -113,6 +140,31 @@ impl Output {
                 }
                 let mut bytes = Vec::new();
                 push_integer(&mut bytes, *total);
+                self.held_bytes += bytes.len();
+                *held = Held::Local(bytes);
+            }
+            Some(held @ Held::Concat { .. }) => {
+                let Held::Concat {
+                    remaining,
+                    count,
+                    body,
+                } = held
+                else {
+                    unreachable!("matched a concatenation")
+                };
+                let (more, elements) = split_array(reply);
+                *count += more;
+                body.extend_from_slice(elements);
+                *remaining -= 1;
+                self.awaited -= 1;
+                if *remaining > 0 {
+                    return false;
+                }
+                let mut bytes = Vec::with_capacity(body.len() + 16);
+                bytes.push(b'*');
+                bytes.extend_from_slice(itoa::Buffer::new().format(*count).as_bytes());
+                bytes.extend_from_slice(b"\r\n");
+                bytes.extend_from_slice(body);
                 self.held_bytes += bytes.len();
                 *held = Held::Local(bytes);
             }
@@ -214,6 +266,22 @@ fn push_integer(out: &mut Vec<u8>, n: i64) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// A RESP array reply's element count and the bytes of its elements
+/// (`(0, [])` for anything else).
+fn split_array(reply: &[u8]) -> (usize, &[u8]) {
+    let Some(rest) = reply.strip_prefix(b"*") else {
+        return (0, &[]);
+    };
+    let Some(end) = rest.iter().position(|&b| b == b'\r') else {
+        return (0, &[]);
+    };
+    let count = std::str::from_utf8(&rest[..end])
+        .ok()
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0);
+    (count, rest.get(end + 2..).unwrap_or_default())
+}
+
 /// The value of a RESP integer reply (`:n\r\n`); anything else counts 0.
 fn parse_integer(reply: &[u8]) -> i64 {
     reply
@@ -298,6 +366,22 @@ mod tests {
         // Nothing remote: the integer goes out at once.
         output.await_sum(0, 7);
         assert_eq!(send_all(&mut output), b":7\r\n");
+    }
+
+    #[test]
+    fn arrays_from_several_shards_are_joined_in_place() {
+        let mut output = Output::default();
+        let joined = output.await_concat(2, b"*1\r\n$1\r\na\r\n");
+        output.writer().extend_from_slice(b"+OK\r\n");
+        assert!(!output.deliver(joined, b"*0\r\n"));
+        assert_eq!(send_all(&mut output), b"");
+        assert!(output.deliver(joined, b"*2\r\n$1\r\nb\r\n$1\r\nc\r\n"));
+        assert_eq!(
+            send_all(&mut output),
+            b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n+OK\r\n"
+        );
+        output.await_concat(0, b"*0\r\n");
+        assert_eq!(send_all(&mut output), b"*0\r\n");
     }
 
     #[test]

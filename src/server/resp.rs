@@ -15,7 +15,9 @@ use super::connection::Connection;
 use super::memcache::Stop;
 use super::worker::ShardState;
 use crate::command::resp::connection::{self as conn_commands, Action, Session};
-use crate::command::resp::{self as commands, RespContext, Route};
+use crate::command::resp::scan;
+use crate::command::resp::server as server_commands;
+use crate::command::resp::{self as commands, Command, RespContext, Route};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
 use crate::shard::mesh::RemoteOp;
@@ -187,6 +189,34 @@ fn run(
                 );
             }
         }
+        Route::ScanShard => {
+            let shards = state.slots.shard_count();
+            // A malformed request is answered here, by the command itself.
+            let target = match scan::parse(argv) {
+                Ok(request) => scan::shard_of(request.cursor, shards),
+                Err(_) => state.id,
+            };
+            if target == state.id {
+                let out = conn.output.writer();
+                commands::execute(command, argv, &mut context(state, version), out);
+            } else {
+                let frame = state.mesh.requests_for(target).push_bytes(frame);
+                let op = RemoteOp::RespFrame { frame, version };
+                send_remote(conn, index, state, target, op);
+            }
+        }
+        Route::AllShardsConcat => {
+            let mut local = Vec::new();
+            commands::execute(command, argv, &mut context(state, version), &mut local);
+            let me = state.id;
+            let peers = state.slots.shard_count() - 1;
+            let slot = conn.output.await_concat(peers as u32, &local);
+            for peer in (0..state.slots.shard_count()).filter(|&peer| peer != me) {
+                let frame = state.mesh.requests_for(peer).push_bytes(frame);
+                let op = RemoteOp::RespFrame { frame, version };
+                expect_into(slot, index, conn.generation, state, peer, op);
+            }
+        }
         Route::AllShardsOk => {
             // The OK queues behind every shard's acknowledgement.
             let me = state.id;
@@ -196,6 +226,19 @@ fn run(
             }
             state.store.flush_all();
             reply::simple_string(conn.output.writer(), b"OK");
+        }
+        Route::Connection if matches!(command, Command::Info | Command::Config) => {
+            if server_commands::is_resetstat(command, argv) {
+                // As memcached's `stats reset`: the OK queues behind every
+                // shard's (empty) acknowledgement.
+                let me = state.id;
+                for peer in (0..state.slots.shard_count()).filter(|&peer| peer != me) {
+                    send_remote(conn, index, state, peer, RemoteOp::ResetStats);
+                }
+                super::worker::reset_stats(state);
+            }
+            let view = super::stats_view::server_view(state);
+            server_commands::answer(command, argv, &view, version, conn.output.writer());
         }
         Route::Connection => {
             let now = state.now;
@@ -267,5 +310,7 @@ fn context(state: &mut ShardState, version: Version) -> RespContext<'_> {
         now: state.now,
         settings: &state.shared.settings,
         version,
+        shard: state.id,
+        shards: state.slots.shard_count(),
     }
 }

@@ -298,7 +298,13 @@ impl Store {
     /// scan), and returns the cursor to continue from, 0 when done. A key
     /// present for the whole scan is visited at least once, even if the
     /// index grows in between; a key may be visited twice when it does.
-    pub fn scan(&mut self, mut cursor: u64, count: usize, now: Now, mut visit: impl FnMut(&[u8])) -> u64 {
+    pub fn scan(
+        &mut self,
+        mut cursor: u64,
+        count: usize,
+        now: Now,
+        mut visit: impl FnMut(&[u8]),
+    ) -> u64 {
         self.run_due_flush(now);
         for _ in 0..count.max(1) {
             cursor = self.index.scan_step(cursor, |item| {

@@ -441,9 +441,13 @@ fn scan_all(store: &mut Store, count: usize, mut between: impl FnMut(&mut Store)
 fn a_scan_visits_every_live_key_once_when_nothing_changes() {
     let mut store = Store::new();
     for i in 0..5000 {
-        store.insert(format!("k{i}").as_bytes(), b"v", meta(1), T0).unwrap();
+        store
+            .insert(format!("k{i}").as_bytes(), b"v", meta(1), T0)
+            .unwrap();
     }
-    store.insert(b"gone", b"v", expiring(Now(T0.0 - 1)), T0).unwrap();
+    store
+        .insert(b"gone", b"v", expiring(Now(T0.0 - 1)), T0)
+        .unwrap();
     for count in [1, 10, 1000] {
         let mut seen = scan_all(&mut store, count, |_| {});
         seen.sort();
@@ -459,7 +463,9 @@ fn a_scan_visits_every_live_key_once_when_nothing_changes() {
 fn a_scan_misses_no_key_while_the_index_grows() {
     let mut store = Store::new();
     for i in 0..300 {
-        store.insert(format!("old{i}").as_bytes(), b"v", meta(1), T0).unwrap();
+        store
+            .insert(format!("old{i}").as_bytes(), b"v", meta(1), T0)
+            .unwrap();
     }
     let mut added = 0;
     let seen = scan_all(&mut store, 3, |store| {
@@ -467,7 +473,9 @@ fn a_scan_misses_no_key_while_the_index_grows() {
         // index several times (then none, so that the scan can end).
         if added < 4000 {
             for _ in 0..200 {
-                store.insert(format!("new{added}").as_bytes(), b"v", meta(1), T0).unwrap();
+                store
+                    .insert(format!("new{added}").as_bytes(), b"v", meta(1), T0)
+                    .unwrap();
                 added += 1;
             }
         }

@@ -6,18 +6,24 @@
 //! This module knows nothing of connections or shards: `server::resp`
 //! routes each request with [`route`] and runs it with [`execute`] (keyed
 //! commands, on the key's shard), [`execute_key`] (one key of a multi-key
-//! command) or `connection::answer` (commands that touch no key).
+//! command), `connection::answer` (commands that touch no key) or
+//! `server::answer` (`INFO` and `CONFIG`, from a view of the whole server).
 //!
 //! Values written through RESP are plain strings in the shared store, with
 //! memcached flags 0: memcached's `get` reads what `SET` wrote and the
 //! reverse; `INCR` and memcached's `incr` both keep the decimal digits.
 
 pub mod connection;
+mod glob;
 mod keys;
+pub mod scan;
+pub mod server;
 mod strings;
 mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_server;
 
 pub use table::{lookup, Command, Keys, Spec, COMMANDS};
 
@@ -36,6 +42,9 @@ pub struct RespContext<'a> {
     pub settings: &'a Settings,
     /// The protocol version of the connection the request came from.
     pub version: Version,
+    /// This shard's id, and how many shards there are (for SCAN cursors).
+    pub shard: usize,
+    pub shards: usize,
 }
 
 /// Where a request must run.
@@ -53,6 +62,10 @@ pub enum Route<'a> {
     AllShardsSum,
     /// On every shard, then `+OK` (`FLUSHALL`, `FLUSHDB`).
     AllShardsOk,
+    /// On the shard a SCAN cursor names.
+    ScanShard,
+    /// On every shard, the array replies joined (`KEYS`).
+    AllShardsConcat,
     /// On the connection's own shard, touching no key.
     Connection,
 }
@@ -74,6 +87,8 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
         Command::Mget => Route::EachKeyArray,
         Command::Del | Command::Unlink | Command::Exists | Command::Touch => Route::EachKeySum,
         Command::Dbsize => Route::AllShardsSum,
+        Command::Scan => Route::ScanShard,
+        Command::Keys => Route::AllShardsConcat,
         Command::Flushall | Command::Flushdb => {
             if !flush_mode_is_valid(argv) {
                 reply::error(out, SYNTAX_ERROR);
@@ -118,6 +133,11 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Expireat
         | Command::Pexpireat
         | Command::Persist => keys::execute(command, argv, cx, out),
+        Command::Scan => match scan::parse(argv) {
+            Ok(request) => scan::scan(&request, cx.shard, cx.shards, cx, out),
+            Err(error) => reply::error(out, error),
+        },
+        Command::Keys => scan::keys(argv.get(1).unwrap_or_default(), cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),
     }

@@ -9,6 +9,15 @@ use crate::protocol::resp::{parse, Args, Limits, Parsed};
 
 const T0: Now = Now(1_700_000_000_000);
 
+/// `args` as a RESP multibulk request.
+pub(super) fn encode(args: &[&str]) -> String {
+    let mut frame = format!("*{}\r\n", args.len());
+    for arg in args {
+        frame.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    frame
+}
+
 struct Shard {
     store: Store,
     stats: ShardStats,
@@ -30,10 +39,7 @@ impl Shard {
 
     /// Runs one command given as its arguments; returns the reply bytes.
     fn run(&mut self, args: &[&str]) -> String {
-        let mut frame = format!("*{}\r\n", args.len());
-        for arg in args {
-            frame.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-        }
+        let frame = encode(args);
         let mut parsed = Args::new();
         let Parsed::Command { argv, .. } = parse(frame.as_bytes(), &Limits::default(), &mut parsed)
         else {
@@ -47,9 +53,13 @@ impl Shard {
                 now: self.now,
                 settings: &self.settings,
                 version: self.session.version,
+                shard: 0,
+                shards: 1,
             };
             match route {
-                Route::Key(_) => execute(command, &argv, &mut cx, &mut out),
+                Route::Key(_) | Route::ScanShard | Route::AllShardsConcat => {
+                    execute(command, &argv, &mut cx, &mut out)
+                }
                 Route::EachKeyArray => {
                     reply::array_header(&mut out, argv.len() - 1);
                     for key in argv.iter().skip(1) {

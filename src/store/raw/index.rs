@@ -417,7 +417,11 @@ impl<S: BuildHasher> Index<S> {
     /// probing a home's items may sit in the buckets after it, up to the
     /// first bucket with an empty slot: those are read too, and only the
     /// items whose home matches are visited.
-    pub(in crate::store) fn scan_step(&self, cursor: u64, mut visit: impl FnMut(ItemRef<'_>)) -> u64 {
+    pub(in crate::store) fn scan_step(
+        &self,
+        cursor: u64,
+        mut visit: impl FnMut(ItemRef<'_>),
+    ) -> u64 {
         let mask = self.mask as u64;
         let home = (cursor & mask) as usize;
         let mut at = home;

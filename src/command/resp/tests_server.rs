@@ -1,0 +1,340 @@
+//! Unit tests of INFO and CONFIG against a fixed [`ServerView`], with the
+//! layout and error texts Redis 7 writes.
+
+use super::server::{answer, is_resetstat, ProcessFacts, ServerView};
+use super::*;
+use crate::clock::Now;
+use crate::config::Settings;
+use crate::protocol::resp::{parse, Args, Limits, Parsed};
+use crate::stats::{ShardStats, StoreStats, Totals};
+
+fn facts() -> ProcessFacts {
+    ProcessFacts {
+        pid: 4242,
+        os: "Linux 6.1.0 x86_64".into(),
+        executable: Some("/usr/bin/corecache".into()),
+        run_id: "a".repeat(40),
+        replication_id: "b".repeat(40),
+        total_system_memory: Some(8 << 30),
+    }
+}
+
+/// Runs one command (routed as the server routes it) against a server that
+/// started two days and an hour ago and holds `keys` items.
+fn run(settings: &Settings, keys: u64, version: Version, args: &[&str]) -> String {
+    let process = facts();
+    let started = Now(1_700_000_000_000);
+    let view = ServerView {
+        process: &process,
+        settings,
+        threads: 3,
+        started,
+        now: Now(started.0 + (2 * 86_400 + 3600) * 1000),
+        unix_micros: 1_700_000_000_123_456,
+        totals: Totals {
+            shard: ShardStats {
+                curr_connections: 2,
+                total_connections: 9,
+                rejected_connections: 1,
+                bytes_read: 100,
+                bytes_written: 200,
+                ..ShardStats::default()
+            },
+            store: StoreStats {
+                curr_items: keys,
+                bytes: 1536 * keys,
+                reclaimed: 4,
+                ..StoreStats::default()
+            },
+        },
+        rss_bytes: Some(6 << 20),
+        cpu_user_micros: 1_500_000,
+        cpu_system_micros: 25,
+    };
+    let frame = super::tests::encode(args);
+    let mut parsed = Args::new();
+    let Parsed::Command { argv, .. } = parse(frame.as_bytes(), &Limits::default(), &mut parsed)
+    else {
+        panic!("test frame must parse");
+    };
+    let mut out = Vec::new();
+    if let Some((command, route)) = route(&argv, &mut out) {
+        assert_eq!(route, Route::Connection);
+        answer(command, &argv, &view, version, &mut out);
+    }
+    String::from_utf8(out).expect("utf-8 reply")
+}
+
+fn info(args: &[&str]) -> String {
+    let text = run(&Settings::for_tests(), 3, Version::Resp2, args);
+    let (header, body) = text.split_once("\r\n").expect("bulk header");
+    assert_eq!(header, format!("${}", body.len() - 2), "{text}");
+    body.strip_suffix("\r\n").expect("bulk end").to_string()
+}
+
+fn headers(text: &str) -> Vec<&str> {
+    text.split("\r\n").filter(|l| l.starts_with('#')).collect()
+}
+
+const DEFAULT_SECTIONS: &[&str] = &[
+    "# Server",
+    "# Clients",
+    "# Memory",
+    "# Persistence",
+    "# Stats",
+    "# Replication",
+    "# CPU",
+    "# Modules",
+    "# Cluster",
+    "# Keyspace",
+];
+
+#[test]
+fn info_without_arguments_is_every_section_in_redis_order() {
+    let text = info(&["INFO"]);
+    assert_eq!(headers(&text), DEFAULT_SECTIONS);
+    for group in ["default", "ALL", "everything"] {
+        assert_eq!(info(&["info", group]), text, "{group}");
+    }
+    assert!(
+        text.starts_with("# Server\r\nredis_version:7.0.15\r\n"),
+        "{text}"
+    );
+    // Sections are apart by one empty line; every line ends in \r\n.
+    assert!(text.contains("\r\n\r\n# Clients\r\n"), "{text}");
+    assert!(!text.contains("\r\n\r\n\r\n"), "{text}");
+    assert!(!text.replace("\r\n", "").contains('\n'), "{text}");
+    assert!(text.ends_with("\r\n"), "{text}");
+}
+
+#[test]
+fn info_picks_sections_in_any_case_and_order_without_repeats() {
+    assert_eq!(
+        headers(&info(&["INFO", "keyspace", "CPU", "server", "cpu"])),
+        ["# Server", "# CPU", "# Keyspace"]
+    );
+    assert_eq!(
+        info(&["INFO", "cpu"]),
+        "# CPU\r\nused_cpu_sys:0.000025\r\nused_cpu_user:1.500000\r\n"
+    );
+    assert_eq!(info(&["INFO", "modules"]), "# Modules\r\n");
+    assert_eq!(
+        headers(&info(&["INFO", "nosuch", "clients", "commandstats"])),
+        ["# Clients"]
+    );
+}
+
+#[test]
+fn unknown_sections_get_an_empty_reply() {
+    let settings = Settings::for_tests();
+    for section in ["nosuch", "commandstats", "errorstats", "latencystats"] {
+        assert_eq!(
+            run(&settings, 0, Version::Resp2, &["INFO", section]),
+            "$0\r\n\r\n"
+        );
+    }
+    assert_eq!(
+        run(&settings, 0, Version::Resp3, &["INFO", "nosuch"]),
+        "=4\r\ntxt:\r\n"
+    );
+}
+
+#[test]
+fn info_is_a_bulk_in_resp2_and_a_verbatim_txt_in_resp3() {
+    let settings = Settings::for_tests();
+    let resp2 = run(&settings, 1, Version::Resp2, &["INFO", "cluster"]);
+    assert_eq!(resp2, "$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n");
+    let resp3 = run(&settings, 1, Version::Resp3, &["INFO", "cluster"]);
+    assert_eq!(resp3, "=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n");
+}
+
+#[test]
+fn info_fields_report_the_view() {
+    let text = info(&["INFO"]);
+    let field = |name: &str| {
+        text.split("\r\n")
+            .find_map(|line| line.strip_prefix(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("{name} missing in {text}"))
+            .to_string()
+    };
+    assert_eq!(field("corecache_version"), crate::VERSION);
+    assert_eq!(field("redis_mode"), "standalone");
+    assert_eq!(field("os"), "Linux 6.1.0 x86_64");
+    assert_eq!(field("process_id"), "4242");
+    assert_eq!(field("tcp_port"), "6379");
+    assert_eq!(field("server_time_usec"), "1700000000123456");
+    assert_eq!(field("uptime_in_seconds"), (2 * 86_400 + 3600).to_string());
+    assert_eq!(field("uptime_in_days"), "2");
+    assert_eq!(field("executable"), "/usr/bin/corecache");
+    assert_eq!(field("connected_clients"), "2");
+    assert_eq!(field("maxclients"), "10000");
+    assert_eq!(field("used_memory"), "4608");
+    assert_eq!(field("used_memory_human"), "4.50K");
+    assert_eq!(field("used_memory_rss"), (6 << 20).to_string());
+    assert_eq!(field("used_memory_rss_human"), "6.00M");
+    assert_eq!(field("total_system_memory_human"), "8.00G");
+    assert_eq!(field("maxmemory"), (64 << 20).to_string());
+    assert_eq!(field("maxmemory_human"), "64.00M");
+    assert_eq!(field("maxmemory_policy"), "noeviction");
+    assert_eq!(field("total_connections_received"), "9");
+    assert_eq!(field("total_net_input_bytes"), "100");
+    assert_eq!(field("total_net_output_bytes"), "200");
+    assert_eq!(field("rejected_connections"), "1");
+    assert_eq!(field("expired_keys"), "4");
+    assert_eq!(field("evicted_keys"), "0");
+    assert_eq!(field("role"), "master");
+    assert_eq!(field("master_replid"), "b".repeat(40));
+    assert_eq!(field("master_repl_offset"), "0");
+    assert_eq!(field("db0"), "keys=3");
+    // What is not counted is not shown.
+    for missing in [
+        "total_commands_processed",
+        "keyspace_hits",
+        "keyspace_misses",
+        "mem_fragmentation_ratio",
+        "config_file",
+    ] {
+        assert!(!text.contains(&format!("\r\n{missing}:")), "{missing}");
+    }
+}
+
+#[test]
+fn an_empty_keyspace_has_only_its_header() {
+    let text = run(
+        &Settings::for_tests(),
+        0,
+        Version::Resp2,
+        &["INFO", "keyspace"],
+    );
+    assert_eq!(text, "$12\r\n# Keyspace\r\n\r\n");
+}
+
+fn config(version: Version, args: &[&str]) -> String {
+    run(&Settings::for_tests(), 0, version, args)
+}
+
+#[test]
+fn config_get_matches_names_as_globs_in_any_case() {
+    let r2 = |args: &[&str]| config(Version::Resp2, args);
+    assert_eq!(
+        r2(&["CONFIG", "GET", "port"]),
+        "*2\r\n$4\r\nport\r\n$4\r\n6379\r\n"
+    );
+    assert_eq!(
+        r2(&["config", "get", "PORT"]),
+        r2(&["CONFIG", "GET", "port"])
+    );
+    assert_eq!(
+        r2(&["CONFIG", "GET", "max*"]),
+        "*6\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n$9\r\nmaxmemory\r\n$8\r\n67108864\r\n\
+         $16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+    );
+    assert_eq!(r2(&["CONFIG", "GET", "nosuch"]), "*0\r\n");
+    assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*20\r\n"));
+    // Each parameter once, however many patterns match it.
+    assert_eq!(
+        r2(&["CONFIG", "GET", "save", "appendonly", "s?ve", "[a]*"]),
+        "*4\r\n$10\r\nappendonly\r\n$2\r\nno\r\n$4\r\nsave\r\n$0\r\n\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "GET", "[^a-m]*"]),
+        r2(&[
+            "CONFIG",
+            "GET",
+            "port",
+            "proto-max-bulk-len",
+            "save",
+            "timeout"
+        ])
+    );
+    assert_eq!(
+        r2(&["CONFIG", "GET", "databases", "bind", "proto-max-bulk-len"]),
+        "*6\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n$9\r\ndatabases\r\n$1\r\n1\r\n\
+         $18\r\nproto-max-bulk-len\r\n$9\r\n536870912\r\n"
+    );
+}
+
+#[test]
+fn config_get_is_a_map_in_resp3() {
+    assert_eq!(
+        config(Version::Resp3, &["CONFIG", "GET", "timeout"]),
+        "%1\r\n$7\r\ntimeout\r\n$1\r\n0\r\n"
+    );
+    assert_eq!(config(Version::Resp3, &["CONFIG", "GET", "x"]), "%0\r\n");
+}
+
+#[test]
+fn config_set_refuses_as_redis_words_it() {
+    let r2 = |args: &[&str]| config(Version::Resp2, args);
+    assert_eq!(
+        r2(&["CONFIG", "SET", "maxmemory", "1m"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - can't set \
+         immutable config\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "SET", "DATABASES", "2", "foo", "1"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'DATABASES') - can't set \
+         immutable config\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "SET", "foo", "1", "port", "1"]),
+        "-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "SET", "a", "b", "c"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "SET", "a"]),
+        "-ERR wrong number of arguments for 'config|set' command\r\n"
+    );
+}
+
+#[test]
+fn config_subcommands_arity_and_unknowns() {
+    let r2 = |args: &[&str]| config(Version::Resp2, args);
+    assert_eq!(
+        r2(&["CONFIG"]),
+        "-ERR wrong number of arguments for 'config' command\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "GET"]),
+        "-ERR wrong number of arguments for 'config|get' command\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "FOO"]),
+        "-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n"
+    );
+    assert_eq!(r2(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    assert_eq!(
+        r2(&["CONFIG", "resetstat", "x"]),
+        "-ERR wrong number of arguments for 'config|resetstat' command\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "REWRITE"]),
+        "-ERR The server is running without a config file\r\n"
+    );
+    assert!(r2(&["CONFIG", "HELP"]).starts_with("*11\r\n+CONFIG <subcommand>"));
+}
+
+#[test]
+fn only_a_well_formed_resetstat_resets() {
+    let check = |args: &[&str]| {
+        let mut frame = format!("*{}\r\n", args.len());
+        for arg in args {
+            frame.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        let mut parsed = Args::new();
+        let Parsed::Command { argv, .. } = parse(frame.as_bytes(), &Limits::default(), &mut parsed)
+        else {
+            panic!("test frame must parse");
+        };
+        let command = lookup(argv.name()).expect("known command");
+        is_resetstat(command, &argv)
+    };
+    assert!(check(&["CONFIG", "RESETSTAT"]));
+    assert!(check(&["config", "ResetStat"]));
+    assert!(!check(&["CONFIG", "RESETSTAT", "x"]));
+    assert!(!check(&["CONFIG", "GET", "resetstat"]));
+    assert!(!check(&["INFO", "resetstat"]));
+}
