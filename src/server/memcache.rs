@@ -283,7 +283,7 @@ fn reject_too_large(
 }
 
 /// Queues `op` for `owner` and reserves its reply's place.
-fn send_remote(
+pub(super) fn send_remote(
     conn: &mut Connection,
     index: usize,
     state: &mut ShardState,
@@ -291,8 +291,21 @@ fn send_remote(
     op: RemoteOp,
 ) {
     let slot = conn.output.await_remote();
+    expect_into(slot, index, conn.generation, state, owner, op);
+}
+
+/// Queues `op` for `owner`, its reply going to `slot` of connection
+/// `index` (generation `generation`).
+pub(super) fn expect_into(
+    slot: u64,
+    index: usize,
+    generation: u32,
+    state: &mut ShardState,
+    owner: ShardId,
+    op: RemoteOp,
+) {
     state.mesh.requests_for(owner).ops.push(op);
-    let target = ShardState::reply_target(index, conn.generation, slot);
+    let target = ShardState::reply_target(index, generation, slot);
     state.mesh.expect_reply(owner, target);
 }
 

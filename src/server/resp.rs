@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::connection::Connection;
-use super::memcache::Stop;
+use super::memcache::{expect_into, send_remote, Stop};
 use super::worker::ShardState;
 use crate::command::resp::connection::{self as conn_commands, Action, Session};
 use crate::command::resp::scan;
@@ -110,14 +110,7 @@ fn run(
     match route {
         Route::Key(key) => {
             let owner = state.slots.shard_of(key);
-            if owner == state.id {
-                let out = conn.output.writer();
-                commands::execute(command, argv, &mut context(state, version), out);
-            } else {
-                let frame = state.mesh.requests_for(owner).push_bytes(frame);
-                let op = RemoteOp::RespFrame { frame, version };
-                send_remote(conn, index, state, owner, op);
-            }
+            run_on(owner, command, argv, frame, version, conn, index, state);
         }
         Route::EachKeyArray => {
             reply::array_header(conn.output.writer(), argv.len() - 1);
@@ -196,14 +189,7 @@ fn run(
                 Ok(request) => scan::shard_of(request.cursor, shards),
                 Err(_) => state.id,
             };
-            if target == state.id {
-                let out = conn.output.writer();
-                commands::execute(command, argv, &mut context(state, version), out);
-            } else {
-                let frame = state.mesh.requests_for(target).push_bytes(frame);
-                let op = RemoteOp::RespFrame { frame, version };
-                send_remote(conn, index, state, target, op);
-            }
+            run_on(target, command, argv, frame, version, conn, index, state);
         }
         Route::AllShardsConcat => {
             let mut local = Vec::new();
@@ -249,6 +235,29 @@ fn run(
     Action::Continue
 }
 
+/// Runs `command` on shard `target`: here at once, or sent there as its
+/// frame.
+#[allow(clippy::too_many_arguments)]
+fn run_on(
+    target: ShardId,
+    command: Command,
+    argv: &Argv<'_>,
+    frame: &[u8],
+    version: Version,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) {
+    if target == state.id {
+        let out = conn.output.writer();
+        commands::execute(command, argv, &mut context(state, version), out);
+    } else {
+        let frame = state.mesh.requests_for(target).push_bytes(frame);
+        let op = RemoteOp::RespFrame { frame, version };
+        send_remote(conn, index, state, target, op);
+    }
+}
+
 /// Runs an operation another shard sent us, appending its reply to `out`.
 pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: &mut Vec<u8>) {
     match *op {
@@ -274,32 +283,6 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         RemoteOp::RespDbSize => commands::dbsize(&mut context(state, Version::Resp2), out),
         _ => reply::error(out, b"ERR internal routing error"),
     }
-}
-
-/// Queues `op` for `owner` and reserves its reply's place.
-fn send_remote(
-    conn: &mut Connection,
-    index: usize,
-    state: &mut ShardState,
-    owner: ShardId,
-    op: RemoteOp,
-) {
-    let slot = conn.output.await_remote();
-    expect_into(slot, index, conn.generation, state, owner, op);
-}
-
-/// Queues `op` for `owner`, its reply going to `slot`.
-fn expect_into(
-    slot: u64,
-    index: usize,
-    generation: u32,
-    state: &mut ShardState,
-    owner: ShardId,
-    op: RemoteOp,
-) {
-    state.mesh.requests_for(owner).ops.push(op);
-    let target = ShardState::reply_target(index, generation, slot);
-    state.mesh.expect_reply(owner, target);
 }
 
 /// The command layer's view of the shard.
