@@ -109,15 +109,14 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
             .io_memory(GLOMMIO_IO_MEMORY)
             .preempt_timer(PREEMPT_TIMER)
             .spawn(move || async move {
+                // This task runs the shard from the mesh join to the end:
+                // its waker is what the mesh and the watchdog wake.
+                let task =
+                    std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
+                shared.heartbeats()[shard].register(task.clone());
                 let mesh = match mesh {
                     Some(builder) => match join_mesh(builder, shared.clone(), shard).await {
-                        Ok((senders, receivers)) => {
-                            let task = std::future::poll_fn(|cx| {
-                                std::task::Poll::Ready(cx.waker().clone())
-                            })
-                            .await;
-                            Mesh::new(senders, receivers, counters, task)
-                        }
+                        Ok((senders, receivers)) => Mesh::new(senders, receivers, counters, task),
                         Err(err) => {
                             let err = WorkerError::Mesh(err.to_string());
                             let _ = ready.send(Err((shard, err)));
@@ -229,8 +228,6 @@ async fn join_mesh(
     ),
     glommio::GlommioError<()>,
 > {
-    let task = std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
-    shared.heartbeats()[shard].register(task);
     let joined = std::rc::Rc::new(std::cell::Cell::new(false));
     let ticking = joined.clone();
     let ticker = glommio::spawn_local(async move {

@@ -9,13 +9,12 @@
 //! stays idle, up to [`IDLE_TICK_MAX`]: housekeeping runs at least that
 //! often, and an idle shard wakes about ten times a second.
 
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::io;
 use std::os::fd::{FromRawFd, RawFd};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 use futures_lite::future::{or, yield_now};
@@ -84,13 +83,6 @@ impl Pause {
 
     fn heartbeat(&self) -> &Heartbeat {
         &self.shared.heartbeats()[self.shard]
-    }
-
-    /// Gives the watchdog the waker of the task that calls it (the shard's
-    /// loop, before its first turn).
-    pub async fn register(&self) {
-        let waker = poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
-        self.heartbeat().register(waker);
     }
 
     /// Publishes one more completed turn.

@@ -71,7 +71,7 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    /// Records the waker of the shard's task (once, as the loop starts).
+    /// Records the waker of the shard's task (once, as its executor starts).
     pub fn register(&self, waker: Waker) {
         let _ = self.waker.set(waker);
     }

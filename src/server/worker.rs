@@ -176,7 +176,6 @@ impl Worker {
 
     /// Runs the shard until the server stops.
     pub async fn run(mut self) -> Result<(), WorkerError> {
-        self.pause.register().await;
         self.arm_accepts()?;
         loop {
             self.state.now = Now::read();
