@@ -120,13 +120,7 @@ fn run(
                     let out = conn.output.writer();
                     commands::execute_key(command, key, &mut context(state, version), out);
                 } else {
-                    state.stats.cross_shard_keys += 1;
-                    let key = state.mesh.requests_for(owner).push_bytes(key);
-                    let op = RemoteOp::RespKey {
-                        command,
-                        key,
-                        version,
-                    };
+                    let op = remote_key(state, owner, command, key, version);
                     send_remote(conn, index, state, owner, op);
                 }
             }
@@ -134,40 +128,22 @@ fn run(
         Route::EachKeySum => {
             let mut local = 0;
             let mut remote: Vec<(ShardId, &[u8])> = Vec::new();
-            let mut scratch = Vec::new();
             for key in argv.iter().skip(1) {
                 let owner = state.slots.shard_of(key);
                 if owner == state.id {
-                    scratch.clear();
-                    commands::execute_key(command, key, &mut context(state, version), &mut scratch);
-                    local += i64::from(scratch.as_slice() == b":1\r\n");
+                    local += commands::count_key(command, key, &mut context(state, version));
                 } else {
                     remote.push((owner, key));
                 }
             }
             let slot = conn.output.await_sum(remote.len() as u32, local);
             for (owner, key) in remote {
-                state.stats.cross_shard_keys += 1;
-                let key = state.mesh.requests_for(owner).push_bytes(key);
-                let op = RemoteOp::RespKey {
-                    command,
-                    key,
-                    version,
-                };
+                let op = remote_key(state, owner, command, key, version);
                 expect_into(slot, index, conn.generation, state, owner, op);
             }
         }
         Route::AllShardsSum => {
-            let mut out = Vec::new();
-            commands::dbsize(&mut context(state, version), &mut out);
-            let local = if out.len() > 3 {
-                std::str::from_utf8(&out[1..out.len() - 2])
-                    .ok()
-                    .and_then(|digits| digits.parse().ok())
-                    .unwrap_or(0)
-            } else {
-                0
-            };
+            let local = commands::dbsize(&context(state, version));
             let peers = state.slots.shard_count() - 1;
             let slot = conn.output.await_sum(peers as u32, local);
             let me = state.id;
@@ -258,6 +234,24 @@ fn run_on(
     }
 }
 
+/// One key of a multi-key command, for shard `owner` (counted as a
+/// cross-shard key).
+fn remote_key(
+    state: &mut ShardState,
+    owner: ShardId,
+    command: Command,
+    key: &[u8],
+    version: Version,
+) -> RemoteOp {
+    state.stats.cross_shard_keys += 1;
+    let key = state.mesh.requests_for(owner).push_bytes(key);
+    RemoteOp::RespKey {
+        command,
+        key,
+        version,
+    }
+}
+
 /// Runs an operation another shard sent us, appending its reply to `out`.
 pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: &mut Vec<u8>) {
     match *op {
@@ -280,7 +274,9 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
             key,
             version,
         } => commands::execute_key(command, key.of(arena), &mut context(state, version), out),
-        RemoteOp::RespDbSize => commands::dbsize(&mut context(state, Version::Resp2), out),
+        RemoteOp::RespDbSize => {
+            reply::integer(out, commands::dbsize(&context(state, Version::Resp2)))
+        }
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }

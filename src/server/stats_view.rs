@@ -23,16 +23,21 @@ pub fn view(state: &ShardState) -> StatsView<'_> {
         rusage_user_micros: user,
         rusage_system_micros: system,
         settings: &shared.settings,
-        totals: shared.totals_with(
-            state.id,
-            &Totals {
-                shard: state.stats,
-                store: *state.store.stats(),
-            },
-        ),
+        totals: totals(state),
         max_connections: shared.settings.max_connections,
         watchdog_wakes: shared.heartbeats().iter().map(|h| h.rescues()).sum(),
     }
+}
+
+/// Counters summed over all shards, this one's live.
+fn totals(state: &ShardState) -> Totals {
+    state.shared.totals_with(
+        state.id,
+        &Totals {
+            shard: state.stats,
+            store: *state.store.stats(),
+        },
+    )
 }
 
 /// CPU time of the whole process: (user, system) in microseconds.
@@ -60,13 +65,7 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
         started: shared.started,
         now: state.now,
         unix_micros,
-        totals: shared.totals_with(
-            state.id,
-            &Totals {
-                shard: state.stats,
-                store: *state.store.stats(),
-            },
-        ),
+        totals: totals(state),
         rss_bytes: resident_bytes(),
         cpu_user_micros: user,
         cpu_system_micros: system,

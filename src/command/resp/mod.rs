@@ -152,29 +152,32 @@ pub fn execute_key(command: Command, key: &[u8], cx: &mut RespContext<'_>, out: 
             Some(item) => reply::bulk(out, item.value()),
             None => reply::null(out, cx.version),
         },
-        Command::Del | Command::Unlink => {
-            let live = cx.store.get(key, cx.now).is_some();
-            let removed = live && cx.store.remove(key);
-            reply::integer(out, removed as i64);
-        }
-        Command::Exists => reply::integer(out, cx.store.get(key, cx.now).is_some() as i64),
-        Command::Touch => {
-            let found = match cx.store.get(key, cx.now) {
-                Some(mut item) => {
-                    item.set_last_access(cx.now);
-                    true
-                }
-                None => false,
-            };
-            reply::integer(out, found as i64);
+        Command::Del | Command::Unlink | Command::Exists | Command::Touch => {
+            reply::integer(out, count_key(command, key, cx))
         }
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }
 
-/// This shard's part of `DBSIZE`: an integer.
-pub fn dbsize(cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
-    reply::integer(out, cx.store.len() as i64);
+/// One key of `DEL`, `UNLINK`, `EXISTS` or `TOUCH`: 1 if it counts (it
+/// was live), else 0. The shard answering for several keys sums these.
+pub fn count_key(command: Command, key: &[u8], cx: &mut RespContext<'_>) -> i64 {
+    let Some(mut item) = cx.store.get(key, cx.now) else {
+        return 0;
+    };
+    match command {
+        Command::Touch => item.set_last_access(cx.now),
+        Command::Del | Command::Unlink => {
+            cx.store.remove(key);
+        }
+        _ => {}
+    }
+    1
+}
+
+/// This shard's part of `DBSIZE`: its key count.
+pub fn dbsize(cx: &RespContext<'_>) -> i64 {
+    cx.store.len() as i64
 }
 
 /// `FLUSHALL`/`FLUSHDB` accept `ASYNC` or `SYNC` (both flush at once here).

@@ -67,15 +67,14 @@ impl Shard {
                     }
                 }
                 Route::EachKeySum => {
-                    let mut sum = 0;
-                    for key in argv.iter().skip(1) {
-                        let mut one = Vec::new();
-                        execute_key(command, key, &mut cx, &mut one);
-                        sum += i64::from(one == b":1\r\n");
-                    }
+                    let sum = argv
+                        .iter()
+                        .skip(1)
+                        .map(|key| count_key(command, key, &mut cx))
+                        .sum();
                     reply::integer(&mut out, sum);
                 }
-                Route::AllShardsSum => dbsize(&mut cx, &mut out),
+                Route::AllShardsSum => reply::integer(&mut out, dbsize(&cx)),
                 Route::AllShardsOk => {
                     cx.store.flush_all();
                     reply::simple_string(&mut out, b"OK");
