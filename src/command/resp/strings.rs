@@ -239,21 +239,24 @@ fn incr_by(key: &[u8], by: Option<i64>, cx: &mut RespContext<'_>, out: &mut Vec<
     let Some(by) = by else {
         return reply::error(out, NOT_AN_INTEGER);
     };
-    let current = match cx.store.get(key, cx.now) {
-        Some(item) => match parse_i64(item.value()) {
-            Some(n) => Some(n),
-            None => return reply::error(out, NOT_AN_INTEGER),
-        },
-        None => None,
+    const OVERFLOW: &[u8] = b"ERR increment or decrement would overflow";
+    let mut digits = itoa::Buffer::new();
+    let next = match cx.store.get(key, cx.now) {
+        Some(mut item) => {
+            let Some(current) = parse_i64(item.value()) else {
+                return reply::error(out, NOT_AN_INTEGER);
+            };
+            let Some(next) = current.checked_add(by) else {
+                return reply::error(out, OVERFLOW);
+            };
+            item.set_value(digits.format(next).as_bytes());
+            next
+        }
+        None => {
+            store(key, digits.format(by).as_bytes(), ExpiresAt::NEVER, cx);
+            by
+        }
     };
-    let Some(next) = current.unwrap_or(0).checked_add(by) else {
-        return reply::error(out, b"ERR increment or decrement would overflow");
-    };
-    let digits = itoa::Buffer::new().format(next).as_bytes().to_vec();
-    match cx.store.get(key, cx.now) {
-        Some(mut item) => item.set_value(&digits),
-        None => store(key, &digits, ExpiresAt::NEVER, cx),
-    }
     reply::integer(out, next);
 }
 
@@ -303,7 +306,7 @@ fn setrange(key: &[u8], offset: &[u8], value: &[u8], cx: &mut RespContext<'_>, o
             b"ERR string exceeds maximum allowed size (proto-max-bulk-len)",
         );
     }
-    let mut bytes = current.clone().unwrap_or_default();
+    let mut bytes = current.unwrap_or_default();
     let end = offset as usize + value.len();
     if bytes.len() < end {
         bytes.resize(end, 0);
