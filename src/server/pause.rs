@@ -14,10 +14,12 @@ use std::io;
 use std::os::fd::{FromRawFd, RawFd};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use futures_lite::future::{or, yield_now};
+use futures_lite::future::{or, poll_fn, yield_now};
 use glommio::io::BufferedFile;
 use glommio::timer::sleep;
 
@@ -52,6 +54,14 @@ pub struct Pause {
     /// A read of the eventfd that has not completed yet (kept across sleeps
     /// so that no wake-up is consumed twice or missed).
     wake_read: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    /// The waker the read is registered with, once it has been polled.
+    ///
+    /// glommio keeps every waker a pending read is polled with (it pushes a
+    /// clone per poll), and a task's waker count is an `i16`: polling a
+    /// kept read once per sleep overflowed it after 32767 sleeps without a
+    /// ring wake-up, which panicked the shard. So the read is polled once
+    /// with this waker, and again only after it fired.
+    read_wake: Option<Arc<ReadWake>>,
     idle_tick: Duration,
     shared: Arc<Shared>,
     shard: usize,
@@ -74,6 +84,7 @@ impl Pause {
         Ok(Pause {
             wake_file,
             wake_read: None,
+            read_wake: None,
             idle_tick: IDLE_TICK_MIN,
             shared,
             shard,
@@ -107,19 +118,18 @@ impl Pause {
         let tick = self.idle_tick;
         self.heartbeat().set_asleep(tick);
         let wake_file = &self.wake_file;
-        let wake_read = self.wake_read.get_or_insert_with(|| {
+        if self.wake_read.is_none() {
             let file = wake_file.clone();
-            Box::pin(async move {
+            self.wake_read = Some(Box::pin(async move {
                 // The value only says "something happened"; an error would
                 // only mean an early wake-up.
                 let _ = file.read_at(0, 8).await;
-            })
-        });
+            }));
+            self.read_wake = None;
+        }
+        let (wake_read, read_wake) = (&mut self.wake_read, &mut self.read_wake);
         let woken = or(
-            async {
-                wake_read.await;
-                Woken::Ring
-            },
+            poll_fn(|cx| poll_read(wake_read, read_wake, cx)),
             or(
                 async {
                     InboundReady(mesh).await;
@@ -134,13 +144,60 @@ impl Pause {
         .await;
         self.heartbeat().set_awake();
         match woken {
-            Woken::Ring => {
-                self.wake_read = None;
-                self.idle_tick = IDLE_TICK_MIN;
-            }
+            Woken::Ring => self.idle_tick = IDLE_TICK_MIN,
             Woken::Mesh => self.idle_tick = IDLE_TICK_MIN,
             Woken::Tick => self.idle_tick = (tick * 2).min(IDLE_TICK_MAX),
         }
         woken
+    }
+}
+
+/// Sets a flag and wakes the shard's task: the eventfd read completed.
+pub struct ReadWake {
+    fired: AtomicBool,
+    task: Waker,
+}
+
+impl Wake for ReadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::Release);
+        self.task.wake_by_ref();
+    }
+}
+
+/// Polls the eventfd read only the first time and after its waker fired
+/// (see [`Pause::read_wake`]); ready, and the read gone, once it completed.
+fn poll_read(
+    read: &mut Option<Pin<Box<dyn Future<Output = ()>>>>,
+    wake: &mut Option<Arc<ReadWake>>,
+    cx: &mut Context<'_>,
+) -> Poll<Woken> {
+    let Some(future) = read.as_mut() else {
+        return Poll::Pending;
+    };
+    let due = match wake {
+        None => true,
+        Some(wake) => wake.fired.swap(false, Ordering::AcqRel),
+    };
+    if !due {
+        return Poll::Pending;
+    }
+    let wake = wake.get_or_insert_with(|| {
+        Arc::new(ReadWake {
+            fired: AtomicBool::new(false),
+            task: cx.waker().clone(),
+        })
+    });
+    let waker = Waker::from(wake.clone());
+    match future.as_mut().poll(&mut Context::from_waker(&waker)) {
+        Poll::Ready(()) => {
+            *read = None;
+            Poll::Ready(Woken::Ring)
+        }
+        Poll::Pending => Poll::Pending,
     }
 }
