@@ -74,6 +74,9 @@ pub struct Connection {
     pub queued_for_send: bool,
     /// The millisecond in which bytes last arrived (`server::coalesce`).
     pub last_active_ms: u64,
+    /// A cross-shard transaction of this connection is running: its next
+    /// requests wait for it (`server::txn`).
+    pub waiting_txn: bool,
     /// The RESP session and parser state (RESP connections only; taken out
     /// while a request runs).
     pub resp: Option<Box<RespConnection>>,
@@ -99,6 +102,7 @@ impl Connection {
             queued_for_input: false,
             queued_for_send: false,
             last_active_ms: u64::MAX,
+            waiting_txn: false,
             resp: (protocol == Protocol::Resp).then(|| Box::new(RespConnection::new())),
         }
     }
@@ -122,6 +126,7 @@ impl Connection {
     /// Whether held input can be parsed now.
     pub fn has_parsable_input(&self) -> bool {
         self.accepts_requests()
+            && !self.waiting_txn
             && !self.input.is_empty()
             && !self.input_needs_more
             && !self.is_backed_up()

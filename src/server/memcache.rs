@@ -334,9 +334,7 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         RemoteOp::FlushAll { delay } => commands::flush_all(delay, &mut context(state)),
         RemoteOp::ResetStats => super::worker::reset_stats(state),
         // The RESP front end's operations run in `server::resp`.
-        RemoteOp::RespFrame { .. } | RemoteOp::RespKey { .. } | RemoteOp::RespDbSize => {
-            ProtocolError::Server("internal error").write_to(out)
-        }
+        _ => ProtocolError::Server("internal error").write_to(out),
     }
 }
 

@@ -17,6 +17,7 @@ mod pause;
 mod resp;
 mod shared;
 mod stats_view;
+mod txn;
 mod uring;
 mod watchdog;
 mod worker;

@@ -13,11 +13,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::connection::Connection;
 use super::memcache::{expect_into, send_remote, Stop};
+use super::txn::{self, Kind, Plan};
 use super::worker::ShardState;
 use crate::command::resp::connection::{self as conn_commands, Action, Session};
+use crate::command::resp::moves;
 use crate::command::resp::scan;
 use crate::command::resp::server as server_commands;
-use crate::command::resp::{self as commands, Command, RespContext, Route};
+use crate::command::resp::{self as commands, Command, Keys, RespContext, Route};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
 use crate::shard::mesh::RemoteOp;
@@ -65,7 +67,7 @@ pub fn process(
         if pos == input.len() {
             break Stop::NeedMore;
         }
-        if conn.is_backed_up() {
+        if conn.is_backed_up() || conn.waiting_txn {
             break Stop::BackedUp;
         }
         if pos >= budget {
@@ -110,6 +112,36 @@ fn run(
     match route {
         Route::Key(key) => {
             let owner = state.slots.shard_of(key);
+            run_on(owner, command, argv, frame, version, conn, index, state);
+        }
+        Route::EachKeyArray | Route::EachKeySum | Route::Pairs
+            if spans_shards(command, argv, state) =>
+        {
+            let plan = plan_keys(command, argv, version, state);
+            start_txn(plan, conn, index, state);
+        }
+        Route::Two(source, destination)
+            if state.slots.shard_of(source) != state.slots.shard_of(destination) =>
+        {
+            let replace = match command {
+                Command::Copy => match moves::parse_copy(argv) {
+                    Ok(replace) => replace,
+                    Err(error) => {
+                        reply::error(conn.output.writer(), error);
+                        return Action::Continue;
+                    }
+                },
+                _ => true,
+            };
+            let plan = plan_move(command, replace, source, destination, state);
+            start_txn(plan, conn, index, state);
+        }
+        Route::Pairs => {
+            let owner = state.slots.shard_of(argv.get(1).unwrap_or_default());
+            run_on(owner, command, argv, frame, version, conn, index, state);
+        }
+        Route::Two(source, _) => {
+            let owner = state.slots.shard_of(source);
             run_on(owner, command, argv, frame, version, conn, index, state);
         }
         Route::EachKeyArray => {
@@ -234,6 +266,135 @@ fn run_on(
     }
 }
 
+/// Whether the keys of a multi-key command live on more than one shard
+/// (then it runs as a transaction).
+fn spans_shards(command: Command, argv: &Argv<'_>, state: &ShardState) -> bool {
+    let step = if command.spec().keys == Keys::Pairs {
+        2
+    } else {
+        1
+    };
+    let mut keys = argv.iter().skip(1).step_by(step);
+    let Some(first) = keys.next() else {
+        return false;
+    };
+    let owner = state.slots.shard_of(first);
+    keys.any(|key| state.slots.shard_of(key) != owner)
+}
+
+/// The ascending, distinct shards of `keys`, and each key's index among
+/// them.
+fn shards_of(keys: &[&[u8]], state: &ShardState) -> (Vec<ShardId>, Vec<u16>) {
+    let owners: Vec<ShardId> = keys.iter().map(|key| state.slots.shard_of(key)).collect();
+    let mut shards = owners.clone();
+    shards.sort_unstable();
+    shards.dedup();
+    let order = owners
+        .iter()
+        .map(|owner| shards.binary_search(owner).unwrap_or_default() as u16)
+        .collect();
+    (shards, order)
+}
+
+/// The transaction of a multi-key command across shards: `MGET`, `DEL`,
+/// `UNLINK`, `EXISTS`, `TOUCH` (each key on its shard), `MSET`, `MSETNX`
+/// (one `MSET` per shard, which `MSETNX` runs only if no key exists).
+fn plan_keys(command: Command, argv: &Argv<'_>, version: Version, state: &ShardState) -> Plan {
+    let pairs = command.spec().keys == Keys::Pairs;
+    let step = if pairs { 2 } else { 1 };
+    let keys: Vec<&[u8]> = argv.iter().skip(1).step_by(step).collect();
+    let (shards, order) = shards_of(&keys, state);
+    let kind = match command {
+        Command::Mget => Kind::Array {
+            order: order.clone(),
+        },
+        Command::Mset => Kind::Ok,
+        Command::Msetnx => Kind::SetIfNoneExists,
+        _ => Kind::Sum,
+    };
+    let mut plan = Plan::new(shards, kind);
+    if !pairs {
+        for (key, &shard) in keys.iter().zip(&order) {
+            let ops = &mut plan.finals[usize::from(shard)];
+            let key = ops.push_bytes(key);
+            ops.ops.push(RemoteOp::RespKey {
+                command,
+                key,
+                version,
+            });
+        }
+        return plan;
+    }
+    // One MSET frame per shard, with that shard's pairs.
+    let mut frames: Vec<Vec<&[u8]>> = vec![vec![b"MSET".as_slice()]; plan.shards.len()];
+    let mut args = argv.iter().skip(1);
+    let mut order = order.iter();
+    while let (Some(key), Some(value), Some(&shard)) = (args.next(), args.next(), order.next()) {
+        frames[usize::from(shard)].extend([key, value]);
+        if command == Command::Msetnx {
+            let probes = &mut plan.probes[usize::from(shard)];
+            let key = probes.push_bytes(key);
+            probes.ops.push(RemoteOp::RespKey {
+                command: Command::Exists,
+                key,
+                version,
+            });
+        }
+    }
+    for (ops, frame) in plan.finals.iter_mut().zip(frames) {
+        let mut bytes = Vec::new();
+        reply::request(&mut bytes, &frame);
+        let frame = ops.push_bytes(&bytes);
+        ops.ops.push(RemoteOp::RespFrame { frame, version });
+    }
+    plan
+}
+
+/// The transaction of `RENAME`, `RENAMENX` or `COPY` whose keys live on two
+/// shards: probe the source item and the destination's existence, then
+/// move.
+fn plan_move(
+    command: Command,
+    replace: bool,
+    source: &[u8],
+    destination: &[u8],
+    state: &ShardState,
+) -> Plan {
+    let (shards, order) = shards_of(&[source, destination], state);
+    let (from, to) = (usize::from(order[0]), usize::from(order[1]));
+    let mut plan = Plan::new(
+        shards,
+        Kind::Move {
+            command,
+            replace,
+            source: from,
+            destination: to,
+            source_key: source.to_vec(),
+            destination_key: destination.to_vec(),
+        },
+    );
+    let probe = &mut plan.probes[from];
+    let key = probe.push_bytes(source);
+    probe.ops.push(RemoteOp::RespDump { key });
+    let probe = &mut plan.probes[to];
+    let key = probe.push_bytes(destination);
+    probe.ops.push(RemoteOp::RespKey {
+        command: Command::Exists,
+        key,
+        version: Version::Resp2,
+    });
+    plan
+}
+
+/// Starts a transaction whose reply takes the connection's next place;
+/// the connection reads no further request until it is done.
+fn start_txn(plan: Plan, conn: &mut Connection, index: usize, state: &mut ShardState) {
+    state.stats.cross_shard_keys += plan.shards.len() as u64 - 1;
+    let slot = conn.output.await_remote();
+    conn.waiting_txn = true;
+    txn::start(state, (index, conn.generation), slot, plan);
+}
+
 /// One key of a multi-key command, for shard `owner` (counted as a
 /// cross-shard key).
 fn remote_key(
@@ -276,6 +437,14 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         } => commands::execute_key(command, key.of(arena), &mut context(state, version), out),
         RemoteOp::RespDbSize => {
             reply::integer(out, commands::dbsize(&context(state, Version::Resp2)))
+        }
+        RemoteOp::RespDump { key } => {
+            moves::dump(key.of(arena), &mut context(state, Version::Resp2), out)
+        }
+        RemoteOp::RespRestore { key, item } => {
+            if let Some(item) = moves::Dumped::decode(item.of(arena)) {
+                moves::restore(key.of(arena), &item, &mut context(state, Version::Resp2));
+            }
         }
         _ => reply::error(out, b"ERR internal routing error"),
     }

@@ -34,6 +34,7 @@ use super::memcache::{self, Stop};
 use super::pause::Pause;
 use super::resp;
 use super::shared::Shared;
+use super::txn::{self, Txns};
 use super::uring::{OpKind, Ring, RingSizes, Token, BUFFER_GROUP};
 use crate::clock::Now;
 use crate::protocol::resp::Args;
@@ -55,6 +56,8 @@ pub struct ShardState {
     pub shared: Arc<Shared>,
     /// Argument ranges for RESP requests other shards send (reused).
     pub resp_args: Args,
+    /// Cross-shard atomic commands: coordinated here, or holding this shard.
+    pub txns: Txns,
 }
 
 impl ShardState {
@@ -160,6 +163,7 @@ impl Worker {
                 mesh,
                 shared,
                 resp_args: Args::new(),
+                txns: Txns::new(id),
             },
             pending_input: WorkList::default(),
             pending_send: WorkList::default(),
@@ -192,7 +196,12 @@ impl Worker {
             self.state.store.run_due_flush(self.state.now);
             let mut busy = self.reap()?;
             busy |= self.receive_mesh();
+            self.deliver_transactions();
             busy |= self.process_pending_input();
+            if self.state.txns.has_waiting() && txn::grant_waiting(&mut self.state) {
+                self.deliver_transactions();
+                busy = true;
+            }
             self.update_receives()?;
             self.start_sends()?;
             self.publish_stats();
@@ -444,7 +453,12 @@ impl Worker {
         let any = !messages.is_empty();
         for (peer, message) in messages {
             match message {
-                ShardMessage::Requests(batch) => self.execute_remote(peer, batch),
+                // A held shard runs nothing else (`server::txn`).
+                ShardMessage::Requests(batch) if self.state.txns.is_held() => {
+                    self.state.txns.defer(peer, batch)
+                }
+                ShardMessage::Requests(batch) => execute_batch(&mut self.state, peer, &batch),
+                ShardMessage::Txn(message) => txn::receive(&mut self.state, peer, message),
                 ShardMessage::Replies(batch) => {
                     let targets: Vec<_> = self
                         .state
@@ -469,28 +483,27 @@ impl Worker {
         any
     }
 
-    /// Executes operations another shard sent, in order, and queues the
-    /// replies for it.
-    fn execute_remote(&mut self, peer: ShardId, batch: RequestBatch) {
-        for op in &batch.ops {
-            let state = &mut self.state;
-            let mut out = std::mem::take(&mut state.mesh.replies_for(peer).arena);
-            match op {
-                RemoteOp::ResetStats => reset_stats(state),
-                RemoteOp::RespFrame { .. } | RemoteOp::RespKey { .. } | RemoteOp::RespDbSize => {
-                    resp::execute_remote(op, &batch.arena, state, &mut out)
-                }
-                _ => memcache::execute_remote(op, &batch.arena, state, &mut out),
+    /// Hands the replies of finished transactions to their connections,
+    /// which may then read on.
+    fn deliver_transactions(&mut self) {
+        for finished in self.state.txns.take_finished() {
+            let (index, generation) = finished.conn;
+            let Some(conn) = self.conns.get_mut(index) else {
+                continue;
+            };
+            if conn.generation != generation {
+                continue;
             }
-            let replies = state.mesh.replies_for(peer);
-            replies.arena = out;
-            replies.end_reply();
+            conn.output.deliver(finished.slot, &finished.reply);
+            conn.waiting_txn = false;
+            self.after_io(index);
         }
     }
 
-    /// Parses input that earlier turns held back.
+    /// Parses input that earlier turns held back (not while a transaction
+    /// holds the shard: then it stays queued).
     fn process_pending_input(&mut self) -> bool {
-        if self.pending_input.is_empty() {
+        if self.pending_input.is_empty() || self.state.txns.is_held() {
             return false;
         }
         let list = self.pending_input.take();
@@ -696,7 +709,7 @@ fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState
         return;
     }
     if conn.input.is_empty() {
-        let (used, stop) = if conn.is_backed_up() {
+        let (used, stop) = if must_wait(conn, state) {
             (0, Stop::BackedUp)
         } else {
             process(conn, index, data, usize::MAX, state)
@@ -706,7 +719,7 @@ fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState
         return;
     }
     conn.input.extend_from_slice(data);
-    if conn.is_backed_up() {
+    if must_wait(conn, state) {
         conn.input_needs_more = false;
         return;
     }
@@ -715,6 +728,37 @@ fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState
     conn.input = input;
     conn.input.drain(..used);
     conn.input_needs_more = stop == Stop::NeedMore;
+}
+
+/// Whether a connection's input must wait: its replies pile up, its
+/// transaction runs, or another transaction holds the shard.
+fn must_wait(conn: &Connection, state: &ShardState) -> bool {
+    conn.is_backed_up() || conn.waiting_txn || state.txns.is_held()
+}
+
+/// Executes operations another shard sent, in order, and queues the
+/// replies for it.
+pub fn execute_batch(state: &mut ShardState, peer: ShardId, batch: &RequestBatch) {
+    for op in &batch.ops {
+        let mut out = std::mem::take(&mut state.mesh.replies_for(peer).arena);
+        execute_op(op, &batch.arena, state, &mut out);
+        let replies = state.mesh.replies_for(peer);
+        replies.arena = out;
+        replies.end_reply();
+    }
+}
+
+/// Executes one operation another shard sent (or a transaction step
+/// carries), appending its reply to `out`.
+pub fn execute_op(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: &mut Vec<u8>) {
+    match op {
+        RemoteOp::ResetStats => reset_stats(state),
+        RemoteOp::MemcacheFrame(_)
+        | RemoteOp::MemcacheGetKey { .. }
+        | RemoteOp::MemcacheRejectTooLarge { .. }
+        | RemoteOp::FlushAll { .. } => memcache::execute_remote(op, arena, state, out),
+        _ => resp::execute_remote(op, arena, state, out),
+    }
 }
 
 /// Runs the connection's front end over `input`.

@@ -85,6 +85,12 @@ pub enum RemoteOp {
     },
     /// This shard's key count for `DBSIZE`: an integer.
     RespDbSize,
+    /// A transaction's read of the item under `key`, as
+    /// `command::resp::moves::dump` writes it (empty: no such key).
+    RespDump { key: Span },
+    /// A transaction's write of a dumped `item` under `key` (no reply
+    /// bytes).
+    RespRestore { key: Span, item: Span },
 }
 
 /// Operations for one shard, from the connections of one sender turn.
@@ -139,6 +145,33 @@ impl ReplyBatch {
 pub enum ShardMessage {
     Requests(RequestBatch),
     Replies(ReplyBatch),
+    /// A step of a cross-shard atomic operation, or its answer
+    /// (`server::txn`). Never deferred: a shard held by one transaction
+    /// still takes these, which is what keeps transactions moving.
+    Txn(TxnMessage),
+}
+
+/// Names a cross-shard transaction: the shard coordinating it and its
+/// number there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TxnId {
+    pub coordinator: ShardId,
+    pub seq: u64,
+}
+
+/// What a transaction's coordinator and its participants say.
+#[derive(Debug)]
+pub enum TxnMessage {
+    /// To a participant: be held by `id` (waiting behind any transaction
+    /// holding the shard now), run `ops` in order while held, then release
+    /// the shard if `release`. Answered by [`TxnMessage::Done`].
+    Step {
+        id: TxnId,
+        ops: RequestBatch,
+        release: bool,
+    },
+    /// To the coordinator: the replies of a step's operations, in order.
+    Done { id: TxnId, replies: ReplyBatch },
 }
 
 /// Where a reply must be delivered on the sending shard: opaque to the
@@ -310,6 +343,22 @@ impl Mesh {
     /// The reply batch being gathered for `peer` this turn.
     pub fn replies_for(&mut self, peer: ShardId) -> &mut ReplyBatch {
         &mut self.outboxes[peer].replies
+    }
+
+    /// Queues a transaction message for `peer` behind everything gathered
+    /// for it so far: what a shard sent before a transaction step arrives
+    /// before it.
+    pub fn send_txn(&mut self, peer: ShardId, message: TxnMessage) {
+        let outbox = &mut self.outboxes[peer];
+        if !outbox.requests.ops.is_empty() {
+            let batch = std::mem::take(&mut outbox.requests);
+            outbox.backlog.push_back(ShardMessage::Requests(batch));
+        }
+        if !outbox.replies.ends.is_empty() {
+            let batch = std::mem::take(&mut outbox.replies);
+            outbox.backlog.push_back(ShardMessage::Replies(batch));
+        }
+        outbox.backlog.push_back(ShardMessage::Txn(message));
     }
 
     /// Pairs a reply batch from `peer` with the targets of the operations it

@@ -313,14 +313,16 @@ fn write_info(spec: &Spec, version: Version, out: &mut Vec<u8>) {
     for flag in spec.flags {
         reply::simple_string(out, flag.as_bytes());
     }
-    let (first, last) = match spec.keys {
-        Keys::None => (0, 0),
-        Keys::First => (1, 1),
-        Keys::All => (1, -1),
+    let (first, last, step) = match spec.keys {
+        Keys::None => (0, 0, 0),
+        Keys::First => (1, 1, 1),
+        Keys::All => (1, -1, 1),
+        Keys::Pairs => (1, -1, 2),
+        Keys::Two => (1, 2, 1),
     };
     reply::integer(out, first);
     reply::integer(out, last);
-    reply::integer(out, (first != 0).into());
+    reply::integer(out, step);
     reply::set_header(out, version, 0);
     reply::set_header(out, version, 0);
     reply::array_header(out, 0);

@@ -16,6 +16,7 @@
 pub mod connection;
 mod glob;
 mod keys;
+pub mod moves;
 pub mod scan;
 pub mod server;
 mod strings;
@@ -58,6 +59,12 @@ pub enum Route<'a> {
     /// Each key on its own shard, the integer replies summed (`DEL`,
     /// `EXISTS`, `UNLINK`, `TOUCH`).
     EachKeySum,
+    /// `key value` pairs from argument 1 (`MSET`, `MSETNX`): on the keys'
+    /// shard, or atomically across shards.
+    Pairs,
+    /// A source and a destination key (`RENAME`, `RENAMENX`, `COPY`): on
+    /// their shard, or atomically across two.
+    Two(&'a [u8], &'a [u8]),
     /// On every shard, the integer replies summed (`DBSIZE`).
     AllShardsSum,
     /// On every shard, then `+OK` (`FLUSHALL`, `FLUSHDB`).
@@ -86,6 +93,15 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
     let route = match command {
         Command::Mget => Route::EachKeyArray,
         Command::Del | Command::Unlink | Command::Exists | Command::Touch => Route::EachKeySum,
+        Command::Mset | Command::Msetnx if argc % 2 == 0 => {
+            wrong_arity(spec.name, out);
+            return None;
+        }
+        Command::Mset | Command::Msetnx => Route::Pairs,
+        Command::Rename | Command::Renamenx | Command::Copy => Route::Two(
+            argv.get(1).unwrap_or_default(),
+            argv.get(2).unwrap_or_default(),
+        ),
         Command::Dbsize => Route::AllShardsSum,
         Command::Scan => Route::ScanShard,
         Command::Keys => Route::AllShardsConcat,
@@ -98,7 +114,9 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
         }
         _ => match spec.keys {
             Keys::None => Route::Connection,
-            Keys::First | Keys::All => Route::Key(argv.get(1).unwrap_or_default()),
+            Keys::First | Keys::All | Keys::Pairs | Keys::Two => {
+                Route::Key(argv.get(1).unwrap_or_default())
+            }
         },
     };
     Some((command, route))
@@ -122,7 +140,12 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Incrby
         | Command::Decrby
         | Command::Getrange
-        | Command::Setrange => strings::execute(command, argv, cx, out),
+        | Command::Setrange
+        | Command::Mset
+        | Command::Msetnx => strings::execute(command, argv, cx, out),
+        Command::Rename | Command::Renamenx | Command::Copy => {
+            moves::execute(command, argv, cx, out)
+        }
         Command::Type
         | Command::Ttl
         | Command::Pttl

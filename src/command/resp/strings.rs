@@ -1,6 +1,7 @@
 //! The string commands: GET, SET (EX PX EXAT PXAT NX XX KEEPTTL GET),
 //! SETNX, SETEX, PSETEX, GETSET, GETDEL, GETEX, APPEND, STRLEN, the
-//! INCR/DECR family, GETRANGE and SETRANGE, with Redis 7's replies and
+//! INCR/DECR family, GETRANGE and SETRANGE, MSET and MSETNX (with all keys
+//! on this shard; `server::txn` splits the others), with Redis 7's replies and
 //! errors.
 
 use super::{parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
@@ -66,9 +67,32 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         Command::Decr => incr_by(key, Some(-1), cx, out),
         Command::Incrby => incr_by(key, parse_i64(arg(2)), cx, out),
         Command::Decrby => incr_by(key, parse_i64(arg(2)).and_then(i64::checked_neg), cx, out),
+        Command::Mset => {
+            mset(argv, cx);
+            reply::simple_string(out, b"OK");
+        }
+        Command::Msetnx => {
+            let pairs = argv.iter().skip(1).step_by(2);
+            let any = pairs
+                .into_iter()
+                .any(|key| cx.store.get(key, cx.now).is_some());
+            if !any {
+                mset(argv, cx);
+            }
+            reply::integer(out, !any as i64);
+        }
         Command::Getrange => getrange(key, arg(2), arg(3), cx, out),
         Command::Setrange => setrange(key, arg(2), arg(3), cx, out),
         _ => reply::error(out, b"ERR internal routing error"),
+    }
+}
+
+/// Stores every `key value` pair of an MSET whose keys are all here (the
+/// caller checked that the pairs are complete).
+fn mset(argv: &Argv<'_>, cx: &mut RespContext<'_>) {
+    let mut args = argv.iter().skip(1);
+    while let (Some(key), Some(value)) = (args.next(), args.next()) {
+        store(key, value, ExpiresAt::NEVER, cx);
     }
 }
 

@@ -10,6 +10,7 @@ pub enum Command {
     Client,
     Command,
     Config,
+    Copy,
     Dbsize,
     Decr,
     Decrby,
@@ -32,6 +33,8 @@ pub enum Command {
     Keys,
     Info,
     Mget,
+    Mset,
+    Msetnx,
     Persist,
     Pexpire,
     Pexpireat,
@@ -40,6 +43,8 @@ pub enum Command {
     Psetex,
     Pttl,
     Quit,
+    Rename,
+    Renamenx,
     Reset,
     Scan,
     Select,
@@ -64,6 +69,10 @@ pub enum Keys {
     First,
     /// Every argument from 1.
     All,
+    /// Every other argument from 1 (`MSET key value key value…`).
+    Pairs,
+    /// Arguments 1 and 2 (`RENAME source destination`).
+    Two,
 }
 
 /// What `COMMAND INFO` says of a command.
@@ -109,6 +118,7 @@ pub const COMMANDS: &[Spec] = &[
     ),
     spec!(Command, "command", -1, None, &["loading", "stale"]),
     spec!(Config, "config", -2, None, &[]),
+    spec!(Copy, "copy", -3, Two, W),
     spec!(Dbsize, "dbsize", 1, None, RF),
     spec!(Decr, "decr", 2, First, WF),
     spec!(Decrby, "decrby", 3, First, WF),
@@ -131,6 +141,8 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Info, "info", -1, None, &["loading", "stale"]),
     spec!(Keys, "keys", 2, None, R),
     spec!(Mget, "mget", -2, All, RF),
+    spec!(Mset, "mset", -3, Pairs, W),
+    spec!(Msetnx, "msetnx", -3, Pairs, W),
     spec!(Persist, "persist", 2, First, WRF),
     spec!(Pexpire, "pexpire", -3, First, WRF),
     spec!(Pexpireat, "pexpireat", -3, First, WRF),
@@ -139,6 +151,8 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Psetex, "psetex", 4, First, W),
     spec!(Pttl, "pttl", 2, First, RF),
     spec!(Quit, "quit", -1, None, CONN),
+    spec!(Rename, "rename", 3, Two, WR),
+    spec!(Renamenx, "renamenx", 3, Two, WRF),
     spec!(Reset, "reset", 1, None, CONN),
     spec!(Scan, "scan", -2, None, R),
     spec!(Select, "select", 2, None, CONN),

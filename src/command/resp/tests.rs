@@ -57,9 +57,11 @@ impl Shard {
                 shards: 1,
             };
             match route {
-                Route::Key(_) | Route::ScanShard | Route::AllShardsConcat => {
-                    execute(command, &argv, &mut cx, &mut out)
-                }
+                Route::Key(_)
+                | Route::ScanShard
+                | Route::AllShardsConcat
+                | Route::Pairs
+                | Route::Two(..) => execute(command, &argv, &mut cx, &mut out),
                 Route::EachKeyArray => {
                     reply::array_header(&mut out, argv.len() - 1);
                     for key in argv.iter().skip(1) {
@@ -382,4 +384,64 @@ fn integer_arguments_are_parsed_like_string2ll() {
     ] {
         assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
     }
+}
+
+#[test]
+fn mset_msetnx_on_one_shard() {
+    let mut shard = Shard::new();
+    assert_eq!(shard.run(&["MSET", "a", "1", "b", "2"]), "+OK\r\n");
+    assert_eq!(
+        shard.run(&["MSET", "a", "1", "b"]),
+        "-ERR wrong number of arguments for 'mset' command\r\n"
+    );
+    assert_eq!(shard.run(&["MSETNX", "a", "9", "c", "3"]), ":0\r\n");
+    assert_eq!(shard.run(&["GET", "c"]), "$-1\r\n");
+    assert_eq!(shard.run(&["MSETNX", "c", "3", "d", "4"]), ":1\r\n");
+    assert_eq!(
+        shard.run(&["MGET", "a", "b", "c", "d"]),
+        "*4\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n"
+    );
+}
+
+#[test]
+fn rename_renamenx_copy_on_one_shard() {
+    let mut shard = Shard::new();
+    assert_eq!(shard.run(&["RENAME", "none", "x"]), "-ERR no such key\r\n");
+    assert_eq!(
+        shard.run(&["RENAMENX", "none", "x"]),
+        "-ERR no such key\r\n"
+    );
+    assert_eq!(shard.run(&["COPY", "none", "x"]), ":0\r\n");
+    assert_eq!(shard.run(&["SET", "s", "v", "PX", "5000"]), "+OK\r\n");
+    assert_eq!(shard.run(&["RENAME", "s", "s"]), "+OK\r\n");
+    assert_eq!(shard.run(&["RENAMENX", "s", "s"]), ":0\r\n");
+    assert_eq!(
+        shard.run(&["COPY", "s", "s"]),
+        "-ERR source and destination objects are the same\r\n"
+    );
+    assert_eq!(shard.run(&["RENAME", "s", "t"]), "+OK\r\n");
+    assert_eq!(shard.run(&["PTTL", "t"]), ":5000\r\n");
+    assert_eq!(shard.run(&["EXISTS", "s"]), ":0\r\n");
+    assert_eq!(shard.run(&["SET", "u", "other"]), "+OK\r\n");
+    assert_eq!(shard.run(&["RENAMENX", "t", "u"]), ":0\r\n");
+    assert_eq!(shard.run(&["COPY", "t", "u"]), ":0\r\n");
+    assert_eq!(shard.run(&["COPY", "t", "u", "REPLACE"]), ":1\r\n");
+    assert_eq!(shard.run(&["GET", "u"]), "$1\r\nv\r\n");
+    assert_eq!(shard.run(&["PTTL", "u"]), ":5000\r\n");
+    assert_eq!(shard.run(&["COPY", "t", "w", "DB", "0"]), ":1\r\n");
+    assert_eq!(
+        shard.run(&["COPY", "t", "w", "DB", "x"]),
+        "-ERR value is not an integer or out of range\r\n"
+    );
+    assert_eq!(
+        shard.run(&["COPY", "t", "w", "DB", "1"]),
+        "-ERR DB index is out of range\r\n"
+    );
+    assert_eq!(
+        shard.run(&["COPY", "t", "w", "BOGUS"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(shard.run(&["RENAME", "t", "u"]), "+OK\r\n");
+    assert_eq!(shard.run(&["RENAMENX", "u", "fresh"]), ":1\r\n");
+    assert_eq!(shard.run(&["EXISTS", "t", "u", "fresh"]), ":1\r\n");
 }

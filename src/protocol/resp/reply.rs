@@ -192,3 +192,11 @@ pub fn big_number(out: &mut Vec<u8>, version: Version, digits: &[u8]) {
         }
     }
 }
+
+/// Encodes a request (an array of bulk strings), as a client sends it.
+pub fn request(out: &mut Vec<u8>, args: &[&[u8]]) {
+    array_header(out, args.len());
+    for arg in args {
+        bulk(out, arg);
+    }
+}

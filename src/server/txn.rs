@@ -1,0 +1,505 @@
+//! Cross-shard atomic commands: an `MSET`, `MGET`, `DEL`, `RENAME`… whose
+//! keys live on several shards runs as a transaction, so that no client
+//! ever observes half of it.
+//!
+//! # The scheme: shard-ordered holds
+//!
+//! The connection's shard coordinates. It acquires the involved shards one
+//! at a time, **in ascending shard order**, by sending each a
+//! [`TxnMessage::Step`]. A shard that receives a step for a transaction
+//! not holding it queues it (first come, first served) behind the
+//! transaction holding it, if any; once the step is granted the shard is
+//! *held*: it runs the step's operations, answers with
+//! [`TxnMessage::Done`], and runs nothing else — no request of its own
+//! connections, no operation other shards send — until the transaction
+//! releases it. Other shards' operations that arrive meanwhile are kept in
+//! arrival order and run, before anything else, when the shard is
+//! released. Transaction messages themselves are never held back.
+//!
+//! Once every involved shard is held, the coordinator knows that nobody
+//! can read or write any of the keys, decides (`MSETNX`: did any key
+//! exist?), and sends each shard its final operations with `release`. A
+//! reader thus sees either none of the transaction or, on every shard it
+//! looks at afterwards, all of it: a shard is released only after every
+//! shard was held. The last shard acquired does its final operations as
+//! its step is granted and is released at once when nothing must be
+//! decided (`MGET`, `MSET`, `DEL`…), since every other shard is held by
+//! then; a two-shard `MSET` from a connection on the lower shard costs one
+//! round trip.
+//!
+//! # Why it cannot deadlock
+//!
+//! A transaction waits only for a shard, and only while holding shards
+//! lower than that one; the holder of the awaited shard holds it while
+//! waiting (if at all) only for higher ones. Every chain of transactions
+//! waiting for each other therefore climbs strictly in shard order and
+//! cannot close into a cycle. Nothing else waits on a hold: requests and
+//! operations are only postponed, and the messages that move transactions
+//! forward (steps and their answers) are taken and handled whatever the
+//! shard is doing. Each shard's queue is first come, first served, so a
+//! waiting transaction is granted after finitely many others.
+//!
+//! A transaction's keys on one shard need none of this: a command whose
+//! keys share a shard runs there in one piece, as any single-key command.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::output::ReplySlot;
+use super::worker::{self, ShardState};
+use crate::command::resp::moves::{self, Dumped};
+use crate::command::resp::Command;
+use crate::protocol::resp::reply;
+use crate::shard::mesh::{RemoteOp, ReplyBatch, RequestBatch, TxnId, TxnMessage};
+use crate::shard::ShardId;
+
+/// What a command's transaction computes from its shards' replies.
+#[derive(Debug)]
+pub enum Kind {
+    /// `MGET`: one bulk per key, in key order; `order[i]` is the index (in
+    /// [`Plan::shards`]) of key `i`'s shard.
+    Array { order: Vec<u16> },
+    /// `DEL`, `UNLINK`, `EXISTS`, `TOUCH`: the sum of the replies.
+    Sum,
+    /// `MSET`: `+OK`.
+    Ok,
+    /// `MSETNX`: the probes count existing keys; the final operations run
+    /// only if none exists. Replies 1 or 0.
+    SetIfNoneExists,
+    /// `RENAME`, `RENAMENX`, `COPY` across two shards: the source shard's
+    /// probe dumps the source item, the destination's checks whether the
+    /// destination exists.
+    Move {
+        command: Command,
+        /// COPY's `REPLACE`.
+        replace: bool,
+        source: usize,
+        destination: usize,
+        source_key: Vec<u8>,
+        destination_key: Vec<u8>,
+    },
+}
+
+impl Kind {
+    /// Whether the final operations are known before the probes: then the
+    /// last shard does them as soon as it is held.
+    fn is_unconditional(&self) -> bool {
+        matches!(self, Kind::Array { .. } | Kind::Sum | Kind::Ok)
+    }
+}
+
+/// A transaction before it starts: the shards it involves and what to run
+/// on each.
+#[derive(Debug)]
+pub struct Plan {
+    /// Ascending, without repeats.
+    pub shards: Vec<ShardId>,
+    /// Per shard: operations run when the shard is acquired (reads the
+    /// decision needs).
+    pub probes: Vec<RequestBatch>,
+    /// Per shard: operations run before the shard is released.
+    pub finals: Vec<RequestBatch>,
+    pub kind: Kind,
+}
+
+impl Plan {
+    /// An empty plan over `shards` (ascending, distinct).
+    pub fn new(shards: Vec<ShardId>, kind: Kind) -> Plan {
+        let count = shards.len();
+        Plan {
+            shards,
+            probes: (0..count).map(|_| RequestBatch::default()).collect(),
+            finals: (0..count).map(|_| RequestBatch::default()).collect(),
+            kind,
+        }
+    }
+
+    /// The index of `shard` in [`Plan::shards`].
+    pub fn index_of(&self, shard: ShardId) -> usize {
+        self.shards
+            .binary_search(&shard)
+            .expect("the plan involves this shard")
+    }
+}
+
+/// The reply of a finished transaction, for the worker to hand to its
+/// connection.
+#[derive(Debug)]
+pub struct Finished {
+    /// Connection index and generation.
+    pub conn: (usize, u32),
+    pub slot: ReplySlot,
+    pub reply: Vec<u8>,
+}
+
+/// A transaction this shard coordinates.
+struct Txn {
+    conn: (usize, u32),
+    slot: ReplySlot,
+    plan: Plan,
+    /// Shards `plan.shards[..acquired]` are held.
+    acquired: usize,
+    probe_replies: Vec<ReplyBatch>,
+    final_replies: Vec<ReplyBatch>,
+    /// Final steps not yet answered.
+    outstanding: usize,
+    /// The reply, when the decision made it.
+    decided: Option<Vec<u8>>,
+}
+
+/// A step waiting for this shard.
+struct Waiting {
+    from: ShardId,
+    id: TxnId,
+    ops: RequestBatch,
+    release: bool,
+}
+
+/// A message a shard sent itself.
+enum Local {
+    Step(Waiting),
+    Done { id: TxnId, replies: ReplyBatch },
+}
+
+/// One shard's transactions: those it coordinates and its part in
+/// others'.
+pub struct Txns {
+    me: ShardId,
+    next_seq: u64,
+    running: HashMap<u64, Txn>,
+    /// The transaction holding this shard.
+    holder: Option<TxnId>,
+    /// Steps of other transactions, first come first served.
+    waiting: VecDeque<Waiting>,
+    /// Other shards' operation batches that arrived while held.
+    deferred: VecDeque<(ShardId, RequestBatch)>,
+    local: VecDeque<Local>,
+    finished: Vec<Finished>,
+}
+
+impl Txns {
+    /// No transactions yet, on shard `me`.
+    pub fn new(me: ShardId) -> Txns {
+        Txns {
+            me,
+            next_seq: 0,
+            running: HashMap::new(),
+            holder: None,
+            waiting: VecDeque::new(),
+            deferred: VecDeque::new(),
+            local: VecDeque::new(),
+            finished: Vec::new(),
+        }
+    }
+
+    /// Whether a step waits to be granted ([`grant_waiting`]).
+    pub fn has_waiting(&self) -> bool {
+        !self.waiting.is_empty()
+    }
+
+    /// Whether a transaction holds this shard: requests and other shards'
+    /// operations must wait.
+    pub fn is_held(&self) -> bool {
+        self.holder.is_some()
+    }
+
+    /// Keeps an operation batch from `peer` until the shard is released.
+    pub fn defer(&mut self, peer: ShardId, batch: RequestBatch) {
+        self.deferred.push_back((peer, batch));
+    }
+
+    /// Replies of transactions that finished since the last call.
+    pub fn take_finished(&mut self) -> Vec<Finished> {
+        std::mem::take(&mut self.finished)
+    }
+}
+
+/// Starts `plan` for the connection `conn`, whose reply goes to `slot`.
+pub fn start(state: &mut ShardState, conn: (usize, u32), slot: ReplySlot, plan: Plan) {
+    let txns = &mut state.txns;
+    let seq = txns.next_seq;
+    txns.next_seq += 1;
+    let count = plan.shards.len();
+    txns.running.insert(
+        seq,
+        Txn {
+            conn,
+            slot,
+            plan,
+            acquired: 0,
+            probe_replies: (0..count).map(|_| ReplyBatch::default()).collect(),
+            final_replies: (0..count).map(|_| ReplyBatch::default()).collect(),
+            outstanding: 0,
+            decided: None,
+        },
+    );
+    let id = TxnId {
+        coordinator: txns.me,
+        seq,
+    };
+    acquire_next(state, id);
+    pump(state);
+}
+
+/// Handles a transaction message from shard `from`.
+pub fn receive(state: &mut ShardState, from: ShardId, message: TxnMessage) {
+    match message {
+        TxnMessage::Step { id, ops, release } => on_step(
+            state,
+            Waiting {
+                from,
+                id,
+                ops,
+                release,
+            },
+        ),
+        TxnMessage::Done { id, replies } => on_done(state, from, id, replies),
+    }
+    pump(state);
+}
+
+/// Handles what the shard sent itself, until nothing is left.
+fn pump(state: &mut ShardState) {
+    while let Some(message) = state.txns.local.pop_front() {
+        match message {
+            Local::Step(step) => on_step(state, step),
+            Local::Done { id, replies } => {
+                let me = state.txns.me;
+                on_done(state, me, id, replies);
+            }
+        }
+    }
+}
+
+/// Sends the step acquiring the next shard of transaction `id`.
+fn acquire_next(state: &mut ShardState, id: TxnId) {
+    let Some(txn) = state.txns.running.get_mut(&id.seq) else {
+        return;
+    };
+    let index = txn.acquired;
+    let last = index + 1 == txn.plan.shards.len();
+    let (ops, release) = if last && txn.plan.kind.is_unconditional() {
+        (std::mem::take(&mut txn.plan.finals[index]), true)
+    } else {
+        (std::mem::take(&mut txn.plan.probes[index]), false)
+    };
+    let shard = txn.plan.shards[index];
+    send_step(state, shard, id, ops, release);
+}
+
+fn send_step(state: &mut ShardState, to: ShardId, id: TxnId, ops: RequestBatch, release: bool) {
+    if to == state.txns.me {
+        state.txns.local.push_back(Local::Step(Waiting {
+            from: to,
+            id,
+            ops,
+            release,
+        }));
+    } else {
+        state
+            .mesh
+            .send_txn(to, TxnMessage::Step { id, ops, release });
+    }
+}
+
+fn send_done(state: &mut ShardState, to: ShardId, id: TxnId, replies: ReplyBatch) {
+    if to == state.txns.me {
+        state.txns.local.push_back(Local::Done { id, replies });
+    } else {
+        state.mesh.send_txn(to, TxnMessage::Done { id, replies });
+    }
+}
+
+/// A participant's side: run the step now if the shard is free (nobody
+/// holds it or waits for it) or already held by its transaction, else
+/// queue it.
+fn on_step(state: &mut ShardState, step: Waiting) {
+    let txns = &mut state.txns;
+    let free = txns.holder.is_none() && txns.waiting.is_empty();
+    if free || txns.holder == Some(step.id) {
+        grant(state, step);
+    } else {
+        txns.waiting.push_back(step);
+    }
+}
+
+/// Holds the shard for the step's transaction and runs the step.
+fn grant(state: &mut ShardState, step: Waiting) {
+    state.txns.holder = Some(step.id);
+    let mut replies = ReplyBatch::default();
+    for op in &step.ops.ops {
+        worker::execute_op(op, &step.ops.arena, state, &mut replies.arena);
+        replies.end_reply();
+    }
+    send_done(state, step.from, step.id, replies);
+    if step.release {
+        state.txns.holder = None;
+        // What waited for the hold runs first, in arrival order.
+        while let Some((peer, batch)) = state.txns.deferred.pop_front() {
+            worker::execute_batch(state, peer, &batch);
+        }
+    }
+}
+
+/// Grants the first waiting step if the shard is free. The worker calls
+/// this once per turn, after its connections had their turn: granting
+/// right at a release would let a queue of transactions hold the shard
+/// for ever while its own connections wait.
+/// Returns whether it granted one.
+pub fn grant_waiting(state: &mut ShardState) -> bool {
+    if state.txns.holder.is_some() {
+        return false;
+    }
+    let Some(step) = state.txns.waiting.pop_front() else {
+        return false;
+    };
+    grant(state, step);
+    pump(state);
+    true
+}
+
+/// The coordinator's side: a shard answered a step of transaction `id`.
+fn on_done(state: &mut ShardState, from: ShardId, id: TxnId, replies: ReplyBatch) {
+    let Some(txn) = state.txns.running.get_mut(&id.seq) else {
+        return;
+    };
+    let index = txn.plan.index_of(from);
+    let count = txn.plan.shards.len();
+    if txn.acquired < count {
+        let early_final = index + 1 == count && txn.plan.kind.is_unconditional();
+        if early_final {
+            txn.final_replies[index] = replies;
+        } else {
+            txn.probe_replies[index] = replies;
+        }
+        txn.acquired += 1;
+        if txn.acquired < count {
+            return acquire_next(state, id);
+        }
+        // Every shard is held: decide, then finish everywhere.
+        txn.decided = decide(txn);
+        let mut steps = Vec::new();
+        for index in 0..count {
+            if index + 1 == count && early_final {
+                continue;
+            }
+            let ops = std::mem::take(&mut txn.plan.finals[index]);
+            steps.push((txn.plan.shards[index], ops));
+        }
+        txn.outstanding = steps.len();
+        if steps.is_empty() {
+            return finish(state, id);
+        }
+        for (shard, ops) in steps {
+            send_step(state, shard, id, ops, true);
+        }
+        return;
+    }
+    txn.final_replies[index] = replies;
+    txn.outstanding -= 1;
+    if txn.outstanding == 0 {
+        finish(state, id);
+    }
+}
+
+/// With every shard held and the probes answered: sets the final
+/// operations that depend on them, and returns the reply if the decision
+/// already fixes it.
+fn decide(txn: &mut Txn) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    match &txn.plan.kind {
+        Kind::Array { .. } | Kind::Sum | Kind::Ok => return None,
+        Kind::SetIfNoneExists => {
+            let existing: i64 = txn.probe_replies.iter().map(sum_integers).sum();
+            if existing > 0 {
+                txn.plan
+                    .finals
+                    .iter_mut()
+                    .for_each(|ops| *ops = RequestBatch::default());
+            }
+            reply::integer(&mut out, (existing == 0) as i64);
+        }
+        Kind::Move {
+            command,
+            replace,
+            source,
+            destination,
+            source_key,
+            destination_key,
+        } => {
+            let dumped = txn.probe_replies[*source].reply(0);
+            let exists = sum_integers(&txn.probe_replies[*destination]) > 0;
+            if Dumped::decode(dumped).is_none() {
+                moves::answer_no_source(*command, &mut out);
+            } else if exists && (*command == Command::Renamenx || !replace) {
+                reply::integer(&mut out, 0);
+            } else {
+                if *command != Command::Copy {
+                    let ops = &mut txn.plan.finals[*source];
+                    let key = ops.push_bytes(source_key);
+                    ops.ops.push(RemoteOp::RespKey {
+                        command: Command::Del,
+                        key,
+                        version: reply::Version::Resp2,
+                    });
+                }
+                let ops = &mut txn.plan.finals[*destination];
+                let key = ops.push_bytes(destination_key);
+                let item = ops.push_bytes(dumped);
+                ops.ops.push(RemoteOp::RespRestore { key, item });
+                moves::answer_moved(*command, &mut out);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Builds the client's reply and hands it to the worker.
+fn finish(state: &mut ShardState, id: TxnId) {
+    let Some(txn) = state.txns.running.remove(&id.seq) else {
+        return;
+    };
+    let reply = match txn.decided {
+        Some(reply) => reply,
+        None => combine(&txn.plan.kind, &txn.final_replies),
+    };
+    state.txns.finished.push(Finished {
+        conn: txn.conn,
+        slot: txn.slot,
+        reply,
+    });
+}
+
+/// The reply of an unconditional transaction from its shards' replies.
+fn combine(kind: &Kind, replies: &[ReplyBatch]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match kind {
+        Kind::Array { order } => {
+            reply::array_header(&mut out, order.len());
+            let mut next = vec![0; replies.len()];
+            for &shard in order {
+                let shard = usize::from(shard);
+                out.extend_from_slice(replies[shard].reply(next[shard]));
+                next[shard] += 1;
+            }
+        }
+        Kind::Sum => reply::integer(&mut out, replies.iter().map(sum_integers).sum()),
+        _ => reply::simple_string(&mut out, b"OK"),
+    }
+    out
+}
+
+/// The sum of a batch's integer replies (`:n\r\n` each).
+fn sum_integers(batch: &ReplyBatch) -> i64 {
+    (0..batch.ends.len())
+        .map(|index| {
+            let reply = batch.reply(index);
+            let digits = reply
+                .get(1..reply.len().saturating_sub(2))
+                .unwrap_or_default();
+            std::str::from_utf8(digits)
+                .ok()
+                .and_then(|text| text.parse::<i64>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
+}
