@@ -129,6 +129,11 @@ pub struct Cli {
     /// waits. A lone client doing request/reply never waits either.
     #[arg(long, value_name = "MICROS")]
     pub batch_wait_us: Option<u64>,
+
+    /// Number of RESP databases (`SELECT 0` to `N-1`); the memcached
+    /// protocol uses database 0.
+    #[arg(long, value_name = "N")]
+    pub databases: Option<usize>,
 }
 
 /// The config file: the same settings as the flags, in kebab-case.
@@ -143,6 +148,7 @@ struct FileSettings {
     max_connections: Option<usize>,
     maxmemory: Option<ByteSize>,
     batch_wait_us: Option<u64>,
+    databases: Option<usize>,
 }
 
 /// Default values, in one place.
@@ -161,7 +167,12 @@ pub mod defaults {
     /// Measured: CPU per request falls by 5–15% under 50 concurrent
     /// connections (`server::coalesce`).
     pub const BATCH_WAIT_US: u64 = 30;
+    /// Redis's default `databases`.
+    pub const DATABASES: usize = 16;
 }
+
+/// Largest `--databases`.
+pub const MAX_DATABASES: usize = 65_536;
 
 /// Largest `--batch-wait-us`: a millisecond of added latency is already
 /// more than a cache's clients expect.
@@ -191,6 +202,8 @@ pub struct Settings {
     pub maxmemory: u64,
     /// Longest wait for a batch of completions; zero: never wait.
     pub batch_wait: Duration,
+    /// RESP databases, at least 1.
+    pub databases: usize,
 }
 
 impl Settings {
@@ -208,6 +221,7 @@ impl Settings {
             max_connections: 10_000,
             maxmemory: 64 << 20,
             batch_wait: Duration::from_micros(30),
+            databases: 16,
         }
     }
 }
@@ -296,6 +310,15 @@ impl Settings {
                 "--batch-wait-us must be at most {MAX_BATCH_WAIT_US}, not {batch_wait_us}"
             )));
         }
+        let databases = cli
+            .databases
+            .or(file.databases)
+            .unwrap_or(defaults::DATABASES);
+        if !(1..=MAX_DATABASES).contains(&databases) {
+            return Err(ConfigError(format!(
+                "--databases must be between 1 and {MAX_DATABASES}, not {databases}"
+            )));
+        }
         Ok(Settings {
             threads,
             cpus: allowed_cpus,
@@ -309,6 +332,7 @@ impl Settings {
                 .or(file.maxmemory)
                 .map_or(defaults::MAXMEMORY, ByteSize::bytes),
             batch_wait: Duration::from_micros(batch_wait_us),
+            databases,
         })
     }
 

@@ -115,7 +115,20 @@ counters! {
 #[derive(Debug, Default)]
 pub struct PublishedShard {
     pub shard: PublishedShardStats,
+    /// Summed over the shard's databases.
     pub store: PublishedStoreStats,
+    /// Keys in each RESP database.
+    pub db_keys: Box<[AtomicU64]>,
+}
+
+impl PublishedShard {
+    /// Zeroed counters for a shard with `databases` databases.
+    pub fn new(databases: usize) -> PublishedShard {
+        PublishedShard {
+            db_keys: (0..databases).map(|_| AtomicU64::new(0)).collect(),
+            ..PublishedShard::default()
+        }
+    }
 }
 
 /// A sum over all shards.

@@ -99,7 +99,9 @@ fn multi_key_commands_across_shards_reply_as_redis() {
             .query(&mut redis)
             .unwrap();
         assert_eq!(copied, 0);
-        let error: RedisResult<i64> = redis::cmd("COPY").arg(&[a, c, "DB", "3"]).query(&mut redis);
+        let error: RedisResult<i64> = redis::cmd("COPY")
+            .arg(&[a, c, "DB", "16"])
+            .query(&mut redis);
         assert_eq!(text(error.unwrap_err()), "ERR DB index is out of range");
         let error: RedisResult<i64> = redis::cmd("COPY").arg(&[a, a]).query(&mut redis);
         assert_eq!(

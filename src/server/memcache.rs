@@ -162,7 +162,7 @@ pub fn prefetch_first(input: &[u8], state: &ShardState, hashes: &mut Vec<KeyHash
     };
     let mut prefetch = |key: &[u8]| {
         if state.slots.shard_of(key) == state.id {
-            hashes.push(state.store.prefetch(key));
+            hashes.push(state.dbs[0].prefetch(key));
         }
     };
     match &request {
@@ -193,7 +193,7 @@ fn run_get(get: &GetRequest<'_>, conn: &mut Connection, index: usize, state: &mu
         let mut len = 0;
         for key in keys.by_ref().take(GET_BATCH) {
             let owner = state.slots.shard_of(key);
-            let hash = (owner == state.id).then(|| state.store.prefetch(key));
+            let hash = (owner == state.id).then(|| state.dbs[0].prefetch(key));
             batch[len] = (key, owner, hash);
             len += 1;
         }
@@ -202,7 +202,7 @@ fn run_get(get: &GetRequest<'_>, conn: &mut Connection, index: usize, state: &mu
         }
         for &(_, _, hash) in &batch[..len] {
             if let Some(hash) = hash {
-                state.store.prefetch_item(hash);
+                state.dbs[0].prefetch_item(hash);
             }
         }
         for &(key, owner, hash) in &batch[..len] {
@@ -324,7 +324,7 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         },
         RemoteOp::MemcacheGetKey { kind, touch, key } => {
             let key = key.of(arena);
-            let hash = state.store.hash_key(key);
+            let hash = state.dbs[0].hash_key(key);
             commands::execute_get_key(kind, touch, key, hash, &mut context(state), out)
         }
         RemoteOp::MemcacheRejectTooLarge {
@@ -341,7 +341,7 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
 /// The command layer's view of the shard.
 fn context(state: &mut ShardState) -> ShardContext<'_> {
     ShardContext {
-        store: &mut state.store,
+        store: &mut state.dbs[0],
         stats: &mut state.stats,
         now: state.now,
         settings: &state.shared.settings,

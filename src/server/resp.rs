@@ -15,15 +15,16 @@ use super::connection::Connection;
 use super::memcache::{expect_into, send_remote, Stop};
 use super::txn::{self, Kind, Plan};
 use super::worker::ShardState;
-use crate::command::resp::connection::{self as conn_commands, Action, Session};
-use crate::command::resp::moves;
+use crate::command::resp::connection::{self as conn_commands, Action, Session, DB_OUT_OF_RANGE};
+use crate::command::resp::moves::{self, CopyOptions, Decision};
 use crate::command::resp::scan;
 use crate::command::resp::server as server_commands;
 use crate::command::resp::{self as commands, Command, Keys, RespContext, Route};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
-use crate::shard::mesh::RemoteOp;
+use crate::shard::mesh::{RemoteOp, Span};
 use crate::shard::ShardId;
+use crate::store::Store;
 
 /// What a RESP connection keeps besides its bytes.
 #[derive(Debug, Default)]
@@ -96,6 +97,14 @@ pub fn process(
     (pos, stop)
 }
 
+/// Whom a request comes from, as far as its execution cares: the
+/// connection's protocol version and selected database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub version: Version,
+    pub db: u32,
+}
+
 /// Runs one request.
 fn run(
     argv: &Argv<'_>,
@@ -105,44 +114,49 @@ fn run(
     index: usize,
     state: &mut ShardState,
 ) -> Action {
-    let version = session.version;
+    let origin = Origin {
+        version: session.version,
+        db: session.db as u32,
+    };
     let Some((command, route)) = commands::route(argv, conn.output.writer()) else {
         return Action::Continue;
     };
     match route {
         Route::Key(key) => {
             let owner = state.slots.shard_of(key);
-            run_on(owner, command, argv, frame, version, conn, index, state);
+            run_on(owner, command, argv, frame, origin, conn, index, state);
         }
         Route::EachKeyArray | Route::EachKeySum | Route::Pairs
             if spans_shards(command, argv, state) =>
         {
-            let plan = plan_keys(command, argv, version, state);
+            let plan = plan_keys(command, argv, origin, state);
             start_txn(plan, conn, index, state);
         }
-        Route::Two(source, destination)
-            if state.slots.shard_of(source) != state.slots.shard_of(destination) =>
-        {
-            let replace = match command {
-                Command::Copy => match moves::parse_copy(argv) {
-                    Ok(replace) => replace,
+        Route::Two(source, destination) => {
+            let options = match command {
+                Command::Copy => match moves::parse_copy(argv, state.shared.settings.databases) {
+                    Ok(options) => options,
                     Err(error) => {
                         reply::error(conn.output.writer(), error);
                         return Action::Continue;
                     }
                 },
-                _ => true,
+                _ => CopyOptions {
+                    replace: true,
+                    db: None,
+                },
             };
-            let plan = plan_move(command, replace, source, destination, state);
-            start_txn(plan, conn, index, state);
+            let owner = state.slots.shard_of(source);
+            if owner == state.slots.shard_of(destination) {
+                run_on(owner, command, argv, frame, origin, conn, index, state);
+            } else {
+                let plan = plan_move(command, options, source, destination, origin, state);
+                start_txn(plan, conn, index, state);
+            }
         }
         Route::Pairs => {
             let owner = state.slots.shard_of(argv.get(1).unwrap_or_default());
-            run_on(owner, command, argv, frame, version, conn, index, state);
-        }
-        Route::Two(source, _) => {
-            let owner = state.slots.shard_of(source);
-            run_on(owner, command, argv, frame, version, conn, index, state);
+            run_on(owner, command, argv, frame, origin, conn, index, state);
         }
         Route::EachKeyArray => {
             reply::array_header(conn.output.writer(), argv.len() - 1);
@@ -150,9 +164,9 @@ fn run(
                 let owner = state.slots.shard_of(key);
                 if owner == state.id {
                     let out = conn.output.writer();
-                    commands::execute_key(command, key, &mut context(state, version), out);
+                    commands::execute_key(command, key, &mut context(state, origin), out);
                 } else {
-                    let op = remote_key(state, owner, command, key, version);
+                    let op = remote_key(state, owner, command, key, origin);
                     send_remote(conn, index, state, owner, op);
                 }
             }
@@ -163,31 +177,25 @@ fn run(
             for key in argv.iter().skip(1) {
                 let owner = state.slots.shard_of(key);
                 if owner == state.id {
-                    local += commands::count_key(command, key, &mut context(state, version));
+                    local += commands::count_key(command, key, &mut context(state, origin));
                 } else {
                     remote.push((owner, key));
                 }
             }
             let slot = conn.output.await_sum(remote.len() as u32, local);
             for (owner, key) in remote {
-                let op = remote_key(state, owner, command, key, version);
+                let op = remote_key(state, owner, command, key, origin);
                 expect_into(slot, index, conn.generation, state, owner, op);
             }
         }
         Route::AllShardsSum => {
-            let local = commands::dbsize(&context(state, version));
+            let local = commands::dbsize(&context(state, origin));
             let peers = state.slots.shard_count() - 1;
             let slot = conn.output.await_sum(peers as u32, local);
             let me = state.id;
             for peer in (0..state.slots.shard_count()).filter(|&peer| peer != me) {
-                expect_into(
-                    slot,
-                    index,
-                    conn.generation,
-                    state,
-                    peer,
-                    RemoteOp::RespDbSize,
-                );
+                let op = RemoteOp::RespDbSize { db: origin.db };
+                expect_into(slot, index, conn.generation, state, peer, op);
             }
         }
         Route::ScanShard => {
@@ -197,29 +205,42 @@ fn run(
                 Ok(request) => scan::shard_of(request.cursor, shards),
                 Err(_) => state.id,
             };
-            run_on(target, command, argv, frame, version, conn, index, state);
+            run_on(target, command, argv, frame, origin, conn, index, state);
         }
         Route::AllShardsConcat => {
             let mut local = Vec::new();
-            commands::execute(command, argv, &mut context(state, version), &mut local);
+            commands::execute(command, argv, &mut context(state, origin), &mut local);
             let me = state.id;
             let peers = state.slots.shard_count() - 1;
             let slot = conn.output.await_concat(peers as u32, &local);
             for peer in (0..state.slots.shard_count()).filter(|&peer| peer != me) {
                 let frame = state.mesh.requests_for(peer).push_bytes(frame);
-                let op = RemoteOp::RespFrame { frame, version };
+                let op = RemoteOp::RespFrame {
+                    frame,
+                    version: origin.version,
+                    db: origin.db,
+                };
                 expect_into(slot, index, conn.generation, state, peer, op);
             }
         }
         Route::AllShardsOk => {
-            // The OK queues behind every shard's acknowledgement.
-            let me = state.id;
-            for peer in (0..state.slots.shard_count()).filter(|&peer| peer != me) {
-                let op = RemoteOp::FlushAll { delay: 0 };
-                send_remote(conn, index, state, peer, op);
-            }
-            state.store.flush_all();
-            reply::simple_string(conn.output.writer(), b"OK");
+            let op = match command {
+                Command::Swapdb => {
+                    let databases = state.shared.settings.databases;
+                    match parse_swapdb(argv, databases) {
+                        Ok((a, b)) => RemoteOp::RespSwapDb { a, b },
+                        Err(error) => {
+                            reply::error(conn.output.writer(), error);
+                            return Action::Continue;
+                        }
+                    }
+                }
+                Command::Flushdb => RemoteOp::RespFlush {
+                    db: Some(origin.db),
+                },
+                _ => RemoteOp::RespFlush { db: None },
+            };
+            run_everywhere(op, conn, index, state);
         }
         Route::Connection if matches!(command, Command::Info | Command::Config) => {
             if server_commands::is_resetstat(command, argv) {
@@ -232,7 +253,12 @@ fn run(
                 super::worker::reset_stats(state);
             }
             let view = super::stats_view::server_view(state);
-            server_commands::answer(command, argv, &view, version, conn.output.writer());
+            let out = conn.output.writer();
+            server_commands::answer(command, argv, &view, origin.version, out);
+        }
+        Route::Connection if command == Command::Select => {
+            let databases = state.shared.settings.databases;
+            conn_commands::select(argv, session, databases, conn.output.writer());
         }
         Route::Connection => {
             let now = state.now;
@@ -243,6 +269,35 @@ fn run(
     Action::Continue
 }
 
+/// `SWAPDB a b`'s databases, or the error to reply.
+fn parse_swapdb(argv: &Argv<'_>, databases: usize) -> Result<(u32, u32), &'static [u8]> {
+    let a = commands::parse_i64(argv.get(1).unwrap_or_default())
+        .ok_or(b"ERR invalid first DB index".as_slice())?;
+    let b = commands::parse_i64(argv.get(2).unwrap_or_default())
+        .ok_or(b"ERR invalid second DB index".as_slice())?;
+    let valid = |n: i64| usize::try_from(n).ok().filter(|&db| db < databases);
+    match (valid(a), valid(b)) {
+        (Some(a), Some(b)) => Ok((a as u32, b as u32)),
+        _ => Err(DB_OUT_OF_RANGE),
+    }
+}
+
+/// Runs `op` on every shard at once (a transaction over all of them when
+/// there are several), then replies `+OK`.
+fn run_everywhere(op: RemoteOp, conn: &mut Connection, index: usize, state: &mut ShardState) {
+    let shards = state.slots.shard_count();
+    if shards == 1 {
+        let mut ignored = Vec::new();
+        execute_remote(&op, &[], state, &mut ignored);
+        return reply::simple_string(conn.output.writer(), b"OK");
+    }
+    let mut plan = Plan::new((0..shards).collect(), Kind::Ok);
+    for finals in &mut plan.finals {
+        finals.ops.push(op.clone());
+    }
+    start_txn(plan, conn, index, state);
+}
+
 /// Runs `command` on shard `target`: here at once, or sent there as its
 /// frame.
 #[allow(clippy::too_many_arguments)]
@@ -251,18 +306,82 @@ fn run_on(
     command: Command,
     argv: &Argv<'_>,
     frame: &[u8],
-    version: Version,
+    origin: Origin,
     conn: &mut Connection,
     index: usize,
     state: &mut ShardState,
 ) {
     if target == state.id {
-        let out = conn.output.writer();
-        commands::execute(command, argv, &mut context(state, version), out);
+        execute_here(command, argv, origin, state, conn.output.writer());
     } else {
         let frame = state.mesh.requests_for(target).push_bytes(frame);
-        let op = RemoteOp::RespFrame { frame, version };
+        let op = RemoteOp::RespFrame {
+            frame,
+            version: origin.version,
+            db: origin.db,
+        };
         send_remote(conn, index, state, target, op);
+    }
+}
+
+/// Runs a keyed command on this shard, which owns its keys. Commands
+/// between databases (`MOVE`, `COPY … DB n`) run here, where every
+/// database is at hand; the others in `command::resp`.
+fn execute_here(
+    command: Command,
+    argv: &Argv<'_>,
+    origin: Origin,
+    state: &mut ShardState,
+    out: &mut Vec<u8>,
+) {
+    let databases = state.shared.settings.databases;
+    let other_db = match command {
+        Command::Move => {
+            match conn_commands::parse_db(argv.get(2).unwrap_or_default(), databases) {
+                Ok(db) if db as u32 == origin.db => return reply::error(out, moves::SAME_OBJECT),
+                Ok(db) => Some((db as u32, false)),
+                Err(error) => return reply::error(out, error),
+            }
+        }
+        Command::Copy => match moves::parse_copy(argv, databases) {
+            Ok(CopyOptions {
+                db: Some(db),
+                replace,
+            }) if db as u32 != origin.db => Some((db as u32, replace)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some((db, replace)) = other_db else {
+        return commands::execute(command, argv, &mut context(state, origin), out);
+    };
+    let source = argv.get(1).unwrap_or_default();
+    let destination = argv.get(if command == Command::Move { 1 } else { 2 });
+    let destination = destination.unwrap_or_default();
+    let mut dumped = Vec::new();
+    moves::dump(source, &mut context(state, origin), &mut dumped);
+    let target = Origin { db, ..origin };
+    let now = state.now;
+    let exists = state.dbs[db as usize].get(destination, now).is_some();
+    // MOVE is COPY without REPLACE that deletes its source.
+    let kind = if command == Command::Move {
+        Command::Renamenx
+    } else {
+        Command::Copy
+    };
+    let decision = moves::decide(kind, replace, &dumped, exists);
+    if decision == Decision::Move {
+        if let Some(item) = moves::Dumped::decode(&dumped) {
+            moves::restore(destination, &item, &mut context(state, target));
+        }
+        if command == Command::Move {
+            state.dbs[origin.db as usize].remove(source);
+        }
+    }
+    match (command, decision) {
+        (Command::Move, Decision::Move) => reply::integer(out, 1),
+        (Command::Move, _) => reply::integer(out, 0),
+        _ => moves::answer(command, decision, out),
     }
 }
 
@@ -299,7 +418,7 @@ fn shards_of(keys: &[&[u8]], state: &ShardState) -> (Vec<ShardId>, Vec<u16>) {
 /// The transaction of a multi-key command across shards: `MGET`, `DEL`,
 /// `UNLINK`, `EXISTS`, `TOUCH` (each key on its shard), `MSET`, `MSETNX`
 /// (one `MSET` per shard, which `MSETNX` runs only if no key exists).
-fn plan_keys(command: Command, argv: &Argv<'_>, version: Version, state: &ShardState) -> Plan {
+fn plan_keys(command: Command, argv: &Argv<'_>, origin: Origin, state: &ShardState) -> Plan {
     let pairs = command.spec().keys == Keys::Pairs;
     let step = if pairs { 2 } else { 1 };
     let keys: Vec<&[u8]> = argv.iter().skip(1).step_by(step).collect();
@@ -317,11 +436,7 @@ fn plan_keys(command: Command, argv: &Argv<'_>, version: Version, state: &ShardS
         for (key, &shard) in keys.iter().zip(&order) {
             let ops = &mut plan.finals[usize::from(shard)];
             let key = ops.push_bytes(key);
-            ops.ops.push(RemoteOp::RespKey {
-                command,
-                key,
-                version,
-            });
+            ops.ops.push(key_op(command, key, origin));
         }
         return plan;
     }
@@ -334,18 +449,18 @@ fn plan_keys(command: Command, argv: &Argv<'_>, version: Version, state: &ShardS
         if command == Command::Msetnx {
             let probes = &mut plan.probes[usize::from(shard)];
             let key = probes.push_bytes(key);
-            probes.ops.push(RemoteOp::RespKey {
-                command: Command::Exists,
-                key,
-                version,
-            });
+            probes.ops.push(key_op(Command::Exists, key, origin));
         }
     }
     for (ops, frame) in plan.finals.iter_mut().zip(frames) {
         let mut bytes = Vec::new();
         reply::request(&mut bytes, &frame);
         let frame = ops.push_bytes(&bytes);
-        ops.ops.push(RemoteOp::RespFrame { frame, version });
+        ops.ops.push(RemoteOp::RespFrame {
+            frame,
+            version: origin.version,
+            db: origin.db,
+        });
     }
     plan
 }
@@ -355,34 +470,38 @@ fn plan_keys(command: Command, argv: &Argv<'_>, version: Version, state: &ShardS
 /// move.
 fn plan_move(
     command: Command,
-    replace: bool,
+    options: CopyOptions,
     source: &[u8],
     destination: &[u8],
+    origin: Origin,
     state: &ShardState,
 ) -> Plan {
     let (shards, order) = shards_of(&[source, destination], state);
     let (from, to) = (usize::from(order[0]), usize::from(order[1]));
+    let destination_db = options.db.map_or(origin.db, |db| db as u32);
     let mut plan = Plan::new(
         shards,
         Kind::Move {
             command,
-            replace,
+            replace: options.replace,
             source: from,
             destination: to,
             source_key: source.to_vec(),
             destination_key: destination.to_vec(),
+            source_db: origin.db,
+            destination_db,
         },
     );
     let probe = &mut plan.probes[from];
     let key = probe.push_bytes(source);
-    probe.ops.push(RemoteOp::RespDump { key });
+    probe.ops.push(RemoteOp::RespDump { key, db: origin.db });
     let probe = &mut plan.probes[to];
     let key = probe.push_bytes(destination);
-    probe.ops.push(RemoteOp::RespKey {
-        command: Command::Exists,
-        key,
-        version: Version::Resp2,
-    });
+    let target = Origin {
+        db: destination_db,
+        ..origin
+    };
+    probe.ops.push(key_op(Command::Exists, key, target));
     plan
 }
 
@@ -395,6 +514,16 @@ fn start_txn(plan: Plan, conn: &mut Connection, index: usize, state: &mut ShardS
     txn::start(state, (index, conn.generation), slot, plan);
 }
 
+/// One key of a multi-key command.
+fn key_op(command: Command, key: Span, origin: Origin) -> RemoteOp {
+    RemoteOp::RespKey {
+        command,
+        key,
+        version: origin.version,
+        db: origin.db,
+    }
+}
+
 /// One key of a multi-key command, for shard `owner` (counted as a
 /// cross-shard key).
 fn remote_key(
@@ -402,26 +531,26 @@ fn remote_key(
     owner: ShardId,
     command: Command,
     key: &[u8],
-    version: Version,
+    origin: Origin,
 ) -> RemoteOp {
     state.stats.cross_shard_keys += 1;
     let key = state.mesh.requests_for(owner).push_bytes(key);
-    RemoteOp::RespKey {
-        command,
-        key,
-        version,
-    }
+    key_op(command, key, origin)
 }
 
 /// Runs an operation another shard sent us, appending its reply to `out`.
 pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: &mut Vec<u8>) {
+    let resp2 = |db| Origin {
+        version: Version::Resp2,
+        db,
+    };
     match *op {
-        RemoteOp::RespFrame { frame, version } => {
+        RemoteOp::RespFrame { frame, version, db } => {
             let mut args = std::mem::take(&mut state.resp_args);
             match parse(frame.of(arena), &Limits::default(), &mut args) {
                 Parsed::Command { argv, .. } => match commands::lookup(argv.name()) {
                     Some(command) => {
-                        commands::execute(command, &argv, &mut context(state, version), out)
+                        execute_here(command, &argv, Origin { version, db }, state, out)
                     }
                     None => reply::error(out, b"ERR internal routing error"),
                 },
@@ -434,30 +563,37 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
             command,
             key,
             version,
-        } => commands::execute_key(command, key.of(arena), &mut context(state, version), out),
-        RemoteOp::RespDbSize => {
-            reply::integer(out, commands::dbsize(&context(state, Version::Resp2)))
+            db,
+        } => {
+            let cx = &mut context(state, Origin { version, db });
+            commands::execute_key(command, key.of(arena), cx, out)
         }
-        RemoteOp::RespDump { key } => {
-            moves::dump(key.of(arena), &mut context(state, Version::Resp2), out)
+        RemoteOp::RespDbSize { db } => {
+            reply::integer(out, commands::dbsize(&context(state, resp2(db))))
         }
-        RemoteOp::RespRestore { key, item } => {
+        RemoteOp::RespDump { key, db } => {
+            moves::dump(key.of(arena), &mut context(state, resp2(db)), out)
+        }
+        RemoteOp::RespRestore { key, item, db } => {
             if let Some(item) = moves::Dumped::decode(item.of(arena)) {
-                moves::restore(key.of(arena), &item, &mut context(state, Version::Resp2));
+                moves::restore(key.of(arena), &item, &mut context(state, resp2(db)));
             }
         }
+        RemoteOp::RespFlush { db: Some(db) } => state.dbs[db as usize].flush_all(),
+        RemoteOp::RespFlush { db: None } => state.dbs.iter_mut().for_each(Store::flush_all),
+        RemoteOp::RespSwapDb { a, b } => state.dbs.swap(a as usize, b as usize),
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }
 
-/// The command layer's view of the shard.
-fn context(state: &mut ShardState, version: Version) -> RespContext<'_> {
+/// The command layer's view of the shard, in the origin's database.
+fn context(state: &mut ShardState, origin: Origin) -> RespContext<'_> {
     RespContext {
-        store: &mut state.store,
+        store: &mut state.dbs[origin.db as usize],
         stats: &mut state.stats,
         now: state.now,
         settings: &state.shared.settings,
-        version,
+        version: origin.version,
         shard: state.id,
         shards: state.slots.shard_count(),
     }

@@ -38,10 +38,13 @@ impl Shared {
     /// State for a server with `settings.threads` shards.
     pub fn new(settings: Settings) -> Shared {
         let shards = settings.threads;
+        let databases = settings.databases;
         Shared {
             settings,
             started: Now::read(),
-            published: (0..shards).map(|_| PublishedShard::default()).collect(),
+            published: (0..shards)
+                .map(|_| PublishedShard::new(databases))
+                .collect(),
             connections: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             finished: AtomicUsize::new(0),
@@ -68,6 +71,21 @@ impl Shared {
     /// Gives a connection place back.
     pub fn close_connection(&self) {
         self.connections.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Keys in each database summed over all shards, with shard `me`'s
+    /// live counts `own` in place of its published ones.
+    pub fn db_keys_with(&self, me: usize, own: &[u64]) -> Vec<u64> {
+        let mut keys = own.to_vec();
+        for (id, published) in self.published.iter().enumerate() {
+            if id == me {
+                continue;
+            }
+            for (sum, count) in keys.iter_mut().zip(published.db_keys.iter()) {
+                *sum += count.load(Ordering::Relaxed);
+            }
+        }
+        keys
     }
 
     /// Counters summed over all shards, with shard `me`'s live counters in

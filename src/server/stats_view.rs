@@ -35,7 +35,7 @@ fn totals(state: &ShardState) -> Totals {
         state.id,
         &Totals {
             shard: state.stats,
-            store: *state.store.stats(),
+            store: super::worker::store_totals(&state.dbs),
         },
     )
 }
@@ -66,6 +66,10 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
         now: state.now,
         unix_micros,
         totals: totals(state),
+        db_keys: {
+            let own: Vec<u64> = state.dbs.iter().map(|db| db.len() as u64).collect();
+            shared.db_keys_with(state.id, &own)
+        },
         rss_bytes: resident_bytes(),
         cpu_user_micros: user,
         cpu_system_micros: system,

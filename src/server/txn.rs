@@ -46,7 +46,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::output::ReplySlot;
 use super::worker::{self, ShardState};
-use crate::command::resp::moves::{self, Dumped};
+use crate::command::resp::moves::{self, Decision};
 use crate::command::resp::Command;
 use crate::protocol::resp::reply;
 use crate::shard::mesh::{RemoteOp, ReplyBatch, RequestBatch, TxnId, TxnMessage};
@@ -76,6 +76,9 @@ pub enum Kind {
         destination: usize,
         source_key: Vec<u8>,
         destination_key: Vec<u8>,
+        /// The databases of the two keys.
+        source_db: u32,
+        destination_db: u32,
     },
 }
 
@@ -425,14 +428,13 @@ fn decide(txn: &mut Txn) -> Option<Vec<u8>> {
             destination,
             source_key,
             destination_key,
+            source_db,
+            destination_db,
         } => {
             let dumped = txn.probe_replies[*source].reply(0);
             let exists = sum_integers(&txn.probe_replies[*destination]) > 0;
-            if Dumped::decode(dumped).is_none() {
-                moves::answer_no_source(*command, &mut out);
-            } else if exists && (*command == Command::Renamenx || !replace) {
-                reply::integer(&mut out, 0);
-            } else {
+            let decision = moves::decide(*command, *replace, dumped, exists);
+            if decision == Decision::Move {
                 if *command != Command::Copy {
                     let ops = &mut txn.plan.finals[*source];
                     let key = ops.push_bytes(source_key);
@@ -440,14 +442,19 @@ fn decide(txn: &mut Txn) -> Option<Vec<u8>> {
                         command: Command::Del,
                         key,
                         version: reply::Version::Resp2,
+                        db: *source_db,
                     });
                 }
                 let ops = &mut txn.plan.finals[*destination];
                 let key = ops.push_bytes(destination_key);
                 let item = ops.push_bytes(dumped);
-                ops.ops.push(RemoteOp::RespRestore { key, item });
-                moves::answer_moved(*command, &mut out);
+                ops.ops.push(RemoteOp::RespRestore {
+                    key,
+                    item,
+                    db: *destination_db,
+                });
             }
+            moves::answer(*command, decision, &mut out);
         }
     }
     Some(out)

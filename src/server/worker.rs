@@ -40,7 +40,7 @@ use crate::clock::Now;
 use crate::protocol::resp::Args;
 use crate::shard::mesh::{Mesh, RemoteOp, RequestBatch, ShardMessage};
 use crate::shard::{ShardId, SlotMap};
-use crate::stats::ShardStats;
+use crate::stats::{ShardStats, StoreStats};
 use crate::store::{KeyHash, Store};
 
 /// What a shard owns besides its sockets: the store, counters, the mesh and
@@ -48,7 +48,9 @@ use crate::store::{KeyHash, Store};
 pub struct ShardState {
     pub id: ShardId,
     pub slots: SlotMap,
-    pub store: Store,
+    /// The RESP databases; the memcached protocol uses database 0. They
+    /// share one hasher, so a [`KeyHash`] is valid in each.
+    pub dbs: Vec<Store>,
     pub stats: ShardStats,
     /// The clock, read once per turn.
     pub now: Now,
@@ -157,7 +159,7 @@ impl Worker {
             state: ShardState {
                 id,
                 slots,
-                store: Store::default(),
+                dbs: databases(shared.settings.databases),
                 stats: ShardStats::default(),
                 now: Now::read(),
                 mesh,
@@ -193,7 +195,7 @@ impl Worker {
                 }
                 .map_err(WorkerError::Submit)?;
             }
-            self.state.store.run_due_flush(self.state.now);
+            self.state.dbs[0].run_due_flush(self.state.now);
             let mut busy = self.reap()?;
             busy |= self.receive_mesh();
             self.deliver_transactions();
@@ -325,7 +327,7 @@ impl Worker {
             memcache::prefetch_first(data, &self.state, &mut hashes);
         }
         for &hash in &hashes {
-            self.state.store.prefetch_item(hash);
+            self.state.dbs[0].prefetch_item(hash);
         }
         self.prefetched = hashes;
     }
@@ -654,7 +656,10 @@ impl Worker {
     fn publish_stats(&mut self) {
         let published = &self.state.shared.published[self.state.id];
         published.shard.publish(&self.state.stats);
-        published.store.publish(self.state.store.stats());
+        published.store.publish(&store_totals(&self.state.dbs));
+        for (count, db) in published.db_keys.iter().zip(&self.state.dbs) {
+            count.store(db.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 
@@ -775,13 +780,30 @@ fn process(
     }
 }
 
+/// `count` empty databases sharing one hasher.
+fn databases(count: usize) -> Vec<Store> {
+    let first = Store::new();
+    let mut dbs: Vec<Store> = (1..count.max(1)).map(|_| first.sibling()).collect();
+    dbs.insert(0, first);
+    dbs
+}
+
+/// A shard's store counters, summed over its databases.
+pub fn store_totals(dbs: &[Store]) -> StoreStats {
+    let mut totals = StoreStats::default();
+    for db in dbs {
+        totals.add(db.stats());
+    }
+    totals
+}
+
 /// Zeroes this shard's totals for `stats reset`, keeping the gauges.
 pub fn reset_stats(state: &mut ShardState) {
     state.stats = ShardStats {
         curr_connections: state.stats.curr_connections,
         ..ShardStats::default()
     };
-    state.store.reset_stats();
+    state.dbs.iter_mut().for_each(Store::reset_stats);
 }
 
 /// Tells a connection over `--max-connections` why it is closed.

@@ -74,23 +74,34 @@ pub enum RemoteOp {
     /// `stats reset`: zero this shard's counters. No reply bytes.
     ResetStats,
     /// A whole RESP request for a key this shard owns, from a connection
-    /// speaking `version`: parse and execute it here.
-    RespFrame { frame: Span, version: Version },
+    /// speaking `version` with database `db` selected: parse and execute
+    /// it here.
+    RespFrame {
+        frame: Span,
+        version: Version,
+        db: u32,
+    },
     /// One key of a multi-key RESP command (`MGET`: a bulk or null;
     /// `DEL`, `EXISTS`…: an integer).
     RespKey {
         command: RespCommand,
         key: Span,
         version: Version,
+        db: u32,
     },
-    /// This shard's key count for `DBSIZE`: an integer.
-    RespDbSize,
+    /// This shard's key count in database `db`, for `DBSIZE`: an integer.
+    RespDbSize { db: u32 },
     /// A transaction's read of the item under `key`, as
     /// `command::resp::moves::dump` writes it (empty: no such key).
-    RespDump { key: Span },
+    RespDump { key: Span, db: u32 },
     /// A transaction's write of a dumped `item` under `key` (no reply
     /// bytes).
-    RespRestore { key: Span, item: Span },
+    RespRestore { key: Span, item: Span, db: u32 },
+    /// `FLUSHDB` (database `Some(db)`) or `FLUSHALL` (`None`): this
+    /// shard's part. No reply bytes.
+    RespFlush { db: Option<u32> },
+    /// `SWAPDB a b`: this shard's part. No reply bytes.
+    RespSwapDb { a: u32, b: u32 },
 }
 
 /// Operations for one shard, from the connections of one sender turn.

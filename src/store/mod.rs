@@ -109,9 +109,9 @@ pub struct Store {
 /// A key's hash in one [`Store`], computed once by [`Store::hash_key`] or
 /// [`Store::prefetch`] and reused by [`Store::lookup_hashed`].
 ///
-/// Valid only for the store that computed it (each store has its own
-/// random seed), for as long as that store lives; flushes and growth keep
-/// it valid.
+/// Valid only for the store that computed it and its siblings
+/// ([`Store::sibling`]; other stores have their own random seed), for as
+/// long as that store lives; flushes and growth keep it valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyHash(u64);
 
@@ -132,6 +132,16 @@ impl Store {
     /// An empty store.
     pub fn new() -> Store {
         Store::default()
+    }
+
+    /// An empty store that hashes keys as this one does, so that a
+    /// [`KeyHash`] of either is valid in both (the databases of one shard,
+    /// which `SWAPDB` swaps).
+    pub fn sibling(&self) -> Store {
+        Store {
+            index: self.index.empty_sibling(),
+            ..Store::default()
+        }
     }
 
     /// The store's counters, kept current.

@@ -12,10 +12,6 @@ use crate::protocol::resp::Argv;
 /// features on it); corecache's own version is `corecache_version`.
 pub const REDIS_VERSION: &str = "7.0.15";
 
-/// Databases a client may SELECT. Only database 0 exists for now; it is
-/// the keyspace memcached clients see.
-pub const DATABASES: i64 = 1;
-
 /// What a RESP connection remembers between requests.
 #[derive(Debug, Clone, Default)]
 pub struct Session {
@@ -27,6 +23,8 @@ pub struct Session {
     /// `CLIENT SETINFO LIB-NAME` / `LIB-VER`.
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
+    /// The selected database (`SELECT`); 0 is the memcached keyspace.
+    pub db: usize,
 }
 
 /// What the connection must do after a connection command.
@@ -37,6 +35,31 @@ pub enum Action {
     /// Close once the reply is out (`QUIT`).
     Close,
 }
+
+/// `SELECT index` with `databases` databases.
+pub fn select(argv: &Argv<'_>, session: &mut Session, databases: usize, out: &mut Vec<u8>) {
+    match parse_db(argv.get(1).unwrap_or_default(), databases) {
+        Ok(db) => {
+            session.db = db;
+            reply::simple_string(out, b"OK");
+        }
+        Err(error) => reply::error(out, error),
+    }
+}
+
+/// A database index argument: an integer (else `ERR value is not an
+/// integer or out of range`) below `databases` (else `ERR DB index is out
+/// of range`).
+pub fn parse_db(arg: &[u8], databases: usize) -> Result<usize, &'static [u8]> {
+    let index = super::parse_i64(arg).ok_or(super::NOT_AN_INTEGER)?;
+    usize::try_from(index)
+        .ok()
+        .filter(|&db| db < databases)
+        .ok_or(DB_OUT_OF_RANGE)
+}
+
+/// `ERR DB index is out of range`.
+pub const DB_OUT_OF_RANGE: &[u8] = b"ERR DB index is out of range";
 
 /// Answers a command that touches no key into `out`.
 pub fn answer(
@@ -66,11 +89,6 @@ pub fn answer(
             };
             reply::simple_string(out, b"RESET");
         }
-        Command::Select => match super::parse_i64(arg(1)) {
-            None => reply::error(out, super::NOT_AN_INTEGER),
-            Some(0) => reply::simple_string(out, b"OK"),
-            Some(_) => reply::error(out, b"ERR DB index is out of range"),
-        },
         Command::Hello => hello(argv, session, out),
         Command::Client => client(argv, session, out),
         Command::Command => command_info(argv, session.version, out),
@@ -221,7 +239,7 @@ fn client(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
         (b"INFO", 2) => {
             let mut line = format!("id={} addr=? laddr=? fd=? name=", session.id).into_bytes();
             line.extend_from_slice(session.name.as_deref().unwrap_or_default());
-            line.extend_from_slice(b" db=0 resp=");
+            line.extend_from_slice(format!(" db={} resp=", session.db).as_bytes());
             line.push(if session.version == Version::Resp3 {
                 b'3'
             } else {

@@ -67,7 +67,8 @@ pub enum Route<'a> {
     Two(&'a [u8], &'a [u8]),
     /// On every shard, the integer replies summed (`DBSIZE`).
     AllShardsSum,
-    /// On every shard, then `+OK` (`FLUSHALL`, `FLUSHDB`).
+    /// On every shard at once, then `+OK` (`FLUSHALL`, `FLUSHDB`,
+    /// `SWAPDB`).
     AllShardsOk,
     /// On the shard a SCAN cursor names.
     ScanShard,
@@ -112,6 +113,7 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
             }
             Route::AllShardsOk
         }
+        Command::Swapdb => Route::AllShardsOk,
         _ => match spec.keys {
             Keys::None => Route::Connection,
             Keys::First | Keys::All | Keys::Pairs | Keys::Two => {

@@ -1,13 +1,15 @@
-//! Commands that move a value from one key to another: RENAME, RENAMENX
-//! and COPY. Here both keys are on this shard; when they are not,
-//! `server::txn` runs the same steps on the two shards through
-//! [`dump`], [`restore`] and [`parse_copy`].
+//! Commands that move a value from one key to another: RENAME, RENAMENX,
+//! COPY (and MOVE, between databases). Here both keys are in one database
+//! of this shard; otherwise `server::resp` (another database) or
+//! `server::txn` (another shard) runs the same steps: [`dump`] the source,
+//! look at the destination, [`decide`], [`restore`], [`answer`].
 //!
 //! The moved item keeps its value, its memcached flags and its deadline, as
 //! Redis keeps the TTL; it gets a fresh CAS, since it is a new item under
 //! the destination key.
 
-use super::{parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
+use super::connection::parse_db;
+use super::{Command, RespContext, SYNTAX_ERROR};
 use crate::clock::ExpiresAt;
 use crate::protocol::resp::reply;
 use crate::protocol::resp::Argv;
@@ -15,31 +17,25 @@ use crate::store::ItemMeta;
 
 /// `ERR no such key`.
 pub const NO_SUCH_KEY: &[u8] = b"ERR no such key";
-/// COPY onto its own source.
+/// A move onto its own source.
 pub const SAME_OBJECT: &[u8] = b"ERR source and destination objects are the same";
-/// A database other than 0 (corecache has one).
-pub const DB_OUT_OF_RANGE: &[u8] = b"ERR DB index is out of range";
 
-/// Runs RENAME, RENAMENX or COPY with both keys on this shard.
+/// Runs RENAME, RENAMENX or COPY with both keys in this shard's current
+/// database (`COPY … DB n` into another database runs in `server::resp`,
+/// which holds every database).
 pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let source = argv.get(1).unwrap_or_default();
     let destination = argv.get(2).unwrap_or_default();
     let replace = match command {
-        Command::Copy => match parse_copy(argv) {
-            Ok(replace) => replace,
+        Command::Copy => match parse_copy(argv, cx.settings.databases) {
+            Ok(options) => options.replace,
             Err(error) => return reply::error(out, error),
         },
         _ => true,
     };
     let mut dumped = Vec::new();
     dump(source, cx, &mut dumped);
-    let Some(item) = Dumped::decode(&dumped) else {
-        return match command {
-            Command::Copy => reply::integer(out, 0),
-            _ => reply::error(out, NO_SUCH_KEY),
-        };
-    };
-    if source == destination {
+    if source == destination && !dumped.is_empty() {
         return match command {
             Command::Rename => reply::simple_string(out, b"OK"),
             Command::Renamenx => reply::integer(out, 0),
@@ -47,53 +43,85 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         };
     }
     let exists = cx.store.get(destination, cx.now).is_some();
-    if exists && (command == Command::Renamenx || !replace) {
-        return reply::integer(out, 0);
+    let decision = decide(command, replace, &dumped, exists);
+    if decision == Decision::Move {
+        if command != Command::Copy {
+            cx.store.remove(source);
+        }
+        if let Some(item) = Dumped::decode(&dumped) {
+            restore(destination, &item, cx);
+        }
     }
-    if command != Command::Copy {
-        cx.store.remove(source);
-    }
-    restore(destination, &item, cx);
-    answer_moved(command, out);
+    answer(command, decision, out);
 }
 
-/// The reply of a move that happened.
-pub fn answer_moved(command: Command, out: &mut Vec<u8>) {
-    match command {
-        Command::Rename => reply::simple_string(out, b"OK"),
-        _ => reply::integer(out, 1),
+/// What a move does, once its source is read and its destination looked
+/// at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// There is no source: RENAME and RENAMENX fail, COPY replies 0.
+    NoSource,
+    /// The destination exists and may not be replaced: 0.
+    Refused,
+    /// Write the destination (and, but for COPY, delete the source).
+    Move,
+}
+
+/// Decides a move from the [`dump`] of its source and whether its
+/// destination exists; `replace` is COPY's REPLACE (RENAME always
+/// replaces, RENAMENX never).
+pub fn decide(
+    command: Command,
+    replace: bool,
+    dumped: &[u8],
+    destination_exists: bool,
+) -> Decision {
+    if Dumped::decode(dumped).is_none() {
+        Decision::NoSource
+    } else if destination_exists && (command == Command::Renamenx || !replace) {
+        Decision::Refused
+    } else {
+        Decision::Move
     }
 }
 
-/// The reply of a move whose source does not exist.
-pub fn answer_no_source(command: Command, out: &mut Vec<u8>) {
-    match command {
-        Command::Copy => reply::integer(out, 0),
-        _ => reply::error(out, NO_SUCH_KEY),
+/// The reply of a move.
+pub fn answer(command: Command, decision: Decision, out: &mut Vec<u8>) {
+    match (decision, command) {
+        (Decision::NoSource, Command::Copy) => reply::integer(out, 0),
+        (Decision::NoSource, _) => reply::error(out, NO_SUCH_KEY),
+        (Decision::Refused, _) => reply::integer(out, 0),
+        (Decision::Move, Command::Rename) => reply::simple_string(out, b"OK"),
+        (Decision::Move, _) => reply::integer(out, 1),
     }
 }
 
-/// COPY's options (`DB n`, `REPLACE`): whether to replace an existing
-/// destination, or the error to reply.
-pub fn parse_copy(argv: &Argv<'_>) -> Result<bool, &'static [u8]> {
-    let mut replace = false;
+/// COPY's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CopyOptions {
+    /// `REPLACE`: overwrite an existing destination.
+    pub replace: bool,
+    /// `DB n`: the destination's database, when given.
+    pub db: Option<usize>,
+}
+
+/// COPY's options (`DB n`, `REPLACE`) with `databases` databases, or the
+/// error to reply.
+pub fn parse_copy(argv: &Argv<'_>, databases: usize) -> Result<CopyOptions, &'static [u8]> {
+    let mut options = CopyOptions::default();
     let mut index = 3;
     while let Some(option) = argv.get(index) {
         if option.eq_ignore_ascii_case(b"replace") {
-            replace = true;
+            options.replace = true;
         } else if option.eq_ignore_ascii_case(b"db") && index + 1 < argv.len() {
             index += 1;
-            match parse_i64(argv.get(index).unwrap_or_default()) {
-                None => return Err(NOT_AN_INTEGER),
-                Some(0) => {}
-                Some(_) => return Err(DB_OUT_OF_RANGE),
-            }
+            options.db = Some(parse_db(argv.get(index).unwrap_or_default(), databases)?);
         } else {
             return Err(SYNTAX_ERROR);
         }
         index += 1;
     }
-    Ok(replace)
+    Ok(options)
 }
 
 /// A key's item in transit: what [`dump`] wrote, borrowed.

@@ -10,7 +10,7 @@
 
 use std::fmt::{Display, Write};
 
-use super::connection::{DATABASES, REDIS_VERSION};
+use super::connection::REDIS_VERSION;
 use super::{glob, wrong_arity, Command};
 use crate::clock::Now;
 use crate::config::Settings;
@@ -35,7 +35,7 @@ pub struct ProcessFacts {
 }
 
 /// What the server supplies for an `INFO` or `CONFIG` reply.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServerView<'a> {
     pub process: &'a ProcessFacts,
     pub settings: &'a Settings,
@@ -50,6 +50,8 @@ pub struct ServerView<'a> {
     /// Shard and store counters summed over all shards (other shards' as
     /// of their last turn).
     pub totals: Totals,
+    /// Keys in each database, summed over all shards.
+    pub db_keys: Vec<u64>,
     /// Resident set size of the process, when `/proc` tells it.
     pub rss_bytes: Option<u64>,
     /// CPU time of the process in user mode, microseconds.
@@ -276,8 +278,10 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
         Section::Keyspace => {
             // Keys with a time to live are not counted apart, so Redis's
             // `expires` and `avg_ttl` are left out rather than shown as 0.
-            if store.curr_items > 0 {
-                field(text, "db0", format_args!("keys={}", store.curr_items));
+            for (db, &keys) in view.db_keys.iter().enumerate() {
+                if keys > 0 {
+                    field(text, &format!("db{db}"), format_args!("keys={keys}"));
+                }
             }
         }
     }
@@ -331,7 +335,7 @@ const PARAMS: &[Param] = &[
     },
     Param {
         name: "databases",
-        value: |_| DATABASES.to_string(),
+        value: |s| s.databases.to_string(),
     },
     Param {
         name: "maxclients",

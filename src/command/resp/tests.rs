@@ -1,7 +1,7 @@
 //! Unit tests of the RESP commands against one store, with expected replies
 //! as Redis 7 writes them.
 
-use super::connection::{answer, Session};
+use super::connection::{answer, select, Session};
 use super::*;
 use crate::clock::Now;
 use crate::config::Settings;
@@ -80,6 +80,9 @@ impl Shard {
                 Route::AllShardsOk => {
                     cx.store.flush_all();
                     reply::simple_string(&mut out, b"OK");
+                }
+                Route::Connection if command == Command::Select => {
+                    select(&argv, &mut self.session, 16, &mut out);
                 }
                 Route::Connection => {
                     answer(command, &argv, &mut self.session, self.now, &mut out);
@@ -319,10 +322,18 @@ fn connection_commands() {
     assert_eq!(shard.run(&["PING", "hi"]), "$2\r\nhi\r\n");
     assert_eq!(shard.run(&["ECHO", "x y"]), "$3\r\nx y\r\n");
     assert_eq!(shard.run(&["SELECT", "0"]), "+OK\r\n");
+    assert_eq!(shard.run(&["SELECT", "15"]), "+OK\r\n");
+    assert_eq!(shard.session.db, 15);
     assert_eq!(
-        shard.run(&["SELECT", "1"]),
+        shard.run(&["SELECT", "16"]),
         "-ERR DB index is out of range\r\n"
     );
+    assert_eq!(
+        shard.run(&["SELECT", "-1"]),
+        "-ERR DB index is out of range\r\n"
+    );
+    assert_eq!(shard.run(&["RESET"]), "+RESET\r\n");
+    assert_eq!(shard.session.db, 0);
     assert_eq!(
         shard.run(&["SELECT", "x"]),
         "-ERR value is not an integer or out of range\r\n"
@@ -434,7 +445,7 @@ fn rename_renamenx_copy_on_one_shard() {
         "-ERR value is not an integer or out of range\r\n"
     );
     assert_eq!(
-        shard.run(&["COPY", "t", "w", "DB", "1"]),
+        shard.run(&["COPY", "t", "w", "DB", "16"]),
         "-ERR DB index is out of range\r\n"
     );
     assert_eq!(

@@ -20,7 +20,8 @@ fn facts() -> ProcessFacts {
 }
 
 /// Runs one command (routed as the server routes it) against a server that
-/// started two days and an hour ago and holds `keys` items.
+/// started two days and an hour ago and holds `keys` items (and, if there
+/// are any, 5 more in database 2).
 fn run(settings: &Settings, keys: u64, version: Version, args: &[&str]) -> String {
     let process = facts();
     let started = Now(1_700_000_000_000);
@@ -31,6 +32,11 @@ fn run(settings: &Settings, keys: u64, version: Version, args: &[&str]) -> Strin
         started,
         now: Now(started.0 + (2 * 86_400 + 3600) * 1000),
         unix_micros: 1_700_000_000_123_456,
+        db_keys: if keys > 0 {
+            vec![keys, 0, 5]
+        } else {
+            vec![0; 16]
+        },
         totals: Totals {
             shard: ShardStats {
                 curr_connections: 2,
@@ -186,6 +192,8 @@ fn info_fields_report_the_view() {
     assert_eq!(field("master_replid"), "b".repeat(40));
     assert_eq!(field("master_repl_offset"), "0");
     assert_eq!(field("db0"), "keys=3");
+    assert_eq!(field("db2"), "keys=5");
+    assert!(!text.contains("db1:"));
     // What is not counted is not shown.
     for missing in [
         "total_commands_processed",
@@ -249,7 +257,7 @@ fn config_get_matches_names_as_globs_in_any_case() {
     );
     assert_eq!(
         r2(&["CONFIG", "GET", "databases", "bind", "proto-max-bulk-len"]),
-        "*6\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n$9\r\ndatabases\r\n$1\r\n1\r\n\
+        "*6\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n\
          $18\r\nproto-max-bulk-len\r\n$9\r\n536870912\r\n"
     );
 }

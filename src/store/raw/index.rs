@@ -149,6 +149,13 @@ fn max_used(buckets: usize) -> usize {
     buckets * SLOTS / 4 * 3
 }
 
+impl<S: BuildHasher + Clone> Index<S> {
+    /// An empty index hashing as this one does.
+    pub(in crate::store) fn empty_sibling(&self) -> Index<S> {
+        Index::with_hasher(self.hasher.clone())
+    }
+}
+
 impl<S: BuildHasher> Index<S> {
     /// An empty index of one bucket, hashing with `hasher`.
     pub(in crate::store) fn with_hasher(hasher: S) -> Index<S> {
