@@ -13,9 +13,11 @@
 //! memcached flags 0: memcached's `get` reads what `SET` wrote and the
 //! reverse; `INCR` and memcached's `incr` both keep the decimal digits.
 
+mod big_uint;
 pub mod connection;
 mod glob;
 mod keys;
+mod long_double;
 pub mod scan;
 pub mod server;
 mod strings;
@@ -122,7 +124,8 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Incrby
         | Command::Decrby
         | Command::Getrange
-        | Command::Setrange => strings::execute(command, argv, cx, out),
+        | Command::Setrange
+        | Command::Incrbyfloat => strings::execute(command, argv, cx, out),
         Command::Type
         | Command::Ttl
         | Command::Pttl

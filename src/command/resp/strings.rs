@@ -1,8 +1,9 @@
 //! The string commands: GET, SET (EX PX EXAT PXAT NX XX KEEPTTL GET),
 //! SETNX, SETEX, PSETEX, GETSET, GETDEL, GETEX, APPEND, STRLEN, the
-//! INCR/DECR family, GETRANGE and SETRANGE, with Redis 7's replies and
-//! errors.
+//! INCR/DECR family, INCRBYFLOAT, GETRANGE and SETRANGE, with Redis 7's
+//! replies and errors.
 
+use super::long_double::{self, LongDouble, Number};
 use super::{parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
 use crate::clock::ExpiresAt;
 use crate::protocol::resp::reply;
@@ -68,6 +69,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         Command::Decrby => incr_by(key, parse_i64(arg(2)).and_then(i64::checked_neg), cx, out),
         Command::Getrange => getrange(key, arg(2), arg(3), cx, out),
         Command::Setrange => setrange(key, arg(2), arg(3), cx, out),
+        Command::Incrbyfloat => incr_by_float(key, arg(2), cx, out),
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }
@@ -258,6 +260,36 @@ fn incr_by(key: &[u8], by: Option<i64>, cx: &mut RespContext<'_>, out: &mut Vec<
         }
     };
     reply::integer(out, next);
+}
+
+/// `INCRBYFLOAT key increment`, in x87 `long double` arithmetic as Redis
+/// on x86-64 Linux (see [`long_double`]): the key's value (0 when missing)
+/// and the increment must both read as floats; the sum is stored and
+/// replied as `%.17Lf` without trailing zeros. The TTL stays.
+fn incr_by_float(key: &[u8], by: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    const NOT_A_FLOAT: &[u8] = b"ERR value is not a valid float";
+    const NOT_FINITE: &[u8] = b"ERR increment would produce NaN or Infinity";
+    let item = cx.store.get(key, cx.now);
+    let current = match &item {
+        Some(item) => long_double::parse(item.value()),
+        None => Some(Number::Finite(LongDouble::ZERO)),
+    };
+    let (Some(current), Some(by)) = (current, long_double::parse(by)) else {
+        return reply::error(out, NOT_A_FLOAT);
+    };
+    let sum = match (current, by) {
+        (Number::Finite(current), Number::Finite(by)) => current.add(by),
+        _ => None,
+    };
+    let Some(sum) = sum else {
+        return reply::error(out, NOT_FINITE);
+    };
+    let text = sum.to_human();
+    match item {
+        Some(mut item) => item.set_value(text.as_bytes()),
+        None => store(key, text.as_bytes(), ExpiresAt::NEVER, cx),
+    }
+    reply::bulk(out, text.as_bytes());
 }
 
 /// `GETRANGE key start end`: negative offsets count from the end.

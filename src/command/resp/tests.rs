@@ -92,6 +92,13 @@ impl Shard {
     }
 }
 
+/// Runs each `(command, expected reply)` in order.
+fn expect_all(shard: &mut Shard, script: &[(&[&str], &str)]) {
+    for (args, expected) in script {
+        assert_eq!(shard.run(args), *expected, "{args:?}");
+    }
+}
+
 #[test]
 fn unknown_commands_and_wrong_arity_are_worded_as_redis() {
     let mut shard = Shard::new();
@@ -382,4 +389,55 @@ fn integer_arguments_are_parsed_like_string2ll() {
     ] {
         assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
     }
+}
+
+#[test]
+fn incrbyfloat_adds_in_long_double() {
+    let mut shard = Shard::new();
+    shard.run(&["SET", "f", "10.50", "EX", "100"]);
+    shard.run(&["SET", "e", ""]);
+    shard.run(&["SET", "w", "abc"]);
+    const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
+    const NOT_FINITE: &str = "-ERR increment would produce NaN or Infinity\r\n";
+    expect_all(
+        &mut shard,
+        &[
+            (&["INCRBYFLOAT", "f", "0.1"], "$4\r\n10.6\r\n"),
+            (&["INCRBYFLOAT", "f", "-5"], "$3\r\n5.6\r\n"),
+            (
+                &["INCRBYFLOAT", "f", "5.0e3"],
+                "$22\r\n5005.60000000000000009\r\n",
+            ),
+            (&["TTL", "f"], ":100\r\n"),
+            (&["INCRBYFLOAT", "n", "3"], "$1\r\n3\r\n"),
+            (&["INCRBYFLOAT", "n", "0.0"], "$1\r\n3\r\n"),
+            (&["INCR", "n"], ":4\r\n"),
+            (&["INCRBYFLOAT", "n", "-4"], "$1\r\n0\r\n"),
+            (&["INCRBYFLOAT", "n", "inf"], NOT_FINITE),
+            (&["INCRBYFLOAT", "n", "-INFINITY"], NOT_FINITE),
+            (&["INCRBYFLOAT", "n", "nan"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", "abc"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", " 1"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", "1 "], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", ""], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", "1e5000"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "e", "1"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "w", "1"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "w", "x"], NOT_FLOAT),
+            (
+                &["INCRBYFLOAT", "n"],
+                "-ERR wrong number of arguments for 'incrbyfloat' command\r\n",
+            ),
+            (&["GET", "n"], "$1\r\n0\r\n"),
+        ],
+    );
+    let big = shard.run(&["INCRBYFLOAT", "h", "1.18973149535723176502e+4932"]);
+    assert!(
+        big.starts_with("$4933\r\n118973149535723176502126385303"),
+        "{big}"
+    );
+    assert_eq!(
+        shard.run(&["INCRBYFLOAT", "h", "1.18973149535723176502e+4932"]),
+        NOT_FINITE
+    );
 }
