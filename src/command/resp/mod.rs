@@ -14,6 +14,8 @@
 //! reverse; `INCR` and memcached's `incr` both keep the decimal digits.
 
 mod big_uint;
+pub mod bitfield;
+pub mod bits;
 pub mod connection;
 mod glob;
 mod keys;
@@ -24,6 +26,10 @@ mod strings;
 mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bitfield;
+#[cfg(test)]
+mod tests_bits;
 #[cfg(test)]
 mod tests_server;
 
@@ -126,6 +132,12 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Getrange
         | Command::Setrange
         | Command::Incrbyfloat => strings::execute(command, argv, cx, out),
+        Command::Setbit
+        | Command::Getbit
+        | Command::Bitcount
+        | Command::Bitpos
+        | Command::Bitfield
+        | Command::BitfieldRo => bits::execute(command, argv, cx, out),
         Command::Type
         | Command::Ttl
         | Command::Pttl
@@ -194,6 +206,9 @@ fn flush_mode_is_valid(argv: &Argv<'_>) -> bool {
         _ => false,
     }
 }
+
+/// The largest string a command may build (`proto-max-bulk-len`, 512 MB).
+pub const MAX_STRING: i64 = 512 << 20;
 
 /// `ERR syntax error`.
 pub const SYNTAX_ERROR: &[u8] = b"ERR syntax error";

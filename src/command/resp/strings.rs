@@ -4,7 +4,7 @@
 //! replies and errors.
 
 use super::long_double::{self, LongDouble, Number};
-use super::{parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
+use super::{parse_i64, Command, RespContext, MAX_STRING, NOT_AN_INTEGER, SYNTAX_ERROR};
 use crate::clock::ExpiresAt;
 use crate::protocol::resp::reply;
 use crate::protocol::resp::Argv;
@@ -83,7 +83,7 @@ fn get(key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
 }
 
 /// Stores `value` under `key` as a plain string (memcached flags 0).
-fn store(key: &[u8], value: &[u8], expires_at: ExpiresAt, cx: &mut RespContext<'_>) {
+pub(super) fn store(key: &[u8], value: &[u8], expires_at: ExpiresAt, cx: &mut RespContext<'_>) {
     let meta = ItemMeta {
         client_flags: 0,
         expires_at,
@@ -316,9 +316,6 @@ fn getrange(key: &[u8], start: &[u8], end: &[u8], cx: &mut RespContext<'_>, out:
     }
     reply::bulk(out, &value[start as usize..=end as usize]);
 }
-
-/// Largest string SETRANGE may build (`proto-max-bulk-len`).
-const MAX_STRING: i64 = 512 << 20;
 
 /// `SETRANGE key offset value`: zero-pads as needed.
 fn setrange(key: &[u8], offset: &[u8], value: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {

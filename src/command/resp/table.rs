@@ -7,6 +7,10 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
     Append,
+    Bitcount,
+    Bitfield,
+    BitfieldRo,
+    Bitpos,
     Client,
     Command,
     Config,
@@ -22,6 +26,7 @@ pub enum Command {
     Flushall,
     Flushdb,
     Get,
+    Getbit,
     Getdel,
     Getex,
     Getrange,
@@ -45,6 +50,7 @@ pub enum Command {
     Scan,
     Select,
     Set,
+    Setbit,
     Setex,
     Setnx,
     Setrange,
@@ -101,6 +107,10 @@ macro_rules! spec {
 /// Every command, in name order.
 pub const COMMANDS: &[Spec] = &[
     spec!(Append, "append", 3, First, WF),
+    spec!(Bitcount, "bitcount", -2, First, R),
+    spec!(Bitfield, "bitfield", -2, First, W),
+    spec!(BitfieldRo, "bitfield_ro", -2, First, RF),
+    spec!(Bitpos, "bitpos", -3, First, R),
     spec!(
         Client,
         "client",
@@ -122,6 +132,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Flushall, "flushall", -1, None, WR),
     spec!(Flushdb, "flushdb", -1, None, WR),
     spec!(Get, "get", 2, First, RF),
+    spec!(Getbit, "getbit", 3, First, RF),
     spec!(Getdel, "getdel", 2, First, WRF),
     spec!(Getex, "getex", -2, First, WRF),
     spec!(Getrange, "getrange", 4, First, R),
@@ -145,6 +156,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Scan, "scan", -2, None, R),
     spec!(Select, "select", 2, None, CONN),
     spec!(Set, "set", -3, First, W),
+    spec!(Setbit, "setbit", 4, First, W),
     spec!(Setex, "setex", 4, First, W),
     spec!(Setnx, "setnx", 3, First, WF),
     spec!(Setrange, "setrange", 4, First, W),

@@ -18,7 +18,20 @@ pub(super) fn encode(args: &[&str]) -> String {
     frame
 }
 
-struct Shard {
+/// Binary `args` as a RESP multibulk request.
+pub(super) fn encode_bytes(args: &[&[u8]]) -> Vec<u8> {
+    let mut frame = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        frame.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+        frame.extend_from_slice(arg);
+        frame.extend_from_slice(b"\r\n");
+    }
+    frame
+}
+
+/// One shard's store and a connection's session, run as the server runs
+/// them (routing included), on one shard.
+pub(super) struct Shard {
     store: Store,
     stats: ShardStats,
     settings: Settings,
@@ -27,7 +40,7 @@ struct Shard {
 }
 
 impl Shard {
-    fn new() -> Shard {
+    pub(super) fn new() -> Shard {
         Shard {
             store: Store::new(),
             stats: ShardStats::default(),
@@ -38,11 +51,16 @@ impl Shard {
     }
 
     /// Runs one command given as its arguments; returns the reply bytes.
-    fn run(&mut self, args: &[&str]) -> String {
-        let frame = encode(args);
+    pub(super) fn run(&mut self, args: &[&str]) -> String {
+        let args: Vec<&[u8]> = args.iter().map(|arg| arg.as_bytes()).collect();
+        String::from_utf8(self.run_bytes(&args)).expect("utf-8 reply")
+    }
+
+    /// Runs one command given as binary arguments; returns the reply bytes.
+    pub(super) fn run_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        let frame = encode_bytes(args);
         let mut parsed = Args::new();
-        let Parsed::Command { argv, .. } = parse(frame.as_bytes(), &Limits::default(), &mut parsed)
-        else {
+        let Parsed::Command { argv, .. } = parse(&frame, &Limits::default(), &mut parsed) else {
             panic!("test frame must parse");
         };
         let mut out = Vec::new();
@@ -84,7 +102,7 @@ impl Shard {
                 }
             }
         }
-        String::from_utf8(out).expect("utf-8 reply")
+        out
     }
 
     fn later(&mut self, millis: u64) {
@@ -93,7 +111,7 @@ impl Shard {
 }
 
 /// Runs each `(command, expected reply)` in order.
-fn expect_all(shard: &mut Shard, script: &[(&[&str], &str)]) {
+pub(super) fn expect_all(shard: &mut Shard, script: &[(&[&str], &str)]) {
     for (args, expected) in script {
         assert_eq!(shard.run(args), *expected, "{args:?}");
     }
