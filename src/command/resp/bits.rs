@@ -1,15 +1,22 @@
-//! The bitmap commands over string values: SETBIT, GETBIT, BITCOUNT and
-//! BITPOS, with Redis 7.0's replies and errors (`bitops.c`); BITFIELD is
-//! in [`super::bitfield`].
+//! The bitmap commands over string values: SETBIT, GETBIT, BITCOUNT,
+//! BITPOS and BITOP, with Redis 7.0's replies and errors (`bitops.c`);
+//! BITFIELD is in [`super::bitfield`].
 //!
 //! Bit 0 is the most significant bit of the first byte. A missing key
 //! reads as an empty string, and a write past the end grows the value with
 //! zero bytes, up to 512 MB (`proto-max-bulk-len`). A write copies the
 //! value and stores it back, as SETRANGE does: the store has no in-place
 //! update of a value's bytes yet.
+//!
+//! BITOP reads several keys. Its pure parts ([`parse_bitop`], [`bitop`],
+//! [`fold_source`]) and the write of its result ([`store_result`]) are
+//! public so that cross-shard routing, done elsewhere, can read the
+//! sources on their own shards and write the destination on its own;
+//! [`execute_bitop`] runs it here when every key is on this shard.
 
 use super::strings::store;
-use super::{bitfield, parse_i64, Command, RespContext, MAX_STRING, NOT_AN_INTEGER, SYNTAX_ERROR};
+use super::{bitfield, keys_are_local, parse_i64, Command, RespContext, KEYS_ON_SEVERAL_SHARDS};
+use super::{MAX_STRING, NOT_AN_INTEGER, SYNTAX_ERROR};
 use crate::clock::ExpiresAt;
 use crate::protocol::resp::reply;
 use crate::protocol::resp::Argv;
@@ -270,4 +277,107 @@ fn bitpos(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         },
     };
     reply::integer(out, position);
+}
+
+/// A BITOP operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BitOp {
+    And,
+    Or,
+    Xor,
+    Not,
+}
+
+/// Reads `BITOP op destkey srckey…` (the caller checked its arity): the
+/// operation, or the error reply's text. NOT takes exactly one source.
+pub fn parse_bitop(argv: &Argv<'_>) -> Result<BitOp, &'static [u8]> {
+    let name = argv.get(1).unwrap_or_default();
+    let op = [
+        (&b"and"[..], BitOp::And),
+        (b"or", BitOp::Or),
+        (b"xor", BitOp::Xor),
+        (b"not", BitOp::Not),
+    ]
+    .into_iter()
+    .find(|(text, _)| name.eq_ignore_ascii_case(text))
+    .map(|(_, op)| op)
+    .ok_or(SYNTAX_ERROR)?;
+    if op == BitOp::Not && argv.len() != 4 {
+        return Err(b"ERR BITOP NOT must be called with a single source key.");
+    }
+    Ok(op)
+}
+
+/// Folds one more source value into `result` (empty at first): byte by
+/// byte, shorter values padded with zeros. AND, OR and XOR do not care in
+/// which order the sources come, so routing may fold them as they arrive.
+pub fn fold_source(op: BitOp, result: &mut Vec<u8>, first: bool, source: &[u8]) {
+    if first {
+        result.clear();
+        result.extend_from_slice(source);
+        if op == BitOp::Not {
+            result.iter_mut().for_each(|byte| *byte = !*byte);
+        }
+        return;
+    }
+    if result.len() < source.len() {
+        result.resize(source.len(), 0);
+    }
+    let (head, tail) = result.split_at_mut(source.len());
+    let pairs = head.iter_mut().zip(source);
+    match op {
+        BitOp::And => {
+            pairs.for_each(|(to, from)| *to &= from);
+            tail.fill(0);
+        }
+        BitOp::Or => pairs.for_each(|(to, from)| *to |= from),
+        BitOp::Xor => pairs.for_each(|(to, from)| *to ^= from),
+        // NOT has one source only.
+        BitOp::Not => {}
+    }
+}
+
+/// BITOP's result over the source values in order (`None`: a missing key,
+/// read as empty). Empty when every source is: the destination is then
+/// deleted.
+pub fn bitop(op: BitOp, sources: &[Option<&[u8]>]) -> Vec<u8> {
+    let mut result = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        fold_source(op, &mut result, index == 0, source.unwrap_or_default());
+    }
+    result
+}
+
+/// Writes BITOP's result under `dest` on this shard, as a string without
+/// TTL, or deletes `dest` when the result is empty; returns the integer
+/// BITOP replies (the result's length).
+pub fn store_result(dest: &[u8], result: &[u8], cx: &mut RespContext<'_>) -> i64 {
+    if result.is_empty() {
+        cx.store.remove(dest);
+    } else {
+        store(dest, result, ExpiresAt::NEVER, cx);
+    }
+    result.len() as i64
+}
+
+/// `BITOP AND|OR|XOR|NOT destkey srckey…` when every key is on this
+/// shard (cross-shard routing is done elsewhere; here, keys on several
+/// shards get [`KEYS_ON_SEVERAL_SHARDS`]).
+pub fn execute_bitop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let op = match parse_bitop(argv) {
+        Ok(op) => op,
+        Err(error) => return reply::error(out, error),
+    };
+    if !keys_are_local(argv.iter().skip(2), cx) {
+        return reply::error(out, KEYS_ON_SEVERAL_SHARDS);
+    }
+    let mut result = Vec::new();
+    for (index, key) in argv.iter().skip(3).enumerate() {
+        let item = cx.store.get(key, cx.now);
+        let source = item.as_ref().map_or(&[][..], |item| item.value());
+        fold_source(op, &mut result, index == 0, source);
+    }
+    let dest = argv.get(2).unwrap_or_default();
+    let len = store_result(dest, &result, cx);
+    reply::integer(out, len);
 }

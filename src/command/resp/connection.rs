@@ -317,6 +317,8 @@ fn write_info(spec: &Spec, version: Version, out: &mut Vec<u8>) {
         Keys::None => (0, 0),
         Keys::First => (1, 1),
         Keys::All => (1, -1),
+        Keys::FirstTwo => (1, 2),
+        Keys::AfterFirst => (2, -1),
     };
     reply::integer(out, first);
     reply::integer(out, last);

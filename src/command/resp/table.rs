@@ -10,6 +10,7 @@ pub enum Command {
     Bitcount,
     Bitfield,
     BitfieldRo,
+    Bitop,
     Bitpos,
     Client,
     Command,
@@ -37,6 +38,7 @@ pub enum Command {
     Incrbyfloat,
     Keys,
     Info,
+    Lcs,
     Mget,
     Persist,
     Pexpire,
@@ -71,6 +73,10 @@ pub enum Keys {
     First,
     /// Every argument from 1.
     All,
+    /// Arguments 1 and 2 (`LCS`).
+    FirstTwo,
+    /// Every argument from 2 (`BITOP`: the destination, then the sources).
+    AfterFirst,
 }
 
 /// What `COMMAND INFO` says of a command.
@@ -110,6 +116,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Bitcount, "bitcount", -2, First, R),
     spec!(Bitfield, "bitfield", -2, First, W),
     spec!(BitfieldRo, "bitfield_ro", -2, First, RF),
+    spec!(Bitop, "bitop", -4, AfterFirst, W),
     spec!(Bitpos, "bitpos", -3, First, R),
     spec!(
         Client,
@@ -143,6 +150,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Incrbyfloat, "incrbyfloat", 3, First, WF),
     spec!(Info, "info", -1, None, &["loading", "stale"]),
     spec!(Keys, "keys", 2, None, R),
+    spec!(Lcs, "lcs", -3, FirstTwo, R),
     spec!(Mget, "mget", -2, All, RF),
     spec!(Persist, "persist", 2, First, WRF),
     spec!(Pexpire, "pexpire", -3, First, WRF),

@@ -1,11 +1,13 @@
-//! Unit tests of SETBIT, GETBIT, BITCOUNT and BITPOS against one store.
-//! Every expected reply is what redis-server 7.0.15 replied to the same
-//! commands.
+//! Unit tests of SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP and LCS against
+//! one store. Every expected reply is what redis-server 7.0.15 replied to
+//! the same commands.
 
 use proptest::prelude::*;
 
-use super::bits::{bit_range, count_bits, find_bit, Unit};
+use super::bits::{bit_range, bitop, count_bits, find_bit, BitOp, Unit};
+use super::lcs::{lcs_reply, LcsMode, LcsOptions};
 use super::tests::{expect_all, Shard};
+use crate::protocol::resp::reply::Version;
 
 pub(super) const OFFSET_ERROR: &str = "-ERR bit offset is not an integer or out of range\r\n";
 const BIT_ERROR: &str = "-ERR bit is not an integer or out of range\r\n";
@@ -143,6 +145,130 @@ fn bitpos_finds_the_first_bit() {
             (&["BITPOS", "s", "1", "-100", "-200"], ":1\r\n"),
             (&["BITPOS", "s", "1", "-1", "-2"], ":-1\r\n"),
         ],
+    );
+}
+
+#[test]
+fn bitop_combines_sources_into_the_destination() {
+    let mut shard = Shard::new();
+    shard.run_bytes(&[b"SET", b"a", b"\xff\x0f"]);
+    shard.run_bytes(&[b"SET", b"b", b"\x0f"]);
+    let get = |shard: &mut Shard| shard.run_bytes(&[b"GET", b"d"]);
+    assert_eq!(shard.run(&["BITOP", "AND", "d", "a", "b"]), ":2\r\n");
+    assert_eq!(get(&mut shard), b"$2\r\n\x0f\x00\r\n");
+    assert_eq!(shard.run(&["BITOP", "or", "d", "a", "b"]), ":2\r\n");
+    assert_eq!(get(&mut shard), b"$2\r\n\xff\x0f\r\n");
+    assert_eq!(
+        shard.run(&["BITOP", "XOR", "d", "a", "b", "nokey"]),
+        ":2\r\n"
+    );
+    assert_eq!(get(&mut shard), b"$2\r\n\xf0\x0f\r\n");
+    assert_eq!(shard.run(&["BITOP", "NOT", "d", "b"]), ":1\r\n");
+    assert_eq!(get(&mut shard), b"$1\r\n\xf0\r\n");
+    expect_all(
+        &mut shard,
+        &[
+            (
+                &["BITOP", "NOT", "d", "a", "b"],
+                "-ERR BITOP NOT must be called with a single source key.\r\n",
+            ),
+            (&["BITOP", "nand", "d", "a"], SYNTAX),
+            (&["BITOP", "x", "d", "a", "b"], SYNTAX),
+            (
+                &["BITOP", "NOT", "d"],
+                "-ERR wrong number of arguments for 'bitop' command\r\n",
+            ),
+            // An empty result deletes the destination.
+            (&["BITOP", "NOT", "d", "nokey"], ":0\r\n"),
+            (&["EXISTS", "d"], ":0\r\n"),
+            (&["SET", "d", "x", "EX", "100"], "+OK\r\n"),
+            (&["BITOP", "OR", "d", "nokey"], ":0\r\n"),
+            (&["EXISTS", "d"], ":0\r\n"),
+            // The result replaces the destination, TTL included.
+            (&["SET", "d", "x", "EX", "100"], "+OK\r\n"),
+            (&["BITOP", "AND", "d", "a"], ":2\r\n"),
+            (&["TTL", "d"], ":-1\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn bitop_pads_short_sources_with_zeros() {
+    let long = vec![0xffu8; 40];
+    let short = [0xf0u8; 3];
+    let and = bitop(BitOp::And, &[Some(&long), Some(&short)]);
+    assert_eq!(&and[..3], &short);
+    assert!(and[3..].iter().all(|&byte| byte == 0));
+    assert_eq!(and.len(), 40);
+    let or = bitop(BitOp::Or, &[Some(&short), None, Some(&long)]);
+    assert_eq!(or, long);
+    let xor = bitop(BitOp::Xor, &[Some(&short), Some(&short)]);
+    assert_eq!(xor, vec![0; 3]);
+    assert_eq!(bitop(BitOp::Not, &[Some(&short)]), vec![0x0f; 3]);
+    assert!(bitop(BitOp::And, &[None, None]).is_empty());
+    assert_eq!(bitop(BitOp::And, &[None, Some(&short)]), vec![0; 3]);
+}
+
+#[test]
+fn lcs_replies_in_each_mode() {
+    let mut shard = Shard::new();
+    shard.run(&["SET", "k1", "ohmytext"]);
+    shard.run(&["SET", "k2", "mynewtext"]);
+    let ranges = "*2\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n*2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n";
+    let idx = format!("*4\r\n$7\r\nmatches\r\n{ranges}$3\r\nlen\r\n:6\r\n");
+    let with_len = "*2\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n*3\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n:2\r\n$3\r\nlen\r\n:6\r\n";
+    expect_all(
+        &mut shard,
+        &[
+            (&["LCS", "k1", "k2"], "$6\r\nmytext\r\n"),
+            (&["LCS", "k1", "k2", "LEN"], ":6\r\n"),
+            (&["LCS", "k1", "k2", "len", "len"], ":6\r\n"),
+            (&["LCS", "k1", "k2", "IDX"], &idx),
+            (&["LCS", "k1", "k2", "IDX", "MINMATCHLEN", "-5"], &idx),
+            (
+                &["LCS", "k1", "k2", "idx", "minmatchlen", "4", "withmatchlen"],
+                "*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n$3\r\nlen\r\n:6\r\n",
+            ),
+            (
+                &["LCS", "k1", "k2", "idx", "withmatchlen"],
+                &format!("*4\r\n$7\r\nmatches\r\n{with_len}"),
+            ),
+            (
+                &["LCS", "k1", "k2", "len", "idx"],
+                "-ERR If you want both the length and indexes, please just use IDX.\r\n",
+            ),
+            (&["LCS", "k1", "k2", "minmatchlen", "x"], NOT_INTEGER),
+            (&["LCS", "k1", "k2", "minmatchlen"], SYNTAX),
+            (&["LCS", "k1", "k2", "bogus"], SYNTAX),
+            (&["LCS", "k1", "nokey"], "$0\r\n\r\n"),
+            (
+                &["LCS", "k1", "nokey", "idx"],
+                "*4\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n",
+            ),
+            (&["LCS", "k1"], "-ERR wrong number of arguments for 'lcs' command\r\n"),
+        ],
+    );
+    shard.run(&["HELLO", "3"]);
+    assert_eq!(
+        shard.run(&["LCS", "k1", "k2", "idx", "withmatchlen"]),
+        format!("%2\r\n$7\r\nmatches\r\n{with_len}")
+    );
+}
+
+#[test]
+fn lcs_refuses_tables_past_512_mb() {
+    let a = vec![b'a'; 20_000];
+    let b = vec![b'b'; 20_000];
+    let options = LcsOptions {
+        mode: LcsMode::Len,
+        min_match_len: 0,
+        with_match_len: false,
+    };
+    let mut out = Vec::new();
+    lcs_reply(&a, &b, &options, Version::Resp2, &mut out);
+    assert_eq!(
+        out,
+        b"-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n"
     );
 }
 
