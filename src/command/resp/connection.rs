@@ -337,6 +337,7 @@ fn write_info(spec: &Spec, version: Version, out: &mut Vec<u8>) {
         Keys::All => (1, -1, 1),
         Keys::Pairs => (1, -1, 2),
         Keys::Two => (1, 2, 1),
+        Keys::AfterFirst => (2, -1, 1),
     };
     reply::integer(out, first);
     reply::integer(out, last);

@@ -13,9 +13,14 @@
 //! memcached flags 0: memcached's `get` reads what `SET` wrote and the
 //! reverse; `INCR` and memcached's `incr` both keep the decimal digits.
 
+mod big_uint;
+pub mod bitfield;
+pub mod bits;
 pub mod connection;
 mod glob;
 mod keys;
+pub mod lcs;
+mod long_double;
 pub mod moves;
 pub mod scan;
 pub mod server;
@@ -23,6 +28,10 @@ mod strings;
 mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bitfield;
+#[cfg(test)]
+mod tests_bits;
 #[cfg(test)]
 mod tests_server;
 
@@ -32,6 +41,7 @@ use crate::clock::Now;
 use crate::config::Settings;
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::Argv;
+use crate::shard::SlotMap;
 use crate::stats::ShardStats;
 use crate::store::Store;
 
@@ -119,6 +129,7 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
             Keys::First | Keys::All | Keys::Pairs | Keys::Two => {
                 Route::Key(argv.get(1).unwrap_or_default())
             }
+            Keys::AfterFirst => Route::Key(argv.get(2).unwrap_or_default()),
         },
     };
     Some((command, route))
@@ -144,10 +155,20 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Getrange
         | Command::Setrange
         | Command::Mset
-        | Command::Msetnx => strings::execute(command, argv, cx, out),
+        | Command::Msetnx
+        | Command::Incrbyfloat => strings::execute(command, argv, cx, out),
         Command::Rename | Command::Renamenx | Command::Copy => {
             moves::execute(command, argv, cx, out)
         }
+        Command::Setbit
+        | Command::Getbit
+        | Command::Bitcount
+        | Command::Bitpos
+        | Command::Bitfield
+        | Command::BitfieldRo => bits::execute(command, argv, cx, out),
+        // Multi-key: here only when every key is on this shard.
+        Command::Bitop => bits::execute_bitop(argv, cx, out),
+        Command::Lcs => lcs::execute(argv, cx, out),
         Command::Type
         | Command::Ttl
         | Command::Pttl
@@ -216,6 +237,22 @@ fn flush_mode_is_valid(argv: &Argv<'_>) -> bool {
         _ => false,
     }
 }
+
+/// The largest string a command may build (`proto-max-bulk-len`, 512 MB).
+pub const MAX_STRING: i64 = 512 << 20;
+
+/// Whether every one of `keys` belongs to this shard, so that a
+/// multi-key command (`BITOP`, `LCS`) can run here on its own. Keys that
+/// share a `{hash tag}` always do.
+pub fn keys_are_local<'k>(keys: impl IntoIterator<Item = &'k [u8]>, cx: &RespContext<'_>) -> bool {
+    let slots = SlotMap::new(cx.shards);
+    keys.into_iter().all(|key| slots.shard_of(key) == cx.shard)
+}
+
+/// The interim reply to a multi-key command whose keys are on several
+/// shards (until cross-shard routing covers it).
+pub const KEYS_ON_SEVERAL_SHARDS: &[u8] =
+    b"CROSSSLOT Keys in request don't hash to the same shard (use a {hash tag})";
 
 /// `ERR syntax error`.
 pub const SYNTAX_ERROR: &[u8] = b"ERR syntax error";

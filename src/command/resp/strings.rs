@@ -1,10 +1,11 @@
 //! The string commands: GET, SET (EX PX EXAT PXAT NX XX KEEPTTL GET),
 //! SETNX, SETEX, PSETEX, GETSET, GETDEL, GETEX, APPEND, STRLEN, the
-//! INCR/DECR family, GETRANGE and SETRANGE, MSET and MSETNX (with all keys
-//! on this shard; `server::txn` splits the others), with Redis 7's replies and
-//! errors.
+//! INCR/DECR family, INCRBYFLOAT, GETRANGE and SETRANGE, MSET and MSETNX
+//! (with all keys on this shard; `server::txn` splits the others), with
+//! Redis 7's replies and errors.
 
-use super::{parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
+use super::long_double::{self, LongDouble, Number};
+use super::{parse_i64, Command, RespContext, MAX_STRING, NOT_AN_INTEGER, SYNTAX_ERROR};
 use crate::clock::ExpiresAt;
 use crate::protocol::resp::reply;
 use crate::protocol::resp::Argv;
@@ -83,6 +84,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         }
         Command::Getrange => getrange(key, arg(2), arg(3), cx, out),
         Command::Setrange => setrange(key, arg(2), arg(3), cx, out),
+        Command::Incrbyfloat => incr_by_float(key, arg(2), cx, out),
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }
@@ -105,7 +107,7 @@ fn get(key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
 }
 
 /// Stores `value` under `key` as a plain string (memcached flags 0).
-fn store(key: &[u8], value: &[u8], expires_at: ExpiresAt, cx: &mut RespContext<'_>) {
+pub(super) fn store(key: &[u8], value: &[u8], expires_at: ExpiresAt, cx: &mut RespContext<'_>) {
     let meta = ItemMeta {
         client_flags: 0,
         expires_at,
@@ -284,6 +286,36 @@ fn incr_by(key: &[u8], by: Option<i64>, cx: &mut RespContext<'_>, out: &mut Vec<
     reply::integer(out, next);
 }
 
+/// `INCRBYFLOAT key increment`, in x87 `long double` arithmetic as Redis
+/// on x86-64 Linux (see [`long_double`]): the key's value (0 when missing)
+/// and the increment must both read as floats; the sum is stored and
+/// replied as `%.17Lf` without trailing zeros. The TTL stays.
+fn incr_by_float(key: &[u8], by: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    const NOT_A_FLOAT: &[u8] = b"ERR value is not a valid float";
+    const NOT_FINITE: &[u8] = b"ERR increment would produce NaN or Infinity";
+    let item = cx.store.get(key, cx.now);
+    let current = match &item {
+        Some(item) => long_double::parse(item.value()),
+        None => Some(Number::Finite(LongDouble::ZERO)),
+    };
+    let (Some(current), Some(by)) = (current, long_double::parse(by)) else {
+        return reply::error(out, NOT_A_FLOAT);
+    };
+    let sum = match (current, by) {
+        (Number::Finite(current), Number::Finite(by)) => current.add(by),
+        _ => None,
+    };
+    let Some(sum) = sum else {
+        return reply::error(out, NOT_FINITE);
+    };
+    let text = sum.to_human();
+    match item {
+        Some(mut item) => item.set_value(text.as_bytes()),
+        None => store(key, text.as_bytes(), ExpiresAt::NEVER, cx),
+    }
+    reply::bulk(out, text.as_bytes());
+}
+
 /// `GETRANGE key start end`: negative offsets count from the end.
 fn getrange(key: &[u8], start: &[u8], end: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let (Some(start), Some(end)) = (parse_i64(start), parse_i64(end)) else {
@@ -308,9 +340,6 @@ fn getrange(key: &[u8], start: &[u8], end: &[u8], cx: &mut RespContext<'_>, out:
     }
     reply::bulk(out, &value[start as usize..=end as usize]);
 }
-
-/// Largest string SETRANGE may build (`proto-max-bulk-len`).
-const MAX_STRING: i64 = 512 << 20;
 
 /// `SETRANGE key offset value`: zero-pads as needed.
 fn setrange(key: &[u8], offset: &[u8], value: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {

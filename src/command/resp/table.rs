@@ -7,6 +7,11 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
     Append,
+    Bitcount,
+    Bitfield,
+    BitfieldRo,
+    Bitop,
+    Bitpos,
     Client,
     Command,
     Config,
@@ -23,6 +28,7 @@ pub enum Command {
     Flushall,
     Flushdb,
     Get,
+    Getbit,
     Getdel,
     Getex,
     Getrange,
@@ -30,8 +36,10 @@ pub enum Command {
     Hello,
     Incr,
     Incrby,
+    Incrbyfloat,
     Keys,
     Info,
+    Lcs,
     Mget,
     Move,
     Mset,
@@ -50,6 +58,7 @@ pub enum Command {
     Scan,
     Select,
     Set,
+    Setbit,
     Setex,
     Setnx,
     Setrange,
@@ -73,8 +82,10 @@ pub enum Keys {
     All,
     /// Every other argument from 1 (`MSET key value key value…`).
     Pairs,
-    /// Arguments 1 and 2 (`RENAME source destination`).
+    /// Arguments 1 and 2 (`RENAME source destination`, `LCS`).
     Two,
+    /// Every argument from 2 (`BITOP`: the destination, then the sources).
+    AfterFirst,
 }
 
 /// What `COMMAND INFO` says of a command.
@@ -111,6 +122,11 @@ macro_rules! spec {
 /// Every command, in name order.
 pub const COMMANDS: &[Spec] = &[
     spec!(Append, "append", 3, First, WF),
+    spec!(Bitcount, "bitcount", -2, First, R),
+    spec!(Bitfield, "bitfield", -2, First, W),
+    spec!(BitfieldRo, "bitfield_ro", -2, First, RF),
+    spec!(Bitop, "bitop", -4, AfterFirst, W),
+    spec!(Bitpos, "bitpos", -3, First, R),
     spec!(
         Client,
         "client",
@@ -133,6 +149,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Flushall, "flushall", -1, None, WR),
     spec!(Flushdb, "flushdb", -1, None, WR),
     spec!(Get, "get", 2, First, RF),
+    spec!(Getbit, "getbit", 3, First, RF),
     spec!(Getdel, "getdel", 2, First, WRF),
     spec!(Getex, "getex", -2, First, WRF),
     spec!(Getrange, "getrange", 4, First, R),
@@ -140,8 +157,10 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Hello, "hello", -1, None, CONN),
     spec!(Incr, "incr", 2, First, WF),
     spec!(Incrby, "incrby", 3, First, WF),
+    spec!(Incrbyfloat, "incrbyfloat", 3, First, WF),
     spec!(Info, "info", -1, None, &["loading", "stale"]),
     spec!(Keys, "keys", 2, None, R),
+    spec!(Lcs, "lcs", -3, Two, R),
     spec!(Mget, "mget", -2, All, RF),
     spec!(Move, "move", 3, First, WRF),
     spec!(Mset, "mset", -3, Pairs, W),
@@ -160,6 +179,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Scan, "scan", -2, None, R),
     spec!(Select, "select", 2, None, CONN),
     spec!(Set, "set", -3, First, W),
+    spec!(Setbit, "setbit", 4, First, W),
     spec!(Setex, "setex", 4, First, W),
     spec!(Setnx, "setnx", 3, First, WF),
     spec!(Setrange, "setrange", 4, First, W),

@@ -18,7 +18,20 @@ pub(super) fn encode(args: &[&str]) -> String {
     frame
 }
 
-struct Shard {
+/// Binary `args` as a RESP multibulk request.
+pub(super) fn encode_bytes(args: &[&[u8]]) -> Vec<u8> {
+    let mut frame = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        frame.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+        frame.extend_from_slice(arg);
+        frame.extend_from_slice(b"\r\n");
+    }
+    frame
+}
+
+/// One shard's store and a connection's session, run as the server runs
+/// them (routing included), on one shard.
+pub(super) struct Shard {
     store: Store,
     stats: ShardStats,
     settings: Settings,
@@ -27,7 +40,7 @@ struct Shard {
 }
 
 impl Shard {
-    fn new() -> Shard {
+    pub(super) fn new() -> Shard {
         Shard {
             store: Store::new(),
             stats: ShardStats::default(),
@@ -38,11 +51,16 @@ impl Shard {
     }
 
     /// Runs one command given as its arguments; returns the reply bytes.
-    fn run(&mut self, args: &[&str]) -> String {
-        let frame = encode(args);
+    pub(super) fn run(&mut self, args: &[&str]) -> String {
+        let args: Vec<&[u8]> = args.iter().map(|arg| arg.as_bytes()).collect();
+        String::from_utf8(self.run_bytes(&args)).expect("utf-8 reply")
+    }
+
+    /// Runs one command given as binary arguments; returns the reply bytes.
+    pub(super) fn run_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        let frame = encode_bytes(args);
         let mut parsed = Args::new();
-        let Parsed::Command { argv, .. } = parse(frame.as_bytes(), &Limits::default(), &mut parsed)
-        else {
+        let Parsed::Command { argv, .. } = parse(&frame, &Limits::default(), &mut parsed) else {
             panic!("test frame must parse");
         };
         let mut out = Vec::new();
@@ -89,11 +107,18 @@ impl Shard {
                 }
             }
         }
-        String::from_utf8(out).expect("utf-8 reply")
+        out
     }
 
     fn later(&mut self, millis: u64) {
         self.now = Now(self.now.0 + millis);
+    }
+}
+
+/// Runs each `(command, expected reply)` in order.
+pub(super) fn expect_all(shard: &mut Shard, script: &[(&[&str], &str)]) {
+    for (args, expected) in script {
+        assert_eq!(shard.run(args), *expected, "{args:?}");
     }
 }
 
@@ -455,4 +480,55 @@ fn rename_renamenx_copy_on_one_shard() {
     assert_eq!(shard.run(&["RENAME", "t", "u"]), "+OK\r\n");
     assert_eq!(shard.run(&["RENAMENX", "u", "fresh"]), ":1\r\n");
     assert_eq!(shard.run(&["EXISTS", "t", "u", "fresh"]), ":1\r\n");
+}
+
+#[test]
+fn incrbyfloat_adds_in_long_double() {
+    let mut shard = Shard::new();
+    shard.run(&["SET", "f", "10.50", "EX", "100"]);
+    shard.run(&["SET", "e", ""]);
+    shard.run(&["SET", "w", "abc"]);
+    const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
+    const NOT_FINITE: &str = "-ERR increment would produce NaN or Infinity\r\n";
+    expect_all(
+        &mut shard,
+        &[
+            (&["INCRBYFLOAT", "f", "0.1"], "$4\r\n10.6\r\n"),
+            (&["INCRBYFLOAT", "f", "-5"], "$3\r\n5.6\r\n"),
+            (
+                &["INCRBYFLOAT", "f", "5.0e3"],
+                "$22\r\n5005.60000000000000009\r\n",
+            ),
+            (&["TTL", "f"], ":100\r\n"),
+            (&["INCRBYFLOAT", "n", "3"], "$1\r\n3\r\n"),
+            (&["INCRBYFLOAT", "n", "0.0"], "$1\r\n3\r\n"),
+            (&["INCR", "n"], ":4\r\n"),
+            (&["INCRBYFLOAT", "n", "-4"], "$1\r\n0\r\n"),
+            (&["INCRBYFLOAT", "n", "inf"], NOT_FINITE),
+            (&["INCRBYFLOAT", "n", "-INFINITY"], NOT_FINITE),
+            (&["INCRBYFLOAT", "n", "nan"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", "abc"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", " 1"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", "1 "], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", ""], NOT_FLOAT),
+            (&["INCRBYFLOAT", "n", "1e5000"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "e", "1"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "w", "1"], NOT_FLOAT),
+            (&["INCRBYFLOAT", "w", "x"], NOT_FLOAT),
+            (
+                &["INCRBYFLOAT", "n"],
+                "-ERR wrong number of arguments for 'incrbyfloat' command\r\n",
+            ),
+            (&["GET", "n"], "$1\r\n0\r\n"),
+        ],
+    );
+    let big = shard.run(&["INCRBYFLOAT", "h", "1.18973149535723176502e+4932"]);
+    assert!(
+        big.starts_with("$4933\r\n118973149535723176502126385303"),
+        "{big}"
+    );
+    assert_eq!(
+        shard.run(&["INCRBYFLOAT", "h", "1.18973149535723176502e+4932"]),
+        NOT_FINITE
+    );
 }
