@@ -333,10 +333,12 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         } => commands::reject_too_large(key.of(arena), remove_existing, &mut context(state)),
         RemoteOp::FlushAll { delay } => commands::flush_all(delay, &mut context(state)),
         RemoteOp::ResetStats => super::worker::reset_stats(state),
-        // The RESP front end's operations run in `server::resp`.
-        RemoteOp::RespFrame { .. } | RemoteOp::RespKey { .. } | RemoteOp::RespDbSize => {
-            ProtocolError::Server("internal error").write_to(out)
-        }
+        // The RESP front end's operations run in `server::resp` and
+        // `server::pubsub`.
+        RemoteOp::RespFrame { .. }
+        | RemoteOp::RespKey { .. }
+        | RemoteOp::RespDbSize
+        | RemoteOp::PubSub(_) => ProtocolError::Server("internal error").write_to(out),
     }
 }
 

@@ -8,6 +8,8 @@
 //! 3. take messages from other shards: execute their operations on our
 //!    store, deliver their replies to our connections;
 //! 4. parse input held back in earlier turns (budgeted per connection);
+//!    then write the messages published meanwhile into local subscribers'
+//!    outputs (`server::pubsub`);
 //! 5. start one send per connection with replies ready;
 //! 6. publish counters, hand this turn's cross-shard batches to the mesh,
 //!    close finished connections;
@@ -32,6 +34,7 @@ use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
 use super::listener::{Listener, Protocol};
 use super::memcache::{self, Stop};
 use super::pause::Pause;
+use super::pubsub::{self, ShardPubSub};
 use super::resp;
 use super::shared::Shared;
 use super::uring::{OpKind, Ring, RingSizes, Token, BUFFER_GROUP};
@@ -55,6 +58,8 @@ pub struct ShardState {
     pub shared: Arc<Shared>,
     /// Argument ranges for RESP requests other shards send (reused).
     pub resp_args: Args,
+    /// This shard's subscribers and the messages waiting for them.
+    pub pubsub: ShardPubSub,
 }
 
 impl ShardState {
@@ -160,6 +165,7 @@ impl Worker {
                 mesh,
                 shared,
                 resp_args: Args::new(),
+                pubsub: ShardPubSub::default(),
             },
             pending_input: WorkList::default(),
             pending_send: WorkList::default(),
@@ -193,6 +199,7 @@ impl Worker {
             let mut busy = self.reap()?;
             busy |= self.receive_mesh();
             busy |= self.process_pending_input();
+            self.deliver_published();
             self.update_receives()?;
             self.start_sends()?;
             self.publish_stats();
@@ -480,6 +487,7 @@ impl Worker {
                 RemoteOp::RespFrame { .. } | RemoteOp::RespKey { .. } | RemoteOp::RespDbSize => {
                     resp::execute_remote(op, &batch.arena, state, &mut out)
                 }
+                RemoteOp::PubSub(op) => pubsub::execute_remote(op, &batch.arena, state, &mut out),
                 _ => memcache::execute_remote(op, &batch.arena, state, &mut out),
             }
             let replies = state.mesh.replies_for(peer);
@@ -509,6 +517,19 @@ impl Worker {
         }
         self.pending_input.recycle(list);
         true
+    }
+
+    /// Writes the messages published this turn into the outputs of this
+    /// shard's subscribers (`server::pubsub`), and queues their sends.
+    fn deliver_published(&mut self) {
+        let mut touched = Vec::new();
+        let now = self.state.now.millis();
+        self.state
+            .pubsub
+            .deliver(&mut self.conns, now, &mut touched);
+        for index in touched {
+            self.after_io(index);
+        }
     }
 
     /// Arms receives that should run and cancels those that should pause.
@@ -592,7 +613,8 @@ impl Worker {
             if !conn.is_idle() {
                 continue;
             }
-            self.conns.remove(index);
+            let conn = self.conns.remove(index);
+            pubsub::forget(&mut self.state, index, &conn);
             self.state.stats.curr_connections -= 1;
             self.state.shared.close_connection();
         }

@@ -38,7 +38,11 @@ pub enum Command {
     Pexpiretime,
     Ping,
     Psetex,
+    Psubscribe,
     Pttl,
+    Publish,
+    Pubsub,
+    Punsubscribe,
     Quit,
     Reset,
     Scan,
@@ -47,12 +51,17 @@ pub enum Command {
     Setex,
     Setnx,
     Setrange,
+    Spublish,
+    Ssubscribe,
     Strlen,
+    Subscribe,
+    Sunsubscribe,
     Time,
     Touch,
     Ttl,
     Type,
     Unlink,
+    Unsubscribe,
 }
 
 /// Which arguments are keys.
@@ -84,6 +93,8 @@ const RF: &[&str] = &["readonly", "fast"];
 const WR: &[&str] = &["write"];
 const WRF: &[&str] = &["write", "fast"];
 const CONN: &[&str] = &["noscript", "loading", "stale", "fast"];
+const SUB: &[&str] = &["pubsub", "noscript", "loading", "stale"];
+const PUB: &[&str] = &["pubsub", "loading", "stale", "fast"];
 
 macro_rules! spec {
     ($command:ident, $name:literal, $arity:literal, $keys:ident, $flags:expr) => {
@@ -137,7 +148,11 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Pexpiretime, "pexpiretime", 2, First, RF),
     spec!(Ping, "ping", -1, None, &["fast"]),
     spec!(Psetex, "psetex", 4, First, W),
+    spec!(Psubscribe, "psubscribe", -2, None, SUB),
     spec!(Pttl, "pttl", 2, First, RF),
+    spec!(Publish, "publish", 3, None, PUB),
+    spec!(Pubsub, "pubsub", -2, None, &[]),
+    spec!(Punsubscribe, "punsubscribe", -1, None, SUB),
     spec!(Quit, "quit", -1, None, CONN),
     spec!(Reset, "reset", 1, None, CONN),
     spec!(Scan, "scan", -2, None, R),
@@ -146,12 +161,17 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Setex, "setex", 4, First, W),
     spec!(Setnx, "setnx", 3, First, WF),
     spec!(Setrange, "setrange", 4, First, W),
+    spec!(Spublish, "spublish", 3, First, PUB),
+    spec!(Ssubscribe, "ssubscribe", -2, All, SUB),
     spec!(Strlen, "strlen", 2, First, RF),
+    spec!(Subscribe, "subscribe", -2, None, SUB),
+    spec!(Sunsubscribe, "sunsubscribe", -1, All, SUB),
     spec!(Time, "time", 1, None, &["loading", "stale", "fast"]),
     spec!(Touch, "touch", -2, All, RF),
     spec!(Ttl, "ttl", 2, First, RF),
     spec!(Type, "type", 2, First, RF),
     spec!(Unlink, "unlink", -2, All, WRF),
+    spec!(Unsubscribe, "unsubscribe", -1, None, SUB),
 ];
 
 impl Command {

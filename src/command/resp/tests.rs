@@ -82,6 +82,8 @@ impl Shard {
                 Route::Connection => {
                     answer(command, &argv, &mut self.session, self.now, &mut out);
                 }
+                // Needs a shard's subscriber table: `server::pubsub`.
+                Route::PubSub => {}
             }
         }
         String::from_utf8(out).expect("utf-8 reply")
