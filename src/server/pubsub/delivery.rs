@@ -99,8 +99,11 @@ impl Outbox {
 /// The connection whose request is running, which can be written to at
 /// once.
 pub struct Running<'a> {
+    /// Who it is in the table.
     pub id: SubscriberId,
+    /// The protocol it speaks now.
     pub version: Version,
+    /// Where its replies go.
     pub output: &'a mut Output,
 }
 

@@ -16,7 +16,9 @@ use crate::command::resp::pubsub::Kind;
 /// receives what its predecessor subscribed to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SubscriberId {
+    /// The connection's slot in the shard's slab.
     pub index: u32,
+    /// The connection's generation (`Connection::generation`).
     pub generation: u32,
 }
 
