@@ -319,7 +319,7 @@ fn config_resetstat_zeroes_every_shards_counters() {
         other.expect(b"PING\r\n", b"+PONG\r\n");
     }
     conn.send(b"INFO stats\r\n");
-    let before = String::from_utf8(conn.read_until(b"pubsub_patterns:0\r\n\r\n")).unwrap();
+    let before = String::from_utf8(conn.read_until(b"evicted_keys:0\r\n\r\n")).unwrap();
     assert!(
         info_fields(&before)["total_connections_received"]
             .parse::<u64>()
@@ -329,7 +329,7 @@ fn config_resetstat_zeroes_every_shards_counters() {
     );
     conn.expect(b"CONFIG RESETSTAT\r\n", b"+OK\r\n");
     conn.send(b"INFO stats\r\n");
-    let after = String::from_utf8(conn.read_until(b"pubsub_patterns:0\r\n\r\n")).unwrap();
+    let after = String::from_utf8(conn.read_until(b"evicted_keys:0\r\n\r\n")).unwrap();
     let fields = info_fields(&after);
     assert_eq!(fields["total_connections_received"], "0", "{after}");
     assert_eq!(fields["rejected_connections"], "0", "{after}");

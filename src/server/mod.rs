@@ -14,6 +14,7 @@ mod listener;
 mod memcache;
 mod output;
 mod pause;
+mod pubsub;
 mod resp;
 mod shared;
 mod stats_view;

@@ -35,7 +35,19 @@ enum Held {
         count: usize,
         body: Vec<u8>,
     },
+    /// A reply built from every shard's raw part (`PUBSUB NUMSUB`…):
+    /// `remaining` parts are still awaited; `combine` writes the reply from
+    /// all of them, the local part first.
+    Gather {
+        remaining: u32,
+        parts: Vec<Vec<u8>>,
+        combine: Combine,
+    },
 }
+
+/// Joins the parts of a gathered reply (see [`Output::await_gather`]) into
+/// the reply bytes.
+pub type Combine = fn(&[Vec<u8>], &mut Vec<u8>);
 
 /// A connection's outgoing bytes.
 #[derive(Default)]
@@ -116,6 +128,26 @@ impl Output {
         slot
     }
 
+    /// Reserves the place of a reply that `combine` builds from `local`
+    /// (this shard's part) and the parts `parts` other shards will deliver
+    /// to the returned slot, once all have arrived.
+    pub fn await_gather(&mut self, parts: u32, local: Vec<u8>, combine: Combine) -> ReplySlot {
+        if parts == 0 {
+            combine(&[local], self.writer());
+            return u64::MAX;
+        }
+        let slot = self.front_slot + self.held.len() as u64;
+        let mut gathered = Vec::with_capacity(parts as usize + 1);
+        gathered.push(local);
+        self.held.push_back(Held::Gather {
+            remaining: parts,
+            parts: gathered,
+            combine,
+        });
+        self.awaited += parts as usize;
+        slot
+    }
+
     /// Puts an awaited reply in its place; replies for slots no longer
     /// awaited are ignored. Returns whether bytes became ready to send.
     pub fn deliver(&mut self, slot: ReplySlot, reply: &[u8]) -> bool {
@@ -165,6 +197,26 @@ impl Output {
                 bytes.extend_from_slice(itoa::Buffer::new().format(*count).as_bytes());
                 bytes.extend_from_slice(b"\r\n");
                 bytes.extend_from_slice(body);
+                self.held_bytes += bytes.len();
+                *held = Held::Local(bytes);
+            }
+            Some(held @ Held::Gather { .. }) => {
+                let Held::Gather {
+                    remaining,
+                    parts,
+                    combine,
+                } = held
+                else {
+                    unreachable!("matched a gathering")
+                };
+                parts.push(reply.to_vec());
+                *remaining -= 1;
+                self.awaited -= 1;
+                if *remaining > 0 {
+                    return false;
+                }
+                let mut bytes = Vec::new();
+                combine(parts, &mut bytes);
                 self.held_bytes += bytes.len();
                 *held = Held::Local(bytes);
             }
@@ -382,6 +434,28 @@ mod tests {
         );
         output.await_concat(0, b"*0\r\n");
         assert_eq!(send_all(&mut output), b"*0\r\n");
+    }
+
+    #[test]
+    fn gathered_parts_are_combined_once_all_arrived() {
+        fn join(parts: &[Vec<u8>], out: &mut Vec<u8>) {
+            out.push(b'[');
+            for part in parts {
+                out.extend_from_slice(part);
+            }
+            out.push(b']');
+        }
+        let mut output = Output::default();
+        let gathered = output.await_gather(2, b"a".to_vec(), join);
+        output.writer().extend_from_slice(b"+OK\r\n");
+        assert!(!output.deliver(gathered, b"b"));
+        assert_eq!(send_all(&mut output), b"");
+        assert_eq!(output.awaited(), 1);
+        assert!(output.deliver(gathered, b"c"));
+        assert_eq!(send_all(&mut output), b"[abc]+OK\r\n");
+        assert!(output.is_drained());
+        output.await_gather(0, b"x".to_vec(), join);
+        assert_eq!(send_all(&mut output), b"[x]");
     }
 
     #[test]

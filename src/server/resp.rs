@@ -121,6 +121,11 @@ fn run(
     let Some((command, route)) = commands::route(argv, conn.output.writer()) else {
         return Action::Continue;
     };
+    if session.subscriptions.is_subscribed()
+        && !super::pubsub::admit(command, argv, session, conn, index, state)
+    {
+        return Action::Continue;
+    }
     match route {
         Route::Key(key) => {
             let owner = state.slots.shard_of(key);
@@ -260,6 +265,7 @@ fn run(
             let databases = state.shared.settings.databases;
             conn_commands::select(argv, session, databases, conn.output.writer());
         }
+        Route::PubSub => super::pubsub::run(command, argv, frame, session, conn, index, state),
         Route::Connection => {
             let now = state.now;
             let out = conn.output.writer();

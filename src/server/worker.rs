@@ -8,6 +8,8 @@
 //! 3. take messages from other shards: execute their operations on our
 //!    store, deliver their replies to our connections;
 //! 4. parse input held back in earlier turns (budgeted per connection);
+//!    then write the messages published meanwhile into local subscribers'
+//!    outputs (`server::pubsub`);
 //! 5. start one send per connection with replies ready;
 //! 6. publish counters, hand this turn's cross-shard batches to the mesh,
 //!    close finished connections;
@@ -32,6 +34,7 @@ use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
 use super::listener::{Listener, Protocol};
 use super::memcache::{self, Stop};
 use super::pause::Pause;
+use super::pubsub::{self, ShardPubSub};
 use super::resp;
 use super::shared::Shared;
 use super::txn::{self, Txns};
@@ -60,6 +63,8 @@ pub struct ShardState {
     pub resp_args: Args,
     /// Cross-shard atomic commands: coordinated here, or holding this shard.
     pub txns: Txns,
+    /// This shard's subscribers and the messages waiting for them.
+    pub pubsub: ShardPubSub,
 }
 
 impl ShardState {
@@ -166,6 +171,7 @@ impl Worker {
                 shared,
                 resp_args: Args::new(),
                 txns: Txns::new(id),
+                pubsub: ShardPubSub::default(),
             },
             pending_input: WorkList::default(),
             pending_send: WorkList::default(),
@@ -204,6 +210,7 @@ impl Worker {
                 self.deliver_transactions();
                 busy = true;
             }
+            self.deliver_published();
             self.update_receives()?;
             self.start_sends()?;
             self.publish_stats();
@@ -526,6 +533,19 @@ impl Worker {
         true
     }
 
+    /// Writes the messages published this turn into the outputs of this
+    /// shard's subscribers (`server::pubsub`), and queues their sends.
+    fn deliver_published(&mut self) {
+        let mut touched = Vec::new();
+        let now = self.state.now.millis();
+        self.state
+            .pubsub
+            .deliver(&mut self.conns, now, &mut touched);
+        for index in touched {
+            self.after_io(index);
+        }
+    }
+
     /// Arms receives that should run and cancels those that should pause.
     fn update_receives(&mut self) -> Result<(), WorkerError> {
         let list = self.pending_recv.take();
@@ -607,7 +627,8 @@ impl Worker {
             if !conn.is_idle() {
                 continue;
             }
-            self.conns.remove(index);
+            let conn = self.conns.remove(index);
+            pubsub::forget(&mut self.state, index, &conn);
             self.state.stats.curr_connections -= 1;
             self.state.shared.close_connection();
         }
@@ -762,6 +783,7 @@ pub fn execute_op(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: &mut
         | RemoteOp::MemcacheGetKey { .. }
         | RemoteOp::MemcacheRejectTooLarge { .. }
         | RemoteOp::FlushAll { .. } => memcache::execute_remote(op, arena, state, out),
+        RemoteOp::PubSub(op) => pubsub::execute_remote(op, arena, state, out),
         _ => resp::execute_remote(op, arena, state, out),
     }
 }

@@ -102,6 +102,24 @@ pub enum RemoteOp {
     RespFlush { db: Option<u32> },
     /// `SWAPDB a b`: this shard's part. No reply bytes.
     RespSwapDb { a: u32, b: u32 },
+    /// Pub/sub: a message for this shard's subscribers, or this shard's
+    /// part of a `PUBSUB` answer (`server::pubsub`).
+    PubSub(PubSubOp),
+}
+
+/// What one shard asks another about pub/sub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PubSubOp {
+    /// `PUBLISH` (or `SPUBLISH`, `shard_channel`): deliver `message` to
+    /// this shard's subscribers of `channel` and of the patterns matching
+    /// it. Reply: how many received it, an integer.
+    Publish {
+        shard_channel: bool,
+        channel: Span,
+        message: Span,
+    },
+    /// A whole `PUBSUB …` request. Reply: this shard's part of the answer.
+    Introspect { frame: Span },
 }
 
 /// Operations for one shard, from the connections of one sender turn.

@@ -1,8 +1,10 @@
 //! Commands about the connection and the server that touch no key: PING,
 //! ECHO, HELLO, QUIT, RESET, SELECT, CLIENT (ID, SETNAME, GETNAME,
 //! SETINFO, INFO, NO-EVICT, NO-TOUCH), COMMAND (COUNT, LIST, INFO, DOCS)
-//! and TIME.
+//! and TIME. In RESP2 subscribed mode `PING` answers as Redis does there
+//! (`pubsub::write_subscribed_pong`).
 
+use super::pubsub::Subscriptions;
 use super::{lookup, wrong_arity, Command, Keys, Spec, COMMANDS, SYNTAX_ERROR};
 use crate::clock::Now;
 use crate::protocol::resp::reply::{self, Version};
@@ -25,6 +27,9 @@ pub struct Session {
     pub lib_ver: Option<Vec<u8>>,
     /// The selected database (`SELECT`); 0 is the memcached keyspace.
     pub db: usize,
+    /// Channels, patterns and shard channels subscribed to; any makes
+    /// the connection subscribed.
+    pub subscriptions: Subscriptions,
 }
 
 /// What the connection must do after a connection command.
@@ -71,6 +76,11 @@ pub fn answer(
 ) -> Action {
     let arg = |index: usize| argv.get(index).unwrap_or_default();
     match command {
+        Command::Ping
+            if session.version == Version::Resp2 && session.subscriptions.is_subscribed() =>
+        {
+            super::pubsub::write_subscribed_pong(argv, out)
+        }
         Command::Ping => match argv.len() {
             1 => reply::simple_string(out, b"PONG"),
             2 => reply::bulk(out, arg(1)),

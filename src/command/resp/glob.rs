@@ -1,6 +1,7 @@
-//! Glob-style patterns as Redis matches them (`CONFIG GET`, and later
-//! `KEYS`/`SCAN MATCH`): `*` any run of bytes, `?` one byte, `[abc]`,
-//! `[a-z]` and `[^x]` sets, `\` to take the next byte literally.
+//! Glob-style patterns as Redis matches them (`CONFIG GET`, `KEYS`,
+//! `SCAN MATCH`, `PSUBSCRIBE`, `PUBSUB CHANNELS`): `*` any run of bytes,
+//! `?` one byte, `[abc]`, `[a-z]` and `[^x]` sets, `\` to take the next
+//! byte literally.
 //!
 //! Pure and allocation-free. Stars are matched by backtracking only to the
 //! last star seen, so a hostile pattern costs at most

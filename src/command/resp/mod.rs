@@ -17,11 +17,12 @@ mod big_uint;
 pub mod bitfield;
 pub mod bits;
 pub mod connection;
-mod glob;
+pub mod glob;
 mod keys;
 pub mod lcs;
 mod long_double;
 pub mod moves;
+pub mod pubsub;
 pub mod scan;
 pub mod server;
 mod strings;
@@ -86,6 +87,9 @@ pub enum Route<'a> {
     AllShardsConcat,
     /// On the connection's own shard, touching no key.
     Connection,
+    /// Pub/sub (`SUBSCRIBE`… `PUBLISH`, `PUBSUB`): the connection's
+    /// subscriptions, delivery on every shard (`server::pubsub`).
+    PubSub,
 }
 
 /// Finds `argv`'s command and checks its arity; an unknown command or a
@@ -116,6 +120,17 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
         Command::Dbsize => Route::AllShardsSum,
         Command::Scan => Route::ScanShard,
         Command::Keys => Route::AllShardsConcat,
+        // SPUBLISH and SSUBSCRIBE declare their channels as keys (for
+        // cluster slots), but a channel's subscribers are on every shard.
+        Command::Subscribe
+        | Command::Unsubscribe
+        | Command::Psubscribe
+        | Command::Punsubscribe
+        | Command::Ssubscribe
+        | Command::Sunsubscribe
+        | Command::Publish
+        | Command::Spublish
+        | Command::Pubsub => Route::PubSub,
         Command::Flushall | Command::Flushdb => {
             if !flush_mode_is_valid(argv) {
                 reply::error(out, SYNTAX_ERROR);

@@ -256,8 +256,8 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
             field(text, "rejected_connections", shard.rejected_connections);
             field(text, "expired_keys", store.reclaimed);
             field(text, "evicted_keys", store.evictions);
-            field(text, "pubsub_channels", 0);
-            field(text, "pubsub_patterns", 0);
+            // No `pubsub_channels`/`pubsub_patterns`: each shard knows only
+            // its own subscribers (`PUBSUB CHANNELS`/`NUMPAT` gather them).
         }
         Section::Replication => {
             field(text, "role", "master");

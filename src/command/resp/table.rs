@@ -50,7 +50,11 @@ pub enum Command {
     Pexpiretime,
     Ping,
     Psetex,
+    Psubscribe,
     Pttl,
+    Publish,
+    Pubsub,
+    Punsubscribe,
     Quit,
     Rename,
     Renamenx,
@@ -62,13 +66,18 @@ pub enum Command {
     Setex,
     Setnx,
     Setrange,
+    Spublish,
+    Ssubscribe,
     Strlen,
     Swapdb,
+    Subscribe,
+    Sunsubscribe,
     Time,
     Touch,
     Ttl,
     Type,
     Unlink,
+    Unsubscribe,
 }
 
 /// Which arguments are keys.
@@ -106,6 +115,8 @@ const RF: &[&str] = &["readonly", "fast"];
 const WR: &[&str] = &["write"];
 const WRF: &[&str] = &["write", "fast"];
 const CONN: &[&str] = &["noscript", "loading", "stale", "fast"];
+const SUB: &[&str] = &["pubsub", "noscript", "loading", "stale"];
+const PUB: &[&str] = &["pubsub", "loading", "stale", "fast"];
 
 macro_rules! spec {
     ($command:ident, $name:literal, $arity:literal, $keys:ident, $flags:expr) => {
@@ -171,7 +182,11 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Pexpiretime, "pexpiretime", 2, First, RF),
     spec!(Ping, "ping", -1, None, &["fast"]),
     spec!(Psetex, "psetex", 4, First, W),
+    spec!(Psubscribe, "psubscribe", -2, None, SUB),
     spec!(Pttl, "pttl", 2, First, RF),
+    spec!(Publish, "publish", 3, None, PUB),
+    spec!(Pubsub, "pubsub", -2, None, &[]),
+    spec!(Punsubscribe, "punsubscribe", -1, None, SUB),
     spec!(Quit, "quit", -1, None, CONN),
     spec!(Rename, "rename", 3, Two, WR),
     spec!(Renamenx, "renamenx", 3, Two, WRF),
@@ -183,13 +198,18 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Setex, "setex", 4, First, W),
     spec!(Setnx, "setnx", 3, First, WF),
     spec!(Setrange, "setrange", 4, First, W),
+    spec!(Spublish, "spublish", 3, First, PUB),
+    spec!(Ssubscribe, "ssubscribe", -2, All, SUB),
     spec!(Strlen, "strlen", 2, First, RF),
     spec!(Swapdb, "swapdb", 3, None, WRF),
+    spec!(Subscribe, "subscribe", -2, None, SUB),
+    spec!(Sunsubscribe, "sunsubscribe", -1, All, SUB),
     spec!(Time, "time", 1, None, &["loading", "stale", "fast"]),
     spec!(Touch, "touch", -2, All, RF),
     spec!(Ttl, "ttl", 2, First, RF),
     spec!(Type, "type", 2, First, RF),
     spec!(Unlink, "unlink", -2, All, WRF),
+    spec!(Unsubscribe, "unsubscribe", -1, None, SUB),
 ];
 
 impl Command {

@@ -105,6 +105,8 @@ impl Shard {
                 Route::Connection => {
                     answer(command, &argv, &mut self.session, self.now, &mut out);
                 }
+                // Needs a shard's subscriber table: `server::pubsub`.
+                Route::PubSub => {}
             }
         }
         out
