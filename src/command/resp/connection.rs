@@ -74,6 +74,7 @@ pub fn answer(
         Command::Hello => hello(argv, session, out),
         Command::Client => client(argv, session, out),
         Command::Command => command_info(argv, session.version, out),
+        Command::Object | Command::Memory => super::object::answer_without_key(command, argv, out),
         Command::Time => {
             let micros = now.millis() * 1000;
             reply::array_header(out, 2);
@@ -317,6 +318,7 @@ fn write_info(spec: &Spec, version: Version, out: &mut Vec<u8>) {
         Keys::None => (0, 0),
         Keys::First => (1, 1),
         Keys::All => (1, -1),
+        Keys::Second => (2, 2),
     };
     reply::integer(out, first);
     reply::integer(out, last);

@@ -16,6 +16,7 @@
 pub mod connection;
 mod glob;
 mod keys;
+mod object;
 pub mod scan;
 pub mod server;
 mod strings;
@@ -99,6 +100,9 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
         _ => match spec.keys {
             Keys::None => Route::Connection,
             Keys::First | Keys::All => Route::Key(argv.get(1).unwrap_or_default()),
+            // Without its key (`OBJECT HELP`, or too few arguments) the
+            // command is answered where the connection is.
+            Keys::Second => argv.get(2).map_or(Route::Connection, Route::Key),
         },
     };
     Some((command, route))
@@ -138,6 +142,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
             Err(error) => reply::error(out, error),
         },
         Command::Keys => scan::keys(argv.get(1).unwrap_or_default(), cx, out),
+        Command::Object | Command::Memory => object::execute(command, argv, cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),
     }
@@ -149,7 +154,10 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
 pub fn execute_key(command: Command, key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     match command {
         Command::Mget => match cx.store.get(key, cx.now) {
-            Some(item) => reply::bulk(out, item.value()),
+            Some(mut item) => {
+                item.set_last_access(cx.now);
+                reply::bulk(out, item.value())
+            }
             None => reply::null(out, cx.version),
         },
         Command::Del | Command::Unlink | Command::Exists | Command::Touch => {

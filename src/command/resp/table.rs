@@ -31,7 +31,9 @@ pub enum Command {
     Incrby,
     Keys,
     Info,
+    Memory,
     Mget,
+    Object,
     Persist,
     Pexpire,
     Pexpireat,
@@ -64,6 +66,9 @@ pub enum Keys {
     First,
     /// Every argument from 1.
     All,
+    /// Argument 2, after a subcommand (`OBJECT ENCODING key`, `MEMORY
+    /// USAGE key`).
+    Second,
 }
 
 /// What `COMMAND INFO` says of a command.
@@ -130,7 +135,9 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Incrby, "incrby", 3, First, WF),
     spec!(Info, "info", -1, None, &["loading", "stale"]),
     spec!(Keys, "keys", 2, None, R),
+    spec!(Memory, "memory", -2, Second, &[]),
     spec!(Mget, "mget", -2, All, RF),
+    spec!(Object, "object", -2, Second, &[]),
     spec!(Persist, "persist", 2, First, WRF),
     spec!(Pexpire, "pexpire", -3, First, WRF),
     spec!(Pexpireat, "pexpireat", -3, First, WRF),
