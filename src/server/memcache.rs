@@ -334,9 +334,10 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         RemoteOp::FlushAll { delay } => commands::flush_all(delay, &mut context(state)),
         RemoteOp::ResetStats => super::worker::reset_stats(state),
         // The RESP front end's operations run in `server::resp`.
-        RemoteOp::RespFrame { .. } | RemoteOp::RespKey { .. } | RemoteOp::RespDbSize => {
-            ProtocolError::Server("internal error").write_to(out)
-        }
+        RemoteOp::RespFrame { .. }
+        | RemoteOp::RespKey { .. }
+        | RemoteOp::RespDbSize
+        | RemoteOp::RespClients { .. } => ProtocolError::Server("internal error").write_to(out),
     }
 }
 

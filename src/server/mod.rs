@@ -7,6 +7,7 @@
 //! and wait until every shard has set up its ring. Then the main thread only
 //! waits for a signal.
 
+mod clients;
 mod coalesce;
 mod connection;
 mod limits;
@@ -16,6 +17,7 @@ mod output;
 mod pause;
 mod resp;
 mod shared;
+mod slowlog;
 mod stats_view;
 mod uring;
 mod watchdog;

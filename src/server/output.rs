@@ -35,7 +35,18 @@ enum Held {
         count: usize,
         body: Vec<u8>,
     },
+    /// Parts from several shards (`CLIENT LIST`, `CLIENT KILL`), appended
+    /// as they arrive and turned into one reply by `finish` once all
+    /// `remaining` parts are in.
+    Join {
+        remaining: u32,
+        body: Vec<u8>,
+        finish: Finish,
+    },
 }
+
+/// Turns the joined parts of an [`Output::await_join`] into the reply.
+pub type Finish = fn(&[u8], &mut Vec<u8>);
 
 /// A connection's outgoing bytes.
 #[derive(Default)]
@@ -55,11 +66,19 @@ pub struct Output {
     /// Bytes queued in `held`.
     held_bytes: usize,
     awaited: usize,
+    /// Replies are dropped (`CLIENT REPLY OFF|SKIP`): written into `muted`
+    /// and cleared, and awaited replies get a slot nothing matches.
+    is_muted: bool,
+    muted: Vec<u8>,
 }
 
 impl Output {
     /// Where a reply computed now must be written.
     pub fn writer(&mut self) -> &mut Vec<u8> {
+        if self.is_muted {
+            self.muted.clear();
+            return &mut self.muted;
+        }
         if self.held.is_empty() {
             return &mut self.ready;
         }
@@ -74,6 +93,9 @@ impl Output {
 
     /// Reserves the place of a reply another shard will compute.
     pub fn await_remote(&mut self) -> ReplySlot {
+        if self.is_muted {
+            return u64::MAX;
+        }
         let slot = self.front_slot + self.held.len() as u64;
         self.held.push_back(Held::Remote(None));
         self.awaited += 1;
@@ -83,6 +105,9 @@ impl Output {
     /// Reserves the place of an integer reply that is `partial` plus the
     /// integers `parts` other shards will deliver to the returned slot.
     pub fn await_sum(&mut self, parts: u32, partial: i64) -> ReplySlot {
+        if self.is_muted {
+            return u64::MAX;
+        }
         if parts == 0 {
             push_integer(self.writer(), partial);
             // No slot is awaited; an unused number is never matched.
@@ -101,6 +126,9 @@ impl Output {
     /// array reply) with the arrays `parts` other shards will deliver to the
     /// returned slot, in arrival order.
     pub fn await_concat(&mut self, parts: u32, local: &[u8]) -> ReplySlot {
+        if self.is_muted {
+            return u64::MAX;
+        }
         if parts == 0 {
             self.writer().extend_from_slice(local);
             return u64::MAX;
@@ -114,6 +142,36 @@ impl Output {
         });
         self.awaited += parts as usize;
         slot
+    }
+
+    /// Reserves the place of a reply that `finish` makes of `local` and the
+    /// parts `parts` other shards (or this shard's loop, later in the turn)
+    /// will deliver to the returned slot, appended in arrival order.
+    pub fn await_join(&mut self, parts: u32, local: &[u8], finish: Finish) -> ReplySlot {
+        if self.is_muted {
+            return u64::MAX;
+        }
+        if parts == 0 {
+            finish(local, self.writer());
+            return u64::MAX;
+        }
+        let slot = self.front_slot + self.held.len() as u64;
+        self.held.push_back(Held::Join {
+            remaining: parts,
+            body: local.to_vec(),
+            finish,
+        });
+        self.awaited += parts as usize;
+        slot
+    }
+
+    /// Drops the replies of the requests run from now on, or stops
+    /// dropping them (`CLIENT REPLY`).
+    pub fn set_muted(&mut self, muted: bool) {
+        self.is_muted = muted;
+        if !muted && self.muted.capacity() > RETAINED_CAPACITY {
+            self.muted = Vec::new();
+        }
     }
 
     /// Puts an awaited reply in its place; replies for slots no longer
@@ -168,6 +226,26 @@ impl Output {
                 self.held_bytes += bytes.len();
                 *held = Held::Local(bytes);
             }
+            Some(held @ Held::Join { .. }) => {
+                let Held::Join {
+                    remaining,
+                    body,
+                    finish,
+                } = held
+                else {
+                    unreachable!("matched a join")
+                };
+                body.extend_from_slice(reply);
+                *remaining -= 1;
+                self.awaited -= 1;
+                if *remaining > 0 {
+                    return false;
+                }
+                let mut bytes = Vec::new();
+                finish(body, &mut bytes);
+                self.held_bytes += bytes.len();
+                *held = Held::Local(bytes);
+            }
             _ => return false,
         }
         self.release_front()
@@ -189,6 +267,26 @@ impl Output {
             released = true;
         }
         released
+    }
+
+    /// Replies queued behind an awaited one (`CLIENT LIST`'s `oll`).
+    pub fn held_count(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Bytes of computed replies queued behind an awaited one (`omem`).
+    pub fn held_bytes(&self) -> usize {
+        self.held_bytes
+    }
+
+    /// Bytes ready to send or being sent (`obl`).
+    pub fn unsent(&self) -> usize {
+        self.sending.len() - self.sent + self.ready.len()
+    }
+
+    /// Bytes the buffers hold allocated (for `tot-mem`).
+    pub fn allocated(&self) -> usize {
+        self.sending.capacity() + self.ready.capacity() + self.muted.capacity() + self.held_bytes
     }
 
     /// Replies awaited from other shards.
@@ -382,6 +480,40 @@ mod tests {
         );
         output.await_concat(0, b"*0\r\n");
         assert_eq!(send_all(&mut output), b"*0\r\n");
+    }
+
+    #[test]
+    fn joined_parts_are_finished_once_all_arrived() {
+        fn count_lines(body: &[u8], out: &mut Vec<u8>) {
+            let lines = body.iter().filter(|&&b| b == b'\n').count();
+            push_integer(out, lines as i64);
+        }
+        let mut output = Output::default();
+        let joined = output.await_join(2, b"a\n", count_lines);
+        output.writer().extend_from_slice(b"+OK\r\n");
+        assert!(!output.deliver(joined, b"b\nc\n"));
+        assert_eq!(send_all(&mut output), b"");
+        assert!(output.deliver(joined, b""));
+        assert_eq!(send_all(&mut output), b":3\r\n+OK\r\n");
+        output.await_join(0, b"x\n", count_lines);
+        assert_eq!(send_all(&mut output), b":1\r\n");
+    }
+
+    #[test]
+    fn muted_replies_are_dropped_local_and_remote() {
+        let mut output = Output::default();
+        output.writer().extend_from_slice(b"1");
+        output.set_muted(true);
+        output.writer().extend_from_slice(b"dropped");
+        let remote = output.await_remote();
+        let sum = output.await_sum(2, 5);
+        assert_eq!(output.awaited(), 0, "nothing is awaited while muted");
+        assert!(!output.deliver(remote, b"late"));
+        assert!(!output.deliver(sum, b":1\r\n"));
+        output.set_muted(false);
+        output.writer().extend_from_slice(b"2");
+        assert_eq!(send_all(&mut output), b"12");
+        assert!(output.is_drained());
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
         rss_bytes: resident_bytes(),
         cpu_user_micros: user,
         cpu_system_micros: system,
+        slowlog: &shared.slowlog.config,
     }
 }
 

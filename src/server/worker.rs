@@ -27,6 +27,7 @@ use std::time::Duration;
 use io_uring::{cqueue, opcode, types};
 use slab::Slab;
 
+use super::clients;
 use super::coalesce::Coalescer;
 use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
 use super::listener::{Listener, Protocol};
@@ -55,6 +56,9 @@ pub struct ShardState {
     pub shared: Arc<Shared>,
     /// Argument ranges for RESP requests other shards send (reused).
     pub resp_args: Args,
+    /// This shard's parts of `CLIENT LIST`/`KILL` its connections asked
+    /// for this turn (`server::clients`).
+    pub client_requests: Vec<clients::LocalClientRequest>,
 }
 
 impl ShardState {
@@ -160,6 +164,7 @@ impl Worker {
                 mesh,
                 shared,
                 resp_args: Args::new(),
+                client_requests: Vec::new(),
             },
             pending_input: WorkList::default(),
             pending_send: WorkList::default(),
@@ -193,6 +198,7 @@ impl Worker {
             let mut busy = self.reap()?;
             busy |= self.receive_mesh();
             busy |= self.process_pending_input();
+            busy |= self.run_client_requests();
             self.update_receives()?;
             self.start_sends()?;
             self.publish_stats();
@@ -472,11 +478,19 @@ impl Worker {
     /// Executes operations another shard sent, in order, and queues the
     /// replies for it.
     fn execute_remote(&mut self, peer: ShardId, batch: RequestBatch) {
+        let mut killed = Vec::new();
         for op in &batch.ops {
             let state = &mut self.state;
             let mut out = std::mem::take(&mut state.mesh.replies_for(peer).arena);
             match op {
                 RemoteOp::ResetStats => reset_stats(state),
+                &RemoteOp::RespClients { frame, caller } => killed.extend(clients::execute_remote(
+                    frame.of(&batch.arena),
+                    caller,
+                    &mut self.conns,
+                    state.now,
+                    &mut out,
+                )),
                 RemoteOp::RespFrame { .. } | RemoteOp::RespKey { .. } | RemoteOp::RespDbSize => {
                     resp::execute_remote(op, &batch.arena, state, &mut out)
                 }
@@ -486,6 +500,21 @@ impl Worker {
             replies.arena = out;
             replies.end_reply();
         }
+        for index in killed {
+            self.after_io(index);
+        }
+    }
+
+    /// Runs this shard's parts of the `CLIENT LIST`/`KILL` requests its own
+    /// connections made this turn. Returns whether there were any.
+    fn run_client_requests(&mut self) -> bool {
+        if self.state.client_requests.is_empty() {
+            return false;
+        }
+        for index in clients::run_local(&mut self.conns, &mut self.state) {
+            self.after_io(index);
+        }
+        true
     }
 
     /// Parses input that earlier turns held back.

@@ -85,6 +85,10 @@ pub enum RemoteOp {
     },
     /// This shard's key count for `DBSIZE`: an integer.
     RespDbSize,
+    /// `CLIENT LIST` or `CLIENT KILL` (the whole frame) over this shard's
+    /// connections, for client `caller`: this shard's part of the reply
+    /// (`command::resp::client`).
+    RespClients { frame: Span, caller: u64 },
 }
 
 /// Operations for one shard, from the connections of one sender turn.

@@ -3,6 +3,7 @@
 //! SETINFO, INFO, NO-EVICT, NO-TOUCH), COMMAND (COUNT, LIST, INFO, DOCS)
 //! and TIME.
 
+use super::client::{ClientFacts, ReplyMode};
 use super::{lookup, wrong_arity, Command, Keys, Spec, COMMANDS, SYNTAX_ERROR};
 use crate::clock::Now;
 use crate::protocol::resp::reply::{self, Version};
@@ -27,6 +28,14 @@ pub struct Session {
     /// `CLIENT SETINFO LIB-NAME` / `LIB-VER`.
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
+    /// `CLIENT REPLY`.
+    pub reply: ReplyMode,
+    /// `CLIENT NO-EVICT` and `CLIENT NO-TOUCH` (shown in `CLIENT LIST`'s
+    /// flags; nothing is evicted, and reads do not count as touches).
+    pub no_evict: bool,
+    pub no_touch: bool,
+    /// What `RESET` keeps: age, addresses, last command.
+    pub client: ClientFacts,
 }
 
 /// What the connection must do after a connection command.
@@ -59,9 +68,9 @@ pub fn answer(
             return Action::Close;
         }
         Command::Reset => {
-            let id = session.id;
             *session = Session {
-                id,
+                id: session.id,
+                client: std::mem::take(&mut session.client),
                 ..Session::default()
             };
             reply::simple_string(out, b"RESET");
@@ -213,32 +222,29 @@ fn client(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
         }
         (b"NO-EVICT" | b"NO-TOUCH", 3) => {
             let mode = argv.get(2).unwrap_or_default();
-            if mode.eq_ignore_ascii_case(b"on") || mode.eq_ignore_ascii_case(b"off") {
-                reply::simple_string(out, b"OK");
+            let on = if mode.eq_ignore_ascii_case(b"on") {
+                true
+            } else if mode.eq_ignore_ascii_case(b"off") {
+                false
             } else {
-                reply::error(out, SYNTAX_ERROR);
+                return reply::error(out, SYNTAX_ERROR);
+            };
+            if sub == b"NO-EVICT" {
+                session.no_evict = on;
+            } else {
+                session.no_touch = on;
             }
+            reply::simple_string(out, b"OK");
         }
-        (b"INFO", 2) => {
-            let mut line = format!("id={} addr=? laddr=? fd=? name=", session.id).into_bytes();
-            line.extend_from_slice(session.name.as_deref().unwrap_or_default());
-            line.extend_from_slice(b" db=0 resp=");
-            line.push(if session.version == Version::Resp3 {
-                b'3'
-            } else {
-                b'2'
-            });
-            line.extend_from_slice(b" lib-name=");
-            line.extend_from_slice(session.lib_name.as_deref().unwrap_or_default());
-            line.extend_from_slice(b" lib-ver=");
-            line.extend_from_slice(session.lib_ver.as_deref().unwrap_or_default());
-            line.push(b'\n');
-            reply::verbatim(out, session.version, b"txt", &line);
+        (b"ID" | b"GETNAME" | b"SETNAME" | b"SETINFO" | b"NO-EVICT" | b"NO-TOUCH", _) => {
+            let name = format!("client|{}", String::from_utf8_lossy(&sub).to_lowercase());
+            wrong_arity(&name, out);
         }
         _ => {
+            let typed = argv.get(1).unwrap_or_default();
             let text = format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-                String::from_utf8_lossy(argv.get(1).unwrap_or_default())
+                "ERR unknown subcommand '{}'. Try CLIENT HELP.",
+                String::from_utf8_lossy(&typed[..typed.len().min(128)])
             );
             reply::error(out, text.as_bytes());
         }

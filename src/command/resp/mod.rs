@@ -13,12 +13,14 @@
 //! memcached flags 0: memcached's `get` reads what `SET` wrote and the
 //! reverse; `INCR` and memcached's `incr` both keep the decimal digits.
 
+pub mod client;
 pub mod connection;
 mod glob;
 mod keys;
 mod object;
 pub mod scan;
 pub mod server;
+pub mod slowlog;
 mod strings;
 mod table;
 #[cfg(test)]
@@ -69,6 +71,11 @@ pub enum Route<'a> {
     AllShardsConcat,
     /// On the connection's own shard, touching no key.
     Connection,
+    /// About the server's clients, by the server layer that owns the
+    /// connections (`CLIENT LIST`, `INFO`, `KILL`, `REPLY`, `NO-EVICT`).
+    Clients,
+    /// The slow log, which all shards share (`SLOWLOG`).
+    Slowlog,
 }
 
 /// Finds `argv`'s command and checks its arity; an unknown command or a
@@ -97,6 +104,8 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
             }
             Route::AllShardsOk
         }
+        Command::Client if client::needs_connections(argv) => Route::Clients,
+        Command::Slowlog => Route::Slowlog,
         _ => match spec.keys {
             Keys::None => Route::Connection,
             Keys::First | Keys::All => Route::Key(argv.get(1).unwrap_or_default()),

@@ -82,6 +82,7 @@ impl Shard {
                 Route::Connection => {
                     answer(command, &argv, &mut self.session, self.now, &mut out);
                 }
+                Route::Clients | Route::Slowlog => panic!("served by the server layer"),
             }
         }
         String::from_utf8(out).expect("utf-8 reply")
