@@ -7,6 +7,7 @@
 //! and wait until every shard has set up its ring. Then the main thread only
 //! waits for a signal.
 
+mod clients;
 mod coalesce;
 mod connection;
 mod limits;
@@ -17,6 +18,7 @@ mod pause;
 mod pubsub;
 mod resp;
 mod shared;
+mod slowlog;
 mod stats_view;
 mod txn;
 mod uring;
@@ -116,6 +118,7 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
                 let task =
                     std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
                 shared.heartbeats()[shard].register(task.clone());
+                shared.heartbeats()[shard].register_thread();
                 let mesh = match mesh {
                     Some(builder) => match join_mesh(builder, shared.clone(), shard).await {
                         Ok((senders, receivers)) => Mesh::new(senders, receivers, counters, task),

@@ -67,11 +67,19 @@ pub struct Output {
     /// Bytes queued in `held`.
     held_bytes: usize,
     awaited: usize,
+    /// Replies are dropped (`CLIENT REPLY OFF|SKIP`): written into `muted`
+    /// and cleared, and awaited replies get a slot nothing matches.
+    is_muted: bool,
+    muted: Vec<u8>,
 }
 
 impl Output {
     /// Where a reply computed now must be written.
     pub fn writer(&mut self) -> &mut Vec<u8> {
+        if self.is_muted {
+            self.muted.clear();
+            return &mut self.muted;
+        }
         if self.held.is_empty() {
             return &mut self.ready;
         }
@@ -86,6 +94,9 @@ impl Output {
 
     /// Reserves the place of a reply another shard will compute.
     pub fn await_remote(&mut self) -> ReplySlot {
+        if self.is_muted {
+            return u64::MAX;
+        }
         let slot = self.front_slot + self.held.len() as u64;
         self.held.push_back(Held::Remote(None));
         self.awaited += 1;
@@ -95,6 +106,9 @@ impl Output {
     /// Reserves the place of an integer reply that is `partial` plus the
     /// integers `parts` other shards will deliver to the returned slot.
     pub fn await_sum(&mut self, parts: u32, partial: i64) -> ReplySlot {
+        if self.is_muted {
+            return u64::MAX;
+        }
         if parts == 0 {
             push_integer(self.writer(), partial);
             // No slot is awaited; an unused number is never matched.
@@ -113,6 +127,9 @@ impl Output {
     /// array reply) with the arrays `parts` other shards will deliver to the
     /// returned slot, in arrival order.
     pub fn await_concat(&mut self, parts: u32, local: &[u8]) -> ReplySlot {
+        if self.is_muted {
+            return u64::MAX;
+        }
         if parts == 0 {
             self.writer().extend_from_slice(local);
             return u64::MAX;
@@ -132,6 +149,9 @@ impl Output {
     /// (this shard's part) and the parts `parts` other shards will deliver
     /// to the returned slot, once all have arrived.
     pub fn await_gather(&mut self, parts: u32, local: Vec<u8>, combine: Combine) -> ReplySlot {
+        if self.is_muted {
+            return u64::MAX;
+        }
         if parts == 0 {
             combine(&[local], self.writer());
             return u64::MAX;
@@ -146,6 +166,15 @@ impl Output {
         });
         self.awaited += parts as usize;
         slot
+    }
+
+    /// Drops the replies of the requests run from now on, or stops
+    /// dropping them (`CLIENT REPLY`).
+    pub fn set_muted(&mut self, muted: bool) {
+        self.is_muted = muted;
+        if !muted && self.muted.capacity() > RETAINED_CAPACITY {
+            self.muted = Vec::new();
+        }
     }
 
     /// Puts an awaited reply in its place; replies for slots no longer
@@ -241,6 +270,26 @@ impl Output {
             released = true;
         }
         released
+    }
+
+    /// Replies queued behind an awaited one (`CLIENT LIST`'s `oll`).
+    pub fn held_count(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Bytes of computed replies queued behind an awaited one (`omem`).
+    pub fn held_bytes(&self) -> usize {
+        self.held_bytes
+    }
+
+    /// Bytes ready to send or being sent (`obl`).
+    pub fn unsent(&self) -> usize {
+        self.sending.len() - self.sent + self.ready.len()
+    }
+
+    /// Bytes the buffers hold allocated (for `tot-mem`).
+    pub fn allocated(&self) -> usize {
+        self.sending.capacity() + self.ready.capacity() + self.muted.capacity() + self.held_bytes
     }
 
     /// Replies awaited from other shards.
@@ -456,6 +505,23 @@ mod tests {
         assert!(output.is_drained());
         output.await_gather(0, b"x".to_vec(), join);
         assert_eq!(send_all(&mut output), b"[x]");
+    }
+
+    #[test]
+    fn muted_replies_are_dropped_local_and_remote() {
+        let mut output = Output::default();
+        output.writer().extend_from_slice(b"1");
+        output.set_muted(true);
+        output.writer().extend_from_slice(b"dropped");
+        let remote = output.await_remote();
+        let sum = output.await_sum(2, 5);
+        assert_eq!(output.awaited(), 0, "nothing is awaited while muted");
+        assert!(!output.deliver(remote, b"late"));
+        assert!(!output.deliver(sum, b":1\r\n"));
+        output.set_muted(false);
+        output.writer().extend_from_slice(b"2");
+        assert_eq!(send_all(&mut output), b"12");
+        assert!(output.is_drained());
     }
 
     #[test]

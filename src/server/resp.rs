@@ -11,14 +11,19 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::clients;
 use super::connection::Connection;
 use super::memcache::{expect_into, send_remote, Stop};
+use super::slowlog::RequestTimer;
 use super::txn::{self, Kind, Plan};
 use super::worker::ShardState;
+use crate::clock::Now;
+use crate::command::resp::client::{command_label, ClientFacts};
 use crate::command::resp::connection::{self as conn_commands, Action, Session, DB_OUT_OF_RANGE};
 use crate::command::resp::moves::{self, CopyOptions, Decision};
 use crate::command::resp::scan;
 use crate::command::resp::server as server_commands;
+use crate::command::resp::slowlog;
 use crate::command::resp::{self as commands, Command, Keys, RespContext, Route};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
@@ -41,6 +46,7 @@ impl RespConnection {
         RespConnection {
             session: Session {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                client: ClientFacts::new(Now::read()),
                 ..Session::default()
             },
             args: Args::new(),
@@ -63,6 +69,8 @@ pub fn process(
         return (input.len(), Stop::Closed);
     };
     let limits = Limits::default();
+    resp.session.client.last_interaction = state.now;
+    let mut timer = RequestTimer::start(state);
     let mut pos = 0;
     let stop = loop {
         if pos == input.len() {
@@ -78,7 +86,13 @@ pub fn process(
             Parsed::Command { argv, consumed } => {
                 let frame = &input[pos..pos + consumed];
                 pos += consumed;
-                if run(&argv, frame, &mut resp.session, conn, index, state) == Action::Close {
+                clients::before_request(&resp.session, conn);
+                let action = run(&argv, frame, &mut resp.session, conn, index, state);
+                clients::after_request(&mut resp.session, conn);
+                if let Some(timer) = timer.as_mut() {
+                    timer.lap(&argv, &mut resp.session, conn, state);
+                }
+                if action == Action::Close {
                     conn.close_after_replies();
                     break Stop::Closed;
                 }
@@ -119,8 +133,10 @@ fn run(
         db: session.db as u32,
     };
     let Some((command, route)) = commands::route(argv, conn.output.writer()) else {
+        session.client.last_command = None;
         return Action::Continue;
     };
+    session.client.last_command = command_label(command, argv);
     if session.subscriptions.is_subscribed()
         && !super::pubsub::admit(command, argv, session, conn, index, state)
     {
@@ -266,6 +282,11 @@ fn run(
             conn_commands::select(argv, session, databases, conn.output.writer());
         }
         Route::PubSub => super::pubsub::run(command, argv, frame, session, conn, index, state),
+        Route::Clients => return clients::run(argv, frame, session, conn, index, state),
+        Route::Slowlog => {
+            let log = &state.shared.slowlog.log;
+            slowlog::answer(argv, log, origin.version, conn.output.writer());
+        }
         Route::Connection => {
             let now = state.now;
             let out = conn.output.writer();

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 use super::watchdog::Heartbeat;
 use crate::clock::Now;
+use crate::command::resp::slowlog::SharedSlowlog;
 use crate::config::Settings;
 use crate::stats::{PublishedShard, Totals};
 
@@ -32,6 +33,9 @@ pub struct Shared {
     wake_fds: Vec<AtomicI32>,
     /// Each shard's liveness signal for the watchdog thread.
     heartbeats: Vec<Heartbeat>,
+    /// The RESP slow log and its settings (locked only to add a slow
+    /// request or to answer `SLOWLOG`).
+    pub slowlog: SharedSlowlog,
 }
 
 impl Shared {
@@ -50,6 +54,7 @@ impl Shared {
             finished: AtomicUsize::new(0),
             wake_fds: (0..shards).map(|_| AtomicI32::new(-1)).collect(),
             heartbeats: (0..shards).map(|_| Heartbeat::default()).collect(),
+            slowlog: SharedSlowlog::default(),
         }
     }
 

@@ -26,6 +26,7 @@ pub fn view(state: &ShardState) -> StatsView<'_> {
         totals: totals(state),
         max_connections: shared.settings.max_connections,
         watchdog_wakes: shared.heartbeats().iter().map(|h| h.rescues()).sum(),
+        watchdog_kicks: shared.heartbeats().iter().map(|h| h.kicks()).sum(),
     }
 }
 
@@ -73,6 +74,7 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
         rss_bytes: resident_bytes(),
         cpu_user_micros: user,
         cpu_system_micros: system,
+        slowlog: &shared.slowlog.config,
     }
 }
 

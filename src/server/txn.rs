@@ -205,6 +205,18 @@ impl Txns {
         self.holder.is_some()
     }
 
+    /// Whether an operation batch arriving now must wait: the shard is
+    /// held, or batches that waited for a hold have not run yet.
+    pub fn must_defer(&self) -> bool {
+        self.holder.is_some() || !self.deferred.is_empty()
+    }
+
+    /// The oldest batch that waited for a hold (for the worker to run once
+    /// the shard is released).
+    pub fn take_deferred(&mut self) -> Option<(ShardId, RequestBatch)> {
+        self.deferred.pop_front()
+    }
+
     /// Keeps an operation batch from `peer` until the shard is released.
     pub fn defer(&mut self, peer: ShardId, batch: RequestBatch) {
         self.deferred.push_back((peer, batch));
@@ -335,11 +347,9 @@ fn grant(state: &mut ShardState, step: Waiting) {
     }
     send_done(state, step.from, step.id, replies);
     if step.release {
+        // The worker runs what waited for the hold first, in arrival
+        // order ([`Txns::take_deferred`]).
         state.txns.holder = None;
-        // What waited for the hold runs first, in arrival order.
-        while let Some((peer, batch)) = state.txns.deferred.pop_front() {
-            worker::execute_batch(state, peer, &batch);
-        }
     }
 }
 

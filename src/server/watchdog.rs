@@ -23,14 +23,25 @@
 //! sleep is no safer than any other: a shard hung, marked asleep, after its
 //! timer had fired and glommio parked before running it.) A lost wake-up
 //! then costs a few milliseconds, and a spurious wake (a shard in one very
-//! long turn) one extra poll. The thread starts before the executors: a
+//! long turn) one extra poll.
+//!
+//! A wake is not always enough: under heavy load (a load average of 10 on
+//! two cores) shards were seen parked in glommio's ring wait for minutes,
+//! woken many times over, until a debugger's attach interrupted the wait,
+//! after which they ran on. So a shard still stuck at the next look also
+//! gets a *kick*: a signal ([`kick_signal`], with a handler that does
+//! nothing, installed without `SA_RESTART`) that makes its blocking
+//! `io_uring_enter` return `EINTR`, which glommio and our ring treat as
+//! "look again".
+//!
+//! The thread starts before the executors: a
 //! shard joining the channel mesh beats its heartbeat from the join's 1 ms
 //! ticker (a 3-shard start-up hung there, the ticker's timer consumed, once
 //! in about 20 test runs). While every shard sleeps, the period doubles
 //! up to [`PERIOD_IDLE`], so an idle server wakes this thread ten times a
 //! second.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::Waker;
 use std::thread::JoinHandle;
@@ -68,12 +79,43 @@ pub struct Heartbeat {
     waker: OnceLock<Waker>,
     /// Wakes the watchdog sent this shard.
     rescues: AtomicU64,
+    /// The shard's thread (its Linux thread id), for kicks; 0 until known.
+    thread: AtomicI64,
+    /// Kicks the watchdog sent this shard.
+    kicks: AtomicU64,
 }
 
 impl Heartbeat {
     /// Records the waker of the shard's task (once, as its executor starts).
     pub fn register(&self, waker: Waker) {
         let _ = self.waker.set(waker);
+    }
+
+    /// Records the calling thread as the shard's (once, as its executor
+    /// starts), so that the watchdog can kick it.
+    pub fn register_thread(&self) {
+        // Safety: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        self.thread.store(i64::from(tid), Ordering::Relaxed);
+    }
+
+    /// Kicks the watchdog has sent this shard since start.
+    pub fn kicks(&self) -> u64 {
+        self.kicks.load(Ordering::Relaxed)
+    }
+
+    /// Interrupts whatever blocking call the shard's thread is in.
+    fn kick(&self) {
+        let tid = self.thread.load(Ordering::Relaxed);
+        if tid == 0 {
+            return;
+        }
+        self.kicks.fetch_add(1, Ordering::Relaxed);
+        // Safety: tgkill with our own process id and a thread of ours; the
+        // signal's handler does nothing.
+        unsafe {
+            libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, kick_signal());
+        }
     }
 
     /// Records a completed turn; `turns` counts them.
@@ -98,8 +140,35 @@ impl Heartbeat {
     }
 }
 
-/// Starts the watchdog thread; it ends once every shard has finished.
+/// The signal that kicks a shard: a real-time one nothing else uses.
+pub fn kick_signal() -> libc::c_int {
+    libc::SIGRTMIN() + 3
+}
+
+/// Does nothing: receiving the signal is the point.
+extern "C" fn on_kick(_signal: libc::c_int) {}
+
+/// Installs the kick's handler, without `SA_RESTART` so that a blocking
+/// wait returns `EINTR`.
+fn install_kick_handler() -> std::io::Result<()> {
+    // Safety: a zeroed sigaction is valid; the handler is async-signal-safe
+    // (it does nothing).
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_kick as extern "C" fn(libc::c_int) as usize;
+        action.sa_flags = 0;
+        libc::sigemptyset(&mut action.sa_mask);
+        if libc::sigaction(kick_signal(), &action, std::ptr::null_mut()) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Starts the watchdog thread (after installing the kick's handler); it
+/// ends once every shard has finished.
 pub fn spawn(shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
+    install_kick_handler()?;
     std::thread::Builder::new()
         .name("watchdog".into())
         .spawn(move || watch(&shared))
@@ -107,14 +176,14 @@ pub fn spawn(shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
 
 fn watch(shared: &Shared) {
     let heartbeats = shared.heartbeats();
-    let mut last_seen = vec![u64::MAX; heartbeats.len()];
+    let mut last_seen = vec![Seen::default(); heartbeats.len()];
     let mut period = PERIOD_BUSY;
     while !shared.all_finished() {
         std::thread::sleep(period);
         let now = monotonic_millis();
         let mut any_busy = false;
-        for (heartbeat, last) in heartbeats.iter().zip(last_seen.iter_mut()) {
-            any_busy |= look(heartbeat, last, now);
+        for (heartbeat, seen) in heartbeats.iter().zip(last_seen.iter_mut()) {
+            any_busy |= look(heartbeat, seen, now);
         }
         period = if any_busy {
             PERIOD_BUSY
@@ -124,23 +193,48 @@ fn watch(shared: &Shared) {
     }
 }
 
+/// What the watchdog saw of a shard at its last look.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    turns: u64,
+    /// Consecutive looks that found it stuck.
+    stuck_looks: u32,
+}
+
+impl Default for Seen {
+    fn default() -> Seen {
+        Seen {
+            turns: u64::MAX,
+            stuck_looks: 0,
+        }
+    }
+}
+
 /// One look at one shard at `now` ([`monotonic_millis`]): wakes it if it
-/// has not turned since the last look (whose turn count is `last`) and
-/// does not sleep with a timer that is still due. Returns whether the shard
-/// counts as busy (it runs, or its sleep is overdue).
-fn look(heartbeat: &Heartbeat, last: &mut u64, now: u64) -> bool {
+/// has not turned since the last look (`seen`) and does not sleep with a
+/// timer that is still due, and kicks it too if it was stuck at the look
+/// before. Returns whether the shard counts as busy (it runs, or its sleep
+/// is overdue).
+fn look(heartbeat: &Heartbeat, seen: &mut Seen, now: u64) -> bool {
     let turns = heartbeat.turns.load(Ordering::Relaxed);
-    let stuck = turns == *last;
-    *last = turns;
+    let stuck = turns == seen.turns;
+    seen.turns = turns;
     let asleep_until = heartbeat.asleep_until.load(Ordering::Relaxed);
     if asleep_until != 0 && now <= asleep_until + OVERDUE.as_millis() as u64 {
+        seen.stuck_looks = 0;
         return false;
     }
-    if stuck {
-        if let Some(waker) = heartbeat.waker.get() {
-            heartbeat.rescues.fetch_add(1, Ordering::Relaxed);
-            waker.wake_by_ref();
-        }
+    if !stuck {
+        seen.stuck_looks = 0;
+        return true;
+    }
+    seen.stuck_looks += 1;
+    if let Some(waker) = heartbeat.waker.get() {
+        heartbeat.rescues.fetch_add(1, Ordering::Relaxed);
+        waker.wake_by_ref();
+    }
+    if seen.stuck_looks >= 2 {
+        heartbeat.kick();
     }
     true
 }
@@ -169,7 +263,7 @@ mod tests {
         let wakes = || counter.0.load(Ordering::Relaxed);
         let heartbeat = Heartbeat::default();
         heartbeat.register(Waker::from(counter.clone()));
-        let mut last = u64::MAX;
+        let mut last = Seen::default();
         let now = monotonic_millis();
         // Turning: no wake.
         for turn in 1..5 {
@@ -177,11 +271,15 @@ mod tests {
             assert!(look(&heartbeat, &mut last, now));
         }
         assert_eq!(wakes(), 0);
-        // Stuck while busy: a wake per look.
+        // Stuck while busy: a wake per look, and a kick from the second.
+        install_kick_handler().unwrap();
+        heartbeat.register_thread();
         assert!(look(&heartbeat, &mut last, now));
+        assert_eq!(heartbeat.kicks(), 0);
         assert!(look(&heartbeat, &mut last, now));
         assert_eq!(wakes(), 2);
         assert_eq!(heartbeat.rescues(), 2);
+        assert_eq!(heartbeat.kicks(), 1, "this thread got the signal and lives");
         // Asleep with a timer 100 ms out: idle, no wake until it is overdue.
         heartbeat.set_asleep(Duration::from_millis(100));
         assert!(!look(&heartbeat, &mut last, now));
@@ -194,5 +292,7 @@ mod tests {
         heartbeat.beat(5);
         assert!(look(&heartbeat, &mut last, now + 200));
         assert_eq!(wakes(), 3);
+        // The overdue look was the first stuck one since the sleep: no kick.
+        assert_eq!(heartbeat.kicks(), 1);
     }
 }

@@ -29,6 +29,7 @@ use std::time::Duration;
 use io_uring::{cqueue, opcode, types};
 use slab::Slab;
 
+use super::clients;
 use super::coalesce::Coalescer;
 use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
 use super::listener::{Listener, Protocol};
@@ -65,6 +66,9 @@ pub struct ShardState {
     pub txns: Txns,
     /// This shard's subscribers and the messages waiting for them.
     pub pubsub: ShardPubSub,
+    /// This shard's parts of `CLIENT LIST`/`KILL` its connections asked
+    /// for this turn (`server::clients`).
+    pub client_requests: Vec<clients::LocalClientRequest>,
 }
 
 impl ShardState {
@@ -172,6 +176,7 @@ impl Worker {
                 resp_args: Args::new(),
                 txns: Txns::new(id),
                 pubsub: ShardPubSub::default(),
+                client_requests: Vec::new(),
             },
             pending_input: WorkList::default(),
             pending_send: WorkList::default(),
@@ -207,10 +212,12 @@ impl Worker {
             self.deliver_transactions();
             busy |= self.process_pending_input();
             if self.state.txns.has_waiting() && txn::grant_waiting(&mut self.state) {
+                self.run_deferred();
                 self.deliver_transactions();
                 busy = true;
             }
             self.deliver_published();
+            busy |= self.run_client_requests();
             self.update_receives()?;
             self.start_sends()?;
             self.publish_stats();
@@ -463,11 +470,14 @@ impl Worker {
         for (peer, message) in messages {
             match message {
                 // A held shard runs nothing else (`server::txn`).
-                ShardMessage::Requests(batch) if self.state.txns.is_held() => {
+                ShardMessage::Requests(batch) if self.state.txns.must_defer() => {
                     self.state.txns.defer(peer, batch)
                 }
-                ShardMessage::Requests(batch) => execute_batch(&mut self.state, peer, &batch),
-                ShardMessage::Txn(message) => txn::receive(&mut self.state, peer, message),
+                ShardMessage::Requests(batch) => self.execute_remote(peer, &batch),
+                ShardMessage::Txn(message) => {
+                    txn::receive(&mut self.state, peer, message);
+                    self.run_deferred();
+                }
                 ShardMessage::Replies(batch) => {
                     let targets: Vec<_> = self
                         .state
@@ -507,6 +517,56 @@ impl Worker {
             conn.waiting_txn = false;
             self.after_io(index);
         }
+    }
+
+    /// Executes operations another shard sent, in order, and queues the
+    /// replies for it.
+    fn execute_remote(&mut self, peer: ShardId, batch: &RequestBatch) {
+        let mut killed = Vec::new();
+        for op in &batch.ops {
+            let state = &mut self.state;
+            let mut out = std::mem::take(&mut state.mesh.replies_for(peer).arena);
+            match op {
+                // The only operation that needs the connections.
+                &RemoteOp::RespClients { frame, caller } => killed.extend(clients::execute_remote(
+                    frame.of(&batch.arena),
+                    caller,
+                    &mut self.conns,
+                    state.now,
+                    &mut out,
+                )),
+                _ => execute_op(op, &batch.arena, state, &mut out),
+            }
+            let replies = state.mesh.replies_for(peer);
+            replies.arena = out;
+            replies.end_reply();
+        }
+        for index in killed {
+            self.after_io(index);
+        }
+    }
+
+    /// Runs the operation batches that waited while a transaction held the
+    /// shard, once it is released: before anything that arrives later.
+    fn run_deferred(&mut self) {
+        while !self.state.txns.is_held() {
+            let Some((peer, batch)) = self.state.txns.take_deferred() else {
+                break;
+            };
+            self.execute_remote(peer, &batch);
+        }
+    }
+
+    /// Runs this shard's parts of the `CLIENT LIST`/`KILL` requests its own
+    /// connections made this turn. Returns whether there were any.
+    fn run_client_requests(&mut self) -> bool {
+        if self.state.client_requests.is_empty() {
+            return false;
+        }
+        for index in clients::run_local(&mut self.conns, &mut self.state) {
+            self.after_io(index);
+        }
+        true
     }
 
     /// Parses input that earlier turns held back (not while a transaction
@@ -760,18 +820,6 @@ fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState
 /// transaction runs, or another transaction holds the shard.
 fn must_wait(conn: &Connection, state: &ShardState) -> bool {
     conn.is_backed_up() || conn.waiting_txn || state.txns.is_held()
-}
-
-/// Executes operations another shard sent, in order, and queues the
-/// replies for it.
-pub fn execute_batch(state: &mut ShardState, peer: ShardId, batch: &RequestBatch) {
-    for op in &batch.ops {
-        let mut out = std::mem::take(&mut state.mesh.replies_for(peer).arena);
-        execute_op(op, &batch.arena, state, &mut out);
-        let replies = state.mesh.replies_for(peer);
-        replies.arena = out;
-        replies.end_reply();
-    }
 }
 
 /// Executes one operation another shard sent (or a transaction step

@@ -102,6 +102,10 @@ pub enum RemoteOp {
     RespFlush { db: Option<u32> },
     /// `SWAPDB a b`: this shard's part. No reply bytes.
     RespSwapDb { a: u32, b: u32 },
+    /// `CLIENT LIST` or `CLIENT KILL` (the whole frame) over this shard's
+    /// connections, for client `caller`: this shard's part of the reply
+    /// (`command::resp::client`).
+    RespClients { frame: Span, caller: u64 },
     /// Pub/sub: a message for this shard's subscribers, or this shard's
     /// part of a `PUBSUB` answer (`server::pubsub`).
     PubSub(PubSubOp),

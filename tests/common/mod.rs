@@ -297,6 +297,11 @@ impl Conn {
         Conn { stream }
     }
 
+    /// Our end's address (the server sees it as the peer's).
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.stream.local_addr().expect("local address")
+    }
+
     /// Sends bytes.
     pub fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).expect("send");

@@ -38,6 +38,8 @@ pub struct StatsView<'a> {
     pub max_connections: usize,
     /// Wakes the liveness watchdog sent to stalled shards (`server::watchdog`).
     pub watchdog_wakes: u64,
+    /// Signals it sent shards still stuck after a wake.
+    pub watchdog_kicks: u64,
 }
 
 /// memcached's answer to `stats detail` without a valid argument.
@@ -74,6 +76,7 @@ fn general(view: &StatsView<'_>, out: &mut Vec<u8>) {
     reply::stat_text(out, "version", MEMCACHED_VERSION);
     reply::stat_text(out, "corecache_version", crate::VERSION);
     stat(out, "corecache_watchdog_wakes", view.watchdog_wakes);
+    stat(out, "corecache_watchdog_kicks", view.watchdog_kicks);
     stat(out, "pointer_size", usize::BITS.into());
     cpu_time(out, "rusage_user", view.rusage_user_micros);
     cpu_time(out, "rusage_system", view.rusage_system_micros);

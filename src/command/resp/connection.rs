@@ -4,6 +4,7 @@
 //! and TIME. In RESP2 subscribed mode `PING` answers as Redis does there
 //! (`pubsub::write_subscribed_pong`).
 
+use super::client::{ClientFacts, ReplyMode};
 use super::pubsub::Subscriptions;
 use super::{lookup, wrong_arity, Command, Keys, Spec, COMMANDS, SYNTAX_ERROR};
 use crate::clock::Now;
@@ -30,6 +31,14 @@ pub struct Session {
     /// Channels, patterns and shard channels subscribed to; any makes
     /// the connection subscribed.
     pub subscriptions: Subscriptions,
+    /// `CLIENT REPLY`.
+    pub reply: ReplyMode,
+    /// `CLIENT NO-EVICT` and `CLIENT NO-TOUCH` (shown in `CLIENT LIST`'s
+    /// flags; nothing is evicted, and reads do not count as touches).
+    pub no_evict: bool,
+    pub no_touch: bool,
+    /// What `RESET` keeps: age, addresses, last command.
+    pub client: ClientFacts,
 }
 
 /// What the connection must do after a connection command.
@@ -92,9 +101,9 @@ pub fn answer(
             return Action::Close;
         }
         Command::Reset => {
-            let id = session.id;
             *session = Session {
-                id,
+                id: session.id,
+                client: std::mem::take(&mut session.client),
                 ..Session::default()
             };
             reply::simple_string(out, b"RESET");
@@ -102,6 +111,7 @@ pub fn answer(
         Command::Hello => hello(argv, session, out),
         Command::Client => client(argv, session, out),
         Command::Command => command_info(argv, session.version, out),
+        Command::Object | Command::Memory => super::object::answer_without_key(command, argv, out),
         Command::Time => {
             let micros = now.millis() * 1000;
             reply::array_header(out, 2);
@@ -240,32 +250,29 @@ fn client(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
         }
         (b"NO-EVICT" | b"NO-TOUCH", 3) => {
             let mode = argv.get(2).unwrap_or_default();
-            if mode.eq_ignore_ascii_case(b"on") || mode.eq_ignore_ascii_case(b"off") {
-                reply::simple_string(out, b"OK");
+            let on = if mode.eq_ignore_ascii_case(b"on") {
+                true
+            } else if mode.eq_ignore_ascii_case(b"off") {
+                false
             } else {
-                reply::error(out, SYNTAX_ERROR);
+                return reply::error(out, SYNTAX_ERROR);
+            };
+            if sub == b"NO-EVICT" {
+                session.no_evict = on;
+            } else {
+                session.no_touch = on;
             }
+            reply::simple_string(out, b"OK");
         }
-        (b"INFO", 2) => {
-            let mut line = format!("id={} addr=? laddr=? fd=? name=", session.id).into_bytes();
-            line.extend_from_slice(session.name.as_deref().unwrap_or_default());
-            line.extend_from_slice(format!(" db={} resp=", session.db).as_bytes());
-            line.push(if session.version == Version::Resp3 {
-                b'3'
-            } else {
-                b'2'
-            });
-            line.extend_from_slice(b" lib-name=");
-            line.extend_from_slice(session.lib_name.as_deref().unwrap_or_default());
-            line.extend_from_slice(b" lib-ver=");
-            line.extend_from_slice(session.lib_ver.as_deref().unwrap_or_default());
-            line.push(b'\n');
-            reply::verbatim(out, session.version, b"txt", &line);
+        (b"ID" | b"GETNAME" | b"SETNAME" | b"SETINFO" | b"NO-EVICT" | b"NO-TOUCH", _) => {
+            let name = format!("client|{}", String::from_utf8_lossy(&sub).to_lowercase());
+            wrong_arity(&name, out);
         }
         _ => {
+            let typed = argv.get(1).unwrap_or_default();
             let text = format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-                String::from_utf8_lossy(argv.get(1).unwrap_or_default())
+                "ERR unknown subcommand '{}'. Try CLIENT HELP.",
+                String::from_utf8_lossy(&typed[..typed.len().min(128)])
             );
             reply::error(out, text.as_bytes());
         }
@@ -348,6 +355,7 @@ fn write_info(spec: &Spec, version: Version, out: &mut Vec<u8>) {
         Keys::Pairs => (1, -1, 2),
         Keys::Two => (1, 2, 1),
         Keys::AfterFirst => (2, -1, 1),
+        Keys::Second => (2, 2, 1),
     };
     reply::integer(out, first);
     reply::integer(out, last);

@@ -16,15 +16,18 @@
 mod big_uint;
 pub mod bitfield;
 pub mod bits;
+pub mod client;
 pub mod connection;
 pub mod glob;
 mod keys;
 pub mod lcs;
 mod long_double;
 pub mod moves;
+mod object;
 pub mod pubsub;
 pub mod scan;
 pub mod server;
+pub mod slowlog;
 mod strings;
 mod table;
 #[cfg(test)]
@@ -90,6 +93,11 @@ pub enum Route<'a> {
     /// Pub/sub (`SUBSCRIBE`… `PUBLISH`, `PUBSUB`): the connection's
     /// subscriptions, delivery on every shard (`server::pubsub`).
     PubSub,
+    /// About the server's clients, by the server layer that owns the
+    /// connections (`CLIENT LIST`, `INFO`, `KILL`, `REPLY`, `NO-EVICT`).
+    Clients,
+    /// The slow log, which all shards share (`SLOWLOG`).
+    Slowlog,
 }
 
 /// Finds `argv`'s command and checks its arity; an unknown command or a
@@ -139,12 +147,17 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
             Route::AllShardsOk
         }
         Command::Swapdb => Route::AllShardsOk,
+        Command::Client if client::needs_connections(argv) => Route::Clients,
+        Command::Slowlog => Route::Slowlog,
         _ => match spec.keys {
             Keys::None => Route::Connection,
             Keys::First | Keys::All | Keys::Pairs | Keys::Two => {
                 Route::Key(argv.get(1).unwrap_or_default())
             }
             Keys::AfterFirst => Route::Key(argv.get(2).unwrap_or_default()),
+            // Without its key (`OBJECT HELP`, or too few arguments) the
+            // command is answered where the connection is.
+            Keys::Second => argv.get(2).map_or(Route::Connection, Route::Key),
         },
     };
     Some((command, route))
@@ -199,6 +212,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
             Err(error) => reply::error(out, error),
         },
         Command::Keys => scan::keys(argv.get(1).unwrap_or_default(), cx, out),
+        Command::Object | Command::Memory => object::execute(command, argv, cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),
     }
@@ -210,7 +224,10 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
 pub fn execute_key(command: Command, key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     match command {
         Command::Mget => match cx.store.get(key, cx.now) {
-            Some(item) => reply::bulk(out, item.value()),
+            Some(mut item) => {
+                item.set_last_access(cx.now);
+                reply::bulk(out, item.value())
+            }
             None => reply::null(out, cx.version),
         },
         Command::Del | Command::Unlink | Command::Exists | Command::Touch => {

@@ -6,12 +6,14 @@
 //! reported; a Redis field it cannot fill truthfully is left out rather than
 //! faked (tools that read INFO, such as redis_exporter, skip missing
 //! fields). Settings are fixed at start-up, so `CONFIG SET` refuses every
-//! parameter, with Redis's words for an immutable or an unknown one.
+//! parameter, with Redis's words for an immutable or an unknown one, but
+//! the slow log's two, which live in atomics all shards read.
 
 use std::fmt::{Display, Write};
 
 use super::connection::REDIS_VERSION;
-use super::{glob, wrong_arity, Command};
+use super::slowlog::SlowlogConfig;
+use super::{glob, parse_i64, wrong_arity, Command};
 use crate::clock::Now;
 use crate::config::Settings;
 use crate::protocol::resp::reply::{self, Version};
@@ -58,6 +60,8 @@ pub struct ServerView<'a> {
     pub cpu_user_micros: u64,
     /// CPU time of the process in kernel mode, microseconds.
     pub cpu_system_micros: u64,
+    /// The slow log's settings, which `CONFIG SET` may change.
+    pub slowlog: &'a SlowlogConfig,
 }
 
 /// Answers `INFO` or `CONFIG` into `out`. For `CONFIG RESETSTAT` the
@@ -74,7 +78,7 @@ pub fn answer(
             let text = info(argv, view);
             reply::verbatim(out, version, b"txt", text.as_bytes());
         }
-        Command::Config => config(argv, view.settings, version, out),
+        Command::Config => config(argv, view, version, out),
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }
@@ -318,7 +322,18 @@ const MAXMEMORY_POLICY: &str = "noeviction";
 /// A parameter `CONFIG GET` reports, under Redis's name.
 struct Param {
     name: &'static str,
-    value: fn(&Settings) -> String,
+    value: fn(&ServerView<'_>) -> String,
+    /// How `CONFIG SET` changes it, for the few that can change while the
+    /// server runs; `None`: immutable.
+    set: Option<Setter>,
+}
+
+/// A settable parameter: the integer range it takes, and how a value in
+/// range is applied.
+#[derive(Clone, Copy)]
+struct Setter {
+    min: i64,
+    apply: fn(&ServerView<'_>, i64),
 }
 
 /// Every parameter, in name order. Each is a setting corecache really has
@@ -328,48 +343,74 @@ const PARAMS: &[Param] = &[
     Param {
         name: "appendonly",
         value: |_| "no".into(),
+        set: None,
     },
     Param {
         name: "bind",
-        value: |s| s.bind.to_string(),
+        value: |v| v.settings.bind.to_string(),
+        set: None,
     },
     Param {
         name: "databases",
-        value: |s| s.databases.to_string(),
+        value: |s| s.settings.databases.to_string(),
+        set: None,
     },
     Param {
         name: "maxclients",
-        value: |s| s.max_connections.to_string(),
+        value: |v| v.settings.max_connections.to_string(),
+        set: None,
     },
     Param {
         name: "maxmemory",
-        value: |s| s.maxmemory.to_string(),
+        value: |v| v.settings.maxmemory.to_string(),
+        set: None,
     },
     Param {
         name: "maxmemory-policy",
         value: |_| MAXMEMORY_POLICY.into(),
+        set: None,
     },
     Param {
         name: "port",
-        value: |s| s.resp_port.unwrap_or(0).to_string(),
+        value: |v| v.settings.resp_port.unwrap_or(0).to_string(),
+        set: None,
     },
     Param {
         name: "proto-max-bulk-len",
         value: |_| Limits::default().proto_max_bulk_len.to_string(),
+        set: None,
     },
     Param {
         name: "save",
         value: |_| String::new(),
+        set: None,
+    },
+    Param {
+        name: "slowlog-log-slower-than",
+        value: |v| v.slowlog.slower_than().to_string(),
+        set: Some(Setter {
+            min: -1,
+            apply: |v, micros| v.slowlog.set_slower_than(micros),
+        }),
+    },
+    Param {
+        name: "slowlog-max-len",
+        value: |v| v.slowlog.max_len().to_string(),
+        set: Some(Setter {
+            min: 0,
+            apply: |v, len| v.slowlog.set_max_len(len),
+        }),
     },
     // Idle clients are never closed.
     Param {
         name: "timeout",
         value: |_| "0".into(),
+        set: None,
     },
 ];
 
 /// `CONFIG GET|SET|RESETSTAT|REWRITE|HELP …`.
-fn config(argv: &Argv<'_>, settings: &Settings, version: Version, out: &mut Vec<u8>) {
+fn config(argv: &Argv<'_>, view: &ServerView<'_>, version: Version, out: &mut Vec<u8>) {
     let sub = argv.get(1).unwrap_or_default();
     let argc = argv.len();
     let arity_ok = |name: &str, arity: usize, exact: bool, out: &mut Vec<u8>| {
@@ -382,12 +423,12 @@ fn config(argv: &Argv<'_>, settings: &Settings, version: Version, out: &mut Vec<
     match sub.to_ascii_lowercase().as_slice() {
         b"get" => {
             if arity_ok("get", 3, false, out) {
-                config_get(argv, settings, version, out);
+                config_get(argv, view, version, out);
             }
         }
         b"set" => {
             if arity_ok("set", 4, false, out) {
-                config_set(argv, out);
+                config_set(argv, view, out);
             }
         }
         b"resetstat" => {
@@ -410,7 +451,7 @@ fn config(argv: &Argv<'_>, settings: &Settings, version: Version, out: &mut Vec<
                     b"GET <pattern> [<pattern> ...]",
                     b"    The parameters whose names match a glob-style pattern, with values.",
                     b"SET <parameter> <value> [<parameter> <value> ...]",
-                    b"    Refused: corecache's settings are fixed when it starts.",
+                    b"    Only slowlog-log-slower-than and slowlog-max-len change while corecache runs.",
                     b"RESETSTAT",
                     b"    Zero the counters INFO reports (memcached's `stats reset` too).",
                     b"REWRITE",
@@ -436,7 +477,7 @@ fn config(argv: &Argv<'_>, settings: &Settings, version: Version, out: &mut Vec<
 
 /// `CONFIG GET pattern [pattern …]`: each parameter once, whichever
 /// patterns it matches (names compared in any case), in name order.
-fn config_get(argv: &Argv<'_>, settings: &Settings, version: Version, out: &mut Vec<u8>) {
+fn config_get(argv: &Argv<'_>, view: &ServerView<'_>, version: Version, out: &mut Vec<u8>) {
     let matching: Vec<&Param> = PARAMS
         .iter()
         .filter(|param| {
@@ -448,26 +489,71 @@ fn config_get(argv: &Argv<'_>, settings: &Settings, version: Version, out: &mut 
     reply::map_header(out, version, matching.len());
     for param in matching {
         reply::bulk(out, param.name.as_bytes());
-        reply::bulk(out, (param.value)(settings).as_bytes());
+        reply::bulk(out, (param.value)(view).as_bytes());
     }
 }
 
-/// `CONFIG SET parameter value [parameter value …]`: nothing can change
-/// while the server runs, so the first parameter named is refused, as
-/// unknown or as immutable.
-fn config_set(argv: &Argv<'_>, out: &mut Vec<u8>) {
+/// `CONFIG SET parameter value [parameter value …]`, all or nothing, as
+/// Redis 7 checks it: the first unknown, immutable or repeated parameter
+/// refuses the whole request; then every value is parsed before any is
+/// applied.
+fn config_set(argv: &Argv<'_>, view: &ServerView<'_>, out: &mut Vec<u8>) {
     if argv.len() % 2 != 0 {
         return reply::error(out, super::SYNTAX_ERROR);
     }
-    let name = argv.get(2).unwrap_or_default();
-    let known = PARAMS
-        .iter()
-        .any(|param| param.name.as_bytes().eq_ignore_ascii_case(name));
-    let name = String::from_utf8_lossy(name);
-    let text = if known {
-        format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")
-    } else {
-        format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
-    };
-    reply::error(out, text.as_bytes());
+    let pairs: Vec<(&[u8], &[u8])> = (2..argv.len())
+        .step_by(2)
+        .map(|i| {
+            (
+                argv.get(i).unwrap_or_default(),
+                argv.get(i + 1).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut chosen: Vec<(&Param, Setter, &[u8])> = Vec::new();
+    for &(name, value) in &pairs {
+        let typed = String::from_utf8_lossy(name);
+        let Some(param) = PARAMS
+            .iter()
+            .find(|param| param.name.as_bytes().eq_ignore_ascii_case(name))
+        else {
+            let text =
+                format!("ERR Unknown option or number of arguments for CONFIG SET - '{typed}'");
+            return reply::error(out, text.as_bytes());
+        };
+        let failed = |reason: &str| {
+            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {reason}")
+        };
+        let Some(setter) = param.set else {
+            return reply::error(out, failed("can't set immutable config").as_bytes());
+        };
+        if chosen.iter().any(|(seen, _, _)| std::ptr::eq(*seen, param)) {
+            return reply::error(out, failed("duplicate parameter").as_bytes());
+        }
+        chosen.push((param, setter, value));
+    }
+    let mut values = Vec::with_capacity(chosen.len());
+    for &(param, setter, value) in &chosen {
+        let reason = match parse_i64(value) {
+            None => "argument couldn't be parsed into an integer".to_string(),
+            Some(n) if n < setter.min => format!(
+                "argument must be between {} and {} inclusive",
+                setter.min,
+                i64::MAX
+            ),
+            Some(n) => {
+                values.push(n);
+                continue;
+            }
+        };
+        let text = format!(
+            "ERR CONFIG SET failed (possibly related to argument '{}') - {reason}",
+            param.name
+        );
+        return reply::error(out, text.as_bytes());
+    }
+    for (&(_, setter, _), value) in chosen.iter().zip(values) {
+        (setter.apply)(view, value);
+    }
+    reply::simple_string(out, b"OK");
 }

@@ -98,10 +98,14 @@ fn mset(argv: &Argv<'_>, cx: &mut RespContext<'_>) {
     }
 }
 
-/// Replies with the key's value, or null.
+/// Replies with the key's value, or null. A read is an access
+/// (`OBJECT IDLETIME`).
 fn get(key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     match cx.store.get(key, cx.now) {
-        Some(item) => reply::bulk(out, item.value()),
+        Some(mut item) => {
+            item.set_last_access(cx.now);
+            reply::bulk(out, item.value())
+        }
         None => reply::null(out, cx.version),
     }
 }

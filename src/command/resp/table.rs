@@ -40,10 +40,12 @@ pub enum Command {
     Keys,
     Info,
     Lcs,
+    Memory,
     Mget,
     Move,
     Mset,
     Msetnx,
+    Object,
     Persist,
     Pexpire,
     Pexpireat,
@@ -66,6 +68,7 @@ pub enum Command {
     Setex,
     Setnx,
     Setrange,
+    Slowlog,
     Spublish,
     Ssubscribe,
     Strlen,
@@ -95,6 +98,9 @@ pub enum Keys {
     Two,
     /// Every argument from 2 (`BITOP`: the destination, then the sources).
     AfterFirst,
+    /// Argument 2, after a subcommand (`OBJECT ENCODING key`, `MEMORY
+    /// USAGE key`).
+    Second,
 }
 
 /// What `COMMAND INFO` says of a command.
@@ -172,10 +178,12 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Info, "info", -1, None, &["loading", "stale"]),
     spec!(Keys, "keys", 2, None, R),
     spec!(Lcs, "lcs", -3, Two, R),
+    spec!(Memory, "memory", -2, Second, &[]),
     spec!(Mget, "mget", -2, All, RF),
     spec!(Move, "move", 3, First, WRF),
     spec!(Mset, "mset", -3, Pairs, W),
     spec!(Msetnx, "msetnx", -3, Pairs, W),
+    spec!(Object, "object", -2, Second, &[]),
     spec!(Persist, "persist", 2, First, WRF),
     spec!(Pexpire, "pexpire", -3, First, WRF),
     spec!(Pexpireat, "pexpireat", -3, First, WRF),
@@ -198,12 +206,13 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Setex, "setex", 4, First, W),
     spec!(Setnx, "setnx", 3, First, WF),
     spec!(Setrange, "setrange", 4, First, W),
+    spec!(Slowlog, "slowlog", -2, None, &[]),
     spec!(Spublish, "spublish", 3, First, PUB),
     spec!(Ssubscribe, "ssubscribe", -2, All, SUB),
     spec!(Strlen, "strlen", 2, First, RF),
-    spec!(Swapdb, "swapdb", 3, None, WRF),
     spec!(Subscribe, "subscribe", -2, None, SUB),
     spec!(Sunsubscribe, "sunsubscribe", -1, All, SUB),
+    spec!(Swapdb, "swapdb", 3, None, WRF),
     spec!(Time, "time", 1, None, &["loading", "stale", "fast"]),
     spec!(Touch, "touch", -2, All, RF),
     spec!(Ttl, "ttl", 2, First, RF),

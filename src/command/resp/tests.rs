@@ -107,6 +107,7 @@ impl Shard {
                 }
                 // Needs a shard's subscriber table: `server::pubsub`.
                 Route::PubSub => {}
+                Route::Clients | Route::Slowlog => panic!("served by the server layer"),
             }
         }
         out

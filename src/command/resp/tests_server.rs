@@ -2,6 +2,7 @@
 //! layout and error texts Redis 7 writes.
 
 use super::server::{answer, is_resetstat, ProcessFacts, ServerView};
+use super::slowlog::SlowlogConfig;
 use super::*;
 use crate::clock::Now;
 use crate::config::Settings;
@@ -23,6 +24,17 @@ fn facts() -> ProcessFacts {
 /// started two days and an hour ago and holds `keys` items (and, if there
 /// are any, 5 more in database 2).
 fn run(settings: &Settings, keys: u64, version: Version, args: &[&str]) -> String {
+    run_with(settings, &SlowlogConfig::default(), keys, version, args)
+}
+
+/// [`run`] with these slow log settings.
+fn run_with(
+    settings: &Settings,
+    slowlog: &SlowlogConfig,
+    keys: u64,
+    version: Version,
+    args: &[&str],
+) -> String {
     let process = facts();
     let started = Now(1_700_000_000_000);
     let view = ServerView {
@@ -56,6 +68,7 @@ fn run(settings: &Settings, keys: u64, version: Version, args: &[&str]) -> Strin
         rss_bytes: Some(6 << 20),
         cpu_user_micros: 1_500_000,
         cpu_system_micros: 25,
+        slowlog,
     };
     let frame = super::tests::encode(args);
     let mut parsed = Args::new();
@@ -238,7 +251,7 @@ fn config_get_matches_names_as_globs_in_any_case() {
          $16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
     );
     assert_eq!(r2(&["CONFIG", "GET", "nosuch"]), "*0\r\n");
-    assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*20\r\n"));
+    assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*24\r\n"));
     // Each parameter once, however many patterns match it.
     assert_eq!(
         r2(&["CONFIG", "GET", "save", "appendonly", "s?ve", "[a]*"]),
@@ -252,6 +265,7 @@ fn config_get_matches_names_as_globs_in_any_case() {
             "port",
             "proto-max-bulk-len",
             "save",
+            "slowlog*",
             "timeout"
         ])
     );
@@ -296,6 +310,71 @@ fn config_set_refuses_as_redis_words_it() {
         r2(&["CONFIG", "SET", "a"]),
         "-ERR wrong number of arguments for 'config|set' command\r\n"
     );
+}
+
+#[test]
+fn the_slow_log_settings_change_all_or_nothing() {
+    let settings = Settings::for_tests();
+    let slowlog = SlowlogConfig::default();
+    let r2 = |args: &[&str]| run_with(&settings, &slowlog, 0, Version::Resp2, args);
+    assert_eq!(
+        r2(&["CONFIG", "GET", "slowlog*"]),
+        "*4\r\n$23\r\nslowlog-log-slower-than\r\n$5\r\n10000\r\n\
+         $15\r\nslowlog-max-len\r\n$3\r\n128\r\n"
+    );
+    assert_eq!(
+        r2(&[
+            "CONFIG",
+            "SET",
+            "SLOWLOG-log-slower-than",
+            "0",
+            "slowlog-max-len",
+            "5"
+        ]),
+        "+OK\r\n"
+    );
+    assert_eq!((slowlog.slower_than(), slowlog.max_len()), (0, 5));
+    assert_eq!(
+        r2(&[
+            "CONFIG",
+            "SET",
+            "slowlog-max-len",
+            "7",
+            "slowlog-log-slower-than",
+            "-2"
+        ]),
+        "-ERR CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - \
+         argument must be between -1 and 9223372036854775807 inclusive\r\n"
+    );
+    assert_eq!(slowlog.max_len(), 5, "nothing changed");
+    assert_eq!(
+        r2(&["CONFIG", "SET", "SLOWLOG-MAX-LEN", "05"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - \
+         argument couldn't be parsed into an integer\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "SET", "slowlog-max-len", "-1"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - \
+         argument must be between 0 and 9223372036854775807 inclusive\r\n"
+    );
+    assert_eq!(
+        r2(&[
+            "CONFIG",
+            "SET",
+            "slowlog-max-len",
+            "5",
+            "slowlog-max-len",
+            "6"
+        ]),
+        "-ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - \
+         duplicate parameter\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "SET", "slowlog-max-len", "9", "port", "6"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set \
+         immutable config\r\n"
+    );
+    assert_eq!(slowlog.max_len(), 5);
 }
 
 #[test]

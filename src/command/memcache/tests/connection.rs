@@ -70,6 +70,7 @@ fn view(settings: &Settings) -> StatsView<'_> {
         totals,
         max_connections: 1024,
         watchdog_wakes: 3,
+        watchdog_kicks: 1,
     }
 }
 
@@ -95,6 +96,7 @@ fn general_stats_in_memcached_order() {
         "version",
         "corecache_version",
         "corecache_watchdog_wakes",
+        "corecache_watchdog_kicks",
         "pointer_size",
         "rusage_user",
         "rusage_system",
