@@ -257,3 +257,63 @@ fn exactly_one_of_concurrent_msetnx_wins_and_all_its_keys_are_set() {
     }
     server.stop();
 }
+
+#[test]
+fn bitop_and_lcs_read_keys_on_every_shard() {
+    let server = Server::start_resp(3);
+    let mut redis = server.redis(2);
+    let keys = keys_across("b", 3);
+    let destination = key_on_shard("dest:", 1, 3);
+    let _: () = redis.set(&keys[0], "ohmytext").unwrap();
+    let _: () = redis.set(&keys[2], "mynewtext").unwrap();
+    let lcs: String = redis::cmd("LCS")
+        .arg(&keys[0])
+        .arg(&keys[2])
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(lcs, "mytext");
+    let len: i64 = redis::cmd("LCS")
+        .arg(&keys[0])
+        .arg(&keys[2])
+        .arg("LEN")
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(len, 6);
+    let _: () = redis.set(&keys[0], [0b1111_0000u8].as_slice()).unwrap();
+    let _: () = redis
+        .set(&keys[2], [0b1010_1010u8, 0xff].as_slice())
+        .unwrap();
+    let len: i64 = redis::cmd("BITOP")
+        .arg(&["AND", &destination, &keys[0], &keys[1], &keys[2]])
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(
+        len, 2,
+        "the longest source; the missing one counts as zeros"
+    );
+    let and: Vec<u8> = redis.get(&destination).unwrap();
+    assert_eq!(and, [0, 0]);
+    let len: i64 = redis::cmd("BITOP")
+        .arg(&["OR", &destination, &keys[0], &keys[2]])
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(len, 2);
+    let or: Vec<u8> = redis.get(&destination).unwrap();
+    assert_eq!(or, [0b1111_1010, 0xff]);
+    // An empty result deletes the destination.
+    let len: i64 = redis::cmd("BITOP")
+        .arg(&["NOT", &destination, &keys[1]])
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(len, 0);
+    let exists: i64 = redis.exists(&destination).unwrap();
+    assert_eq!(exists, 0);
+    let error: RedisResult<i64> = redis::cmd("BITOP")
+        .arg(&["NOT", &destination, &keys[0], &keys[2]])
+        .query(&mut redis);
+    assert_eq!(
+        text(error.unwrap_err()),
+        "ERR BITOP NOT must be called with a single source key."
+    );
+    server.stop();
+}

@@ -112,34 +112,47 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
             .name(&format!("shard-{shard}"))
             .io_memory(GLOMMIO_IO_MEMORY)
             .preempt_timer(PREEMPT_TIMER)
-            .spawn(move || async move {
-                // This task runs the shard from the mesh join to the end:
-                // its waker is what the mesh and the watchdog wake.
-                let task =
-                    std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
-                shared.heartbeats()[shard].register(task.clone());
+            .spawn(move || {
+                // On the executor's thread before glommio runs anything:
+                // glommio can park before the task's first poll (seen under
+                // heavy load), and only a kick reaches the thread then.
                 shared.heartbeats()[shard].register_thread();
-                let mesh = match mesh {
-                    Some(builder) => match join_mesh(builder, shared.clone(), shard).await {
-                        Ok((senders, receivers)) => Mesh::new(senders, receivers, counters, task),
+                async move {
+                    // This task runs the shard from the mesh join to the end:
+                    // its waker is what the mesh and the watchdog wake.
+                    let task =
+                        std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
+                    shared.heartbeats()[shard].register(task.clone());
+                    let mesh = match mesh {
+                        Some(builder) => match join_mesh(builder, shared.clone(), shard).await {
+                            Ok((senders, receivers)) => {
+                                Mesh::new(senders, receivers, counters, task)
+                            }
+                            Err(err) => {
+                                let err = WorkerError::Mesh(err.to_string());
+                                let _ = ready.send(Err((shard, err)));
+                                return Ok(());
+                            }
+                        },
+                        None => Mesh::single(),
+                    };
+                    // Setting up runs straight through (no await); its system
+                    // calls are not all ready for EINTR, so no kicks meanwhile.
+                    let heartbeat = &shared.heartbeats()[shard];
+                    heartbeat.set_kickable(false);
+                    let worker = Worker::new(shard, listeners, mesh, shared.clone());
+                    heartbeat.set_kickable(true);
+                    let worker = match worker {
+                        Ok(worker) => worker,
                         Err(err) => {
-                            let err = WorkerError::Mesh(err.to_string());
                             let _ = ready.send(Err((shard, err)));
                             return Ok(());
                         }
-                    },
-                    None => Mesh::single(),
-                };
-                let worker = match Worker::new(shard, listeners, mesh, shared) {
-                    Ok(worker) => worker,
-                    Err(err) => {
-                        let _ = ready.send(Err((shard, err)));
-                        return Ok(());
-                    }
-                };
-                let _ = ready.send(Ok(()));
-                drop(ready);
-                worker.run().await.map_err(|err| (shard, err))
+                    };
+                    let _ = ready.send(Ok(()));
+                    drop(ready);
+                    worker.run().await.map_err(|err| (shard, err))
+                }
             })
             .map_err(|err| ServerError::Executor {
                 shard,

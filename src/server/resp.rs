@@ -25,9 +25,10 @@ use crate::command::resp::scan;
 use crate::command::resp::server as server_commands;
 use crate::command::resp::slowlog;
 use crate::command::resp::{self as commands, Command, Keys, RespContext, Route};
+use crate::command::resp::{bits, lcs};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
-use crate::shard::mesh::{RemoteOp, Span};
+use crate::shard::mesh::{RemoteOp, RequestBatch, Span};
 use crate::shard::ShardId;
 use crate::store::Store;
 
@@ -143,6 +144,16 @@ fn run(
         return Action::Continue;
     }
     match route {
+        Route::Key(_) if matches!(command, Command::Bitop | Command::Lcs) => {
+            match plan_computed(command, argv, origin, state) {
+                Ok(Some(plan)) => start_txn(plan, conn, index, state),
+                Ok(None) => {
+                    let owner = state.slots.shard_of(argv.get(2).unwrap_or_default());
+                    run_on(owner, command, argv, frame, origin, conn, index, state);
+                }
+                Err(error) => reply::error(conn.output.writer(), error),
+            }
+        }
         Route::Key(key) => {
             let owner = state.slots.shard_of(key);
             run_on(owner, command, argv, frame, origin, conn, index, state);
@@ -490,6 +501,58 @@ fn plan_keys(command: Command, argv: &Argv<'_>, origin: Origin, state: &ShardSta
         });
     }
     plan
+}
+
+/// The transaction of a `BITOP` or `LCS` whose keys live on several shards
+/// (`None` when they share one): probe (dump) every source, compute where
+/// the connection is, store `BITOP`'s result on its destination's shard.
+/// Argument errors are returned before anything runs.
+fn plan_computed(
+    command: Command,
+    argv: &Argv<'_>,
+    origin: Origin,
+    state: &ShardState,
+) -> Result<Option<Plan>, &'static [u8]> {
+    let (sources, destination): (Vec<&[u8]>, Option<&[u8]>) = if command == Command::Bitop {
+        bits::parse_bitop(argv)?;
+        (argv.iter().skip(3).collect(), argv.get(2))
+    } else {
+        lcs::parse_lcs(argv)?;
+        (argv.iter().skip(1).take(2).collect(), None)
+    };
+    let mut keys = sources.clone();
+    keys.extend(destination);
+    let first = state.slots.shard_of(keys[0]);
+    if keys.iter().all(|key| state.slots.shard_of(key) == first) {
+        return Ok(None);
+    }
+    let (shards, order) = shards_of(&keys, state);
+    let mut probes: Vec<RequestBatch> =
+        (0..shards.len()).map(|_| RequestBatch::default()).collect();
+    let mut positions = Vec::with_capacity(sources.len());
+    for (key, &shard) in sources.iter().zip(&order) {
+        let batch = &mut probes[usize::from(shard)];
+        positions.push((usize::from(shard), batch.ops.len()));
+        let key = batch.push_bytes(key);
+        batch.ops.push(RemoteOp::RespDump { key, db: origin.db });
+    }
+    let kind = match command {
+        Command::Bitop => Kind::Bitop {
+            op: bits::parse_bitop(argv)?,
+            sources: positions,
+            destination: usize::from(order[sources.len()]),
+            destination_key: destination.unwrap_or_default().to_vec(),
+            db: origin.db,
+        },
+        _ => Kind::Lcs {
+            options: lcs::parse_lcs(argv)?,
+            version: origin.version,
+            keys: [positions[0], positions[1]],
+        },
+    };
+    let mut plan = Plan::new(shards, kind);
+    plan.probes = probes;
+    Ok(Some(plan))
 }
 
 /// The transaction of `RENAME`, `RENAMENX` or `COPY` whose keys live on two

@@ -46,7 +46,9 @@ use std::collections::{HashMap, VecDeque};
 
 use super::output::ReplySlot;
 use super::worker::{self, ShardState};
-use crate::command::resp::moves::{self, Decision};
+use crate::command::resp::bits::{self, BitOp};
+use crate::command::resp::lcs::{self, LcsOptions};
+use crate::command::resp::moves::{self, Decision, Dumped};
 use crate::command::resp::Command;
 use crate::protocol::resp::reply;
 use crate::shard::mesh::{RemoteOp, ReplyBatch, RequestBatch, TxnId, TxnMessage};
@@ -79,6 +81,22 @@ pub enum Kind {
         /// The databases of the two keys.
         source_db: u32,
         destination_db: u32,
+    },
+    /// `BITOP` across shards: the probes dump the sources (`sources[i]`
+    /// is source `i`'s shard index and position among that shard's
+    /// probes); the result goes to `destination` (a shard index).
+    Bitop {
+        op: BitOp,
+        sources: Vec<(usize, usize)>,
+        destination: usize,
+        destination_key: Vec<u8>,
+        db: u32,
+    },
+    /// `LCS` of two keys on two shards, dumped by the probes.
+    Lcs {
+        options: LcsOptions,
+        version: reply::Version,
+        keys: [(usize, usize); 2],
     },
 }
 
@@ -465,6 +483,48 @@ fn decide(txn: &mut Txn) -> Option<Vec<u8>> {
                 });
             }
             moves::answer(*command, decision, &mut out);
+        }
+        Kind::Bitop {
+            op,
+            sources,
+            destination,
+            destination_key,
+            db,
+        } => {
+            let values: Vec<Option<&[u8]>> = sources
+                .iter()
+                .map(|&(shard, position)| {
+                    Dumped::decode(txn.probe_replies[shard].reply(position)).map(|d| d.value)
+                })
+                .collect();
+            let result = bits::bitop(*op, &values);
+            let ops = &mut txn.plan.finals[*destination];
+            let key = ops.push_bytes(destination_key);
+            if result.is_empty() {
+                ops.ops.push(RemoteOp::RespKey {
+                    command: Command::Del,
+                    key,
+                    version: reply::Version::Resp2,
+                    db: *db,
+                });
+            } else {
+                let mut item = Vec::new();
+                moves::dump_value(&result, &mut item);
+                let item = ops.push_bytes(&item);
+                ops.ops.push(RemoteOp::RespRestore { key, item, db: *db });
+            }
+            reply::integer(&mut out, result.len() as i64);
+        }
+        Kind::Lcs {
+            options,
+            version,
+            keys,
+        } => {
+            let value = |(shard, position): (usize, usize)| {
+                Dumped::decode(txn.probe_replies[shard].reply(position))
+                    .map_or(&[][..], |d| d.value)
+            };
+            lcs::lcs_reply(value(keys[0]), value(keys[1]), options, *version, &mut out);
         }
     }
     Some(out)

@@ -41,7 +41,7 @@
 //! up to [`PERIOD_IDLE`], so an idle server wakes this thread ten times a
 //! second.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::Waker;
 use std::thread::JoinHandle;
@@ -83,6 +83,8 @@ pub struct Heartbeat {
     thread: AtomicI64,
     /// Kicks the watchdog sent this shard.
     kicks: AtomicU64,
+    /// Cleared while the shard runs code that a kick's `EINTR` could fail.
+    no_kicks: AtomicBool,
 }
 
 impl Heartbeat {
@@ -99,6 +101,11 @@ impl Heartbeat {
         self.thread.store(i64::from(tid), Ordering::Relaxed);
     }
 
+    /// Allows kicks, or holds them off while the shard sets up.
+    pub fn set_kickable(&self, kickable: bool) {
+        self.no_kicks.store(!kickable, Ordering::Relaxed);
+    }
+
     /// Kicks the watchdog has sent this shard since start.
     pub fn kicks(&self) -> u64 {
         self.kicks.load(Ordering::Relaxed)
@@ -107,7 +114,7 @@ impl Heartbeat {
     /// Interrupts whatever blocking call the shard's thread is in.
     fn kick(&self) {
         let tid = self.thread.load(Ordering::Relaxed);
-        if tid == 0 {
+        if tid == 0 || self.no_kicks.load(Ordering::Relaxed) {
             return;
         }
         self.kicks.fetch_add(1, Ordering::Relaxed);

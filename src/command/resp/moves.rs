@@ -162,6 +162,14 @@ pub fn dump(key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// Writes `value` as [`dump`] writes a plain string without TTL (for a
+/// value computed elsewhere, such as a cross-shard `BITOP`'s result).
+pub fn dump_value(value: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&0u64.to_le_bytes());
+    out.extend_from_slice(value);
+}
+
 /// Stores a dumped item under `key`, replacing what is there.
 pub fn restore(key: &[u8], item: &Dumped<'_>, cx: &mut RespContext<'_>) {
     let meta = ItemMeta {
