@@ -113,11 +113,11 @@ pub fn run(mut settings: Settings) -> Result<(), ServerError> {
             .io_memory(GLOMMIO_IO_MEMORY)
             .preempt_timer(PREEMPT_TIMER)
             .spawn(move || {
-                // On the executor's thread before glommio runs anything:
-                // glommio can park before the task's first poll (seen under
-                // heavy load), and only a kick reaches the thread then.
-                shared.heartbeats()[shard].register_thread();
                 async move {
+                    // glommio can park before this first poll (seen under
+                    // heavy load); the watchdog then finds the thread by
+                    // its name to kick it.
+                    shared.heartbeats()[shard].register_thread();
                     // This task runs the shard from the mesh join to the end:
                     // its waker is what the mesh and the watchdog wake.
                     let task =

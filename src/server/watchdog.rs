@@ -111,17 +111,30 @@ impl Heartbeat {
         self.kicks.load(Ordering::Relaxed)
     }
 
-    /// Interrupts whatever blocking call the shard's thread is in.
-    fn kick(&self) {
-        let tid = self.thread.load(Ordering::Relaxed);
-        if tid == 0 || self.no_kicks.load(Ordering::Relaxed) {
+    /// Interrupts whatever blocking call shard `shard`'s thread is in.
+    ///
+    /// A shard whose task never ran has not told its thread id (glommio
+    /// polls the task, which registers it, only once it runs — and can park
+    /// before that). Its threads are then found by name: glommio names them
+    /// `shard-<shard>-<executor id>` (the executor's and its blocking
+    /// pool's; a kick is harmless to the latter).
+    fn kick(&self, shard: usize) {
+        if self.no_kicks.load(Ordering::Relaxed) {
             return;
         }
-        self.kicks.fetch_add(1, Ordering::Relaxed);
-        // Safety: tgkill with our own process id and a thread of ours; the
-        // signal's handler does nothing.
-        unsafe {
-            libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, kick_signal());
+        let tid = self.thread.load(Ordering::Relaxed);
+        let threads = if tid != 0 {
+            vec![tid]
+        } else {
+            threads_named(&format!("shard-{shard}-"))
+        };
+        for tid in threads {
+            self.kicks.fetch_add(1, Ordering::Relaxed);
+            // Safety: tgkill with our own process id and a thread of ours;
+            // the signal's handler does nothing.
+            unsafe {
+                libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, kick_signal());
+            }
         }
     }
 
@@ -145,6 +158,21 @@ impl Heartbeat {
     pub fn rescues(&self) -> u64 {
         self.rescues.load(Ordering::Relaxed)
     }
+}
+
+/// The ids of this process's threads whose name starts with `prefix`.
+fn threads_named(prefix: &str) -> Vec<i64> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|name| name.starts_with(prefix))
+        })
+        .filter_map(|task| task.file_name().to_str()?.parse().ok())
+        .collect()
 }
 
 /// The signal that kicks a shard: a real-time one nothing else uses.
@@ -189,8 +217,8 @@ fn watch(shared: &Shared) {
         std::thread::sleep(period);
         let now = monotonic_millis();
         let mut any_busy = false;
-        for (heartbeat, seen) in heartbeats.iter().zip(last_seen.iter_mut()) {
-            any_busy |= look(heartbeat, seen, now);
+        for (shard, (heartbeat, seen)) in heartbeats.iter().zip(last_seen.iter_mut()).enumerate() {
+            any_busy |= look(heartbeat, shard, seen, now);
         }
         period = if any_busy {
             PERIOD_BUSY
@@ -222,7 +250,7 @@ impl Default for Seen {
 /// timer that is still due, and kicks it too if it was stuck at the look
 /// before. Returns whether the shard counts as busy (it runs, or its sleep
 /// is overdue).
-fn look(heartbeat: &Heartbeat, seen: &mut Seen, now: u64) -> bool {
+fn look(heartbeat: &Heartbeat, shard: usize, seen: &mut Seen, now: u64) -> bool {
     let turns = heartbeat.turns.load(Ordering::Relaxed);
     let stuck = turns == seen.turns;
     seen.turns = turns;
@@ -241,7 +269,7 @@ fn look(heartbeat: &Heartbeat, seen: &mut Seen, now: u64) -> bool {
         waker.wake_by_ref();
     }
     if seen.stuck_looks >= 2 {
-        heartbeat.kick();
+        heartbeat.kick(shard);
     }
     true
 }
@@ -275,29 +303,29 @@ mod tests {
         // Turning: no wake.
         for turn in 1..5 {
             heartbeat.beat(turn);
-            assert!(look(&heartbeat, &mut last, now));
+            assert!(look(&heartbeat, 0, &mut last, now));
         }
         assert_eq!(wakes(), 0);
         // Stuck while busy: a wake per look, and a kick from the second.
         install_kick_handler().unwrap();
         heartbeat.register_thread();
-        assert!(look(&heartbeat, &mut last, now));
+        assert!(look(&heartbeat, 0, &mut last, now));
         assert_eq!(heartbeat.kicks(), 0);
-        assert!(look(&heartbeat, &mut last, now));
+        assert!(look(&heartbeat, 0, &mut last, now));
         assert_eq!(wakes(), 2);
         assert_eq!(heartbeat.rescues(), 2);
         assert_eq!(heartbeat.kicks(), 1, "this thread got the signal and lives");
         // Asleep with a timer 100 ms out: idle, no wake until it is overdue.
         heartbeat.set_asleep(Duration::from_millis(100));
-        assert!(!look(&heartbeat, &mut last, now));
-        assert!(!look(&heartbeat, &mut last, now + 100));
+        assert!(!look(&heartbeat, 0, &mut last, now));
+        assert!(!look(&heartbeat, 0, &mut last, now + 100));
         assert_eq!(wakes(), 2);
-        assert!(look(&heartbeat, &mut last, now + 200));
+        assert!(look(&heartbeat, 0, &mut last, now + 200));
         assert_eq!(wakes(), 3);
         // Awake again and turning: no wake.
         heartbeat.set_awake();
         heartbeat.beat(5);
-        assert!(look(&heartbeat, &mut last, now + 200));
+        assert!(look(&heartbeat, 0, &mut last, now + 200));
         assert_eq!(wakes(), 3);
         // The overdue look was the first stuck one since the sleep: no kick.
         assert_eq!(heartbeat.kicks(), 1);
