@@ -384,7 +384,7 @@ fn split_array(reply: &[u8]) -> (usize, &[u8]) {
 }
 
 /// The value of a RESP integer reply (`:n\r\n`); anything else counts 0.
-fn parse_integer(reply: &[u8]) -> i64 {
+pub(super) fn parse_integer(reply: &[u8]) -> i64 {
     reply
         .strip_prefix(b":")
         .and_then(|rest| rest.strip_suffix(b"\r\n"))

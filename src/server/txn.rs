@@ -44,7 +44,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::output::ReplySlot;
+use super::output::{parse_integer, ReplySlot};
 use super::worker::{self, ShardState};
 use crate::command::resp::bits::{self, BitOp};
 use crate::command::resp::lcs::{self, LcsOptions};
@@ -568,15 +568,6 @@ fn combine(kind: &Kind, replies: &[ReplyBatch]) -> Vec<u8> {
 /// The sum of a batch's integer replies (`:n\r\n` each).
 fn sum_integers(batch: &ReplyBatch) -> i64 {
     (0..batch.ends.len())
-        .map(|index| {
-            let reply = batch.reply(index);
-            let digits = reply
-                .get(1..reply.len().saturating_sub(2))
-                .unwrap_or_default();
-            std::str::from_utf8(digits)
-                .ok()
-                .and_then(|text| text.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
+        .map(|index| parse_integer(batch.reply(index)))
         .sum()
 }
