@@ -293,6 +293,21 @@ struct Outbox {
     expected: VecDeque<ReplyTarget>,
 }
 
+impl Outbox {
+    /// Moves what was gathered so far (operations, then replies) to the
+    /// back of the backlog, in that order.
+    fn seal(&mut self) {
+        if !self.requests.ops.is_empty() {
+            let batch = std::mem::take(&mut self.requests);
+            self.backlog.push_back(ShardMessage::Requests(batch));
+        }
+        if !self.replies.ends.is_empty() {
+            let batch = std::mem::take(&mut self.replies);
+            self.backlog.push_back(ShardMessage::Replies(batch));
+        }
+    }
+}
+
 /// One shard's end of the channel mesh.
 pub struct Mesh {
     me: ShardId,
@@ -383,14 +398,7 @@ impl Mesh {
     /// before it.
     pub fn send_txn(&mut self, peer: ShardId, message: TxnMessage) {
         let outbox = &mut self.outboxes[peer];
-        if !outbox.requests.ops.is_empty() {
-            let batch = std::mem::take(&mut outbox.requests);
-            outbox.backlog.push_back(ShardMessage::Requests(batch));
-        }
-        if !outbox.replies.ends.is_empty() {
-            let batch = std::mem::take(&mut outbox.replies);
-            outbox.backlog.push_back(ShardMessage::Replies(batch));
-        }
+        outbox.seal();
         outbox.backlog.push_back(ShardMessage::Txn(message));
     }
 
@@ -500,14 +508,7 @@ impl Mesh {
             if peer == self.me {
                 continue;
             }
-            if !outbox.requests.ops.is_empty() {
-                let batch = std::mem::take(&mut outbox.requests);
-                outbox.backlog.push_back(ShardMessage::Requests(batch));
-            }
-            if !outbox.replies.ends.is_empty() {
-                let batch = std::mem::take(&mut outbox.replies);
-                outbox.backlog.push_back(ShardMessage::Replies(batch));
-            }
+            outbox.seal();
             while let Some(message) = outbox.backlog.pop_front() {
                 match senders.try_send_to(peer, message) {
                     Ok(()) => {
