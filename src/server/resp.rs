@@ -513,12 +513,19 @@ fn plan_computed(
     origin: Origin,
     state: &ShardState,
 ) -> Result<Option<Plan>, &'static [u8]> {
-    let (sources, destination): (Vec<&[u8]>, Option<&[u8]>) = if command == Command::Bitop {
-        bits::parse_bitop(argv)?;
-        (argv.iter().skip(3).collect(), argv.get(2))
+    // Parsed once here: a malformed request is refused before any hold.
+    enum Computed {
+        Bitop(bits::BitOp),
+        Lcs(lcs::LcsOptions),
+    }
+    let parsed = if command == Command::Bitop {
+        Computed::Bitop(bits::parse_bitop(argv)?)
     } else {
-        lcs::parse_lcs(argv)?;
-        (argv.iter().skip(1).take(2).collect(), None)
+        Computed::Lcs(lcs::parse_lcs(argv)?)
+    };
+    let (sources, destination): (Vec<&[u8]>, Option<&[u8]>) = match parsed {
+        Computed::Bitop(_) => (argv.iter().skip(3).collect(), argv.get(2)),
+        Computed::Lcs(_) => (argv.iter().skip(1).take(2).collect(), None),
     };
     let mut keys = sources.clone();
     keys.extend(destination);
@@ -536,16 +543,16 @@ fn plan_computed(
         let key = batch.push_bytes(key);
         batch.ops.push(RemoteOp::RespDump { key, db: origin.db });
     }
-    let kind = match command {
-        Command::Bitop => Kind::Bitop {
-            op: bits::parse_bitop(argv)?,
+    let kind = match parsed {
+        Computed::Bitop(op) => Kind::Bitop {
+            op,
             sources: positions,
             destination: usize::from(order[sources.len()]),
             destination_key: destination.unwrap_or_default().to_vec(),
             db: origin.db,
         },
-        _ => Kind::Lcs {
-            options: lcs::parse_lcs(argv)?,
+        Computed::Lcs(options) => Kind::Lcs {
+            options,
             version: origin.version,
             keys: [positions[0], positions[1]],
         },

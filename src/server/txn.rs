@@ -212,11 +212,6 @@ impl Txns {
         }
     }
 
-    /// Whether a step waits to be granted ([`grant_waiting`]).
-    pub fn has_waiting(&self) -> bool {
-        !self.waiting.is_empty()
-    }
-
     /// Whether a transaction holds this shard: requests and other shards'
     /// operations must wait.
     pub fn is_held(&self) -> bool {

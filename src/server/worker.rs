@@ -211,7 +211,7 @@ impl Worker {
             busy |= self.receive_mesh();
             self.deliver_transactions();
             busy |= self.process_pending_input();
-            if self.state.txns.has_waiting() && txn::grant_waiting(&mut self.state) {
+            if txn::grant_waiting(&mut self.state) {
                 self.run_deferred();
                 self.deliver_transactions();
                 busy = true;
