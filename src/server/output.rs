@@ -27,14 +27,6 @@ enum Held {
     /// A RESP integer reply summed over several shards (`DEL k1 k2` with
     /// keys on different shards): `remaining` parts are still awaited.
     Sum { remaining: u32, total: i64 },
-    /// A RESP array joined from several shards' arrays (`KEYS`):
-    /// `remaining` parts are still awaited; `body` holds the elements of
-    /// those that arrived, `count` of them.
-    Concat {
-        remaining: u32,
-        count: usize,
-        body: Vec<u8>,
-    },
     /// A reply built from every shard's raw part (`PUBSUB NUMSUB`…):
     /// `remaining` parts are still awaited; `combine` writes the reply from
     /// all of them, the local part first.
@@ -127,22 +119,7 @@ impl Output {
     /// array reply) with the arrays `parts` other shards will deliver to the
     /// returned slot, in arrival order.
     pub fn await_concat(&mut self, parts: u32, local: &[u8]) -> ReplySlot {
-        if self.is_muted {
-            return u64::MAX;
-        }
-        if parts == 0 {
-            self.writer().extend_from_slice(local);
-            return u64::MAX;
-        }
-        let (count, body) = split_array(local);
-        let slot = self.front_slot + self.held.len() as u64;
-        self.held.push_back(Held::Concat {
-            remaining: parts,
-            count,
-            body: body.to_vec(),
-        });
-        self.awaited += parts as usize;
-        slot
+        self.await_gather(parts, local.to_vec(), join_arrays)
     }
 
     /// Reserves the place of a reply that `combine` builds from `local`
@@ -201,31 +178,6 @@ impl Output {
                 }
                 let mut bytes = Vec::new();
                 push_integer(&mut bytes, *total);
-                self.held_bytes += bytes.len();
-                *held = Held::Local(bytes);
-            }
-            Some(held @ Held::Concat { .. }) => {
-                let Held::Concat {
-                    remaining,
-                    count,
-                    body,
-                } = held
-                else {
-                    unreachable!("matched a concatenation")
-                };
-                let (more, elements) = split_array(reply);
-                *count += more;
-                body.extend_from_slice(elements);
-                *remaining -= 1;
-                self.awaited -= 1;
-                if *remaining > 0 {
-                    return false;
-                }
-                let mut bytes = Vec::with_capacity(body.len() + 16);
-                bytes.push(b'*');
-                bytes.extend_from_slice(itoa::Buffer::new().format(*count).as_bytes());
-                bytes.extend_from_slice(b"\r\n");
-                bytes.extend_from_slice(body);
                 self.held_bytes += bytes.len();
                 *held = Held::Local(bytes);
             }
@@ -369,6 +321,18 @@ fn push_integer(out: &mut Vec<u8>, n: i64) {
 
 /// A RESP array reply's element count and the bytes of its elements
 /// (`(0, [])` for anything else).
+/// Joins array replies into one array of all their elements, in order.
+fn join_arrays(parts: &[Vec<u8>], out: &mut Vec<u8>) {
+    let split: Vec<(usize, &[u8])> = parts.iter().map(|part| split_array(part)).collect();
+    let count: usize = split.iter().map(|(count, _)| count).sum();
+    out.push(b'*');
+    out.extend_from_slice(itoa::Buffer::new().format(count).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (_, elements) in split {
+        out.extend_from_slice(elements);
+    }
+}
+
 fn split_array(reply: &[u8]) -> (usize, &[u8]) {
     let Some(rest) = reply.strip_prefix(b"*") else {
         return (0, &[]);
