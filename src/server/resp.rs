@@ -16,7 +16,7 @@ use super::connection::Connection;
 use super::memcache::{expect_into, send_remote, Stop};
 use super::slowlog::RequestTimer;
 use super::txn::{self, Kind, Plan};
-use super::worker::ShardState;
+use super::worker::{database, ShardState};
 use crate::clock::Now;
 use crate::command::resp::client::{command_label, ClientFacts};
 use crate::command::resp::connection::{self as conn_commands, Action, Session, DB_OUT_OF_RANGE};
@@ -400,7 +400,7 @@ fn execute_here(
     moves::dump(source, &mut context(state, origin), &mut dumped);
     let target = Origin { db, ..origin };
     let now = state.now;
-    let exists = state.dbs[db as usize].get(destination, now).is_some();
+    let exists = database(&mut state.dbs, db).get(destination, now).is_some();
     // MOVE is COPY without REPLACE that deletes its source.
     let kind = if command == Command::Move {
         Command::Renamenx
@@ -413,7 +413,7 @@ fn execute_here(
             moves::restore(destination, &item, &mut context(state, target));
         }
         if command == Command::Move {
-            state.dbs[origin.db as usize].remove(source);
+            database(&mut state.dbs, origin.db).remove(source);
         }
     }
     match (command, decision) {
@@ -676,9 +676,12 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
                 moves::restore(key.of(arena), &item, &mut context(state, resp2(db)));
             }
         }
-        RemoteOp::RespFlush { db: Some(db) } => state.dbs[db as usize].flush_all(),
+        RemoteOp::RespFlush { db: Some(db) } => database(&mut state.dbs, db).flush_all(),
         RemoteOp::RespFlush { db: None } => state.dbs.iter_mut().for_each(Store::flush_all),
-        RemoteOp::RespSwapDb { a, b } => state.dbs.swap(a as usize, b as usize),
+        RemoteOp::RespSwapDb { a, b } => {
+            database(&mut state.dbs, a.max(b));
+            state.dbs.swap(a as usize, b as usize)
+        }
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }
@@ -686,7 +689,7 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
 /// The command layer's view of the shard, in the origin's database.
 fn context(state: &mut ShardState, origin: Origin) -> RespContext<'_> {
     RespContext {
-        store: &mut state.dbs[origin.db as usize],
+        store: database(&mut state.dbs, origin.db),
         stats: &mut state.stats,
         now: state.now,
         settings: &state.shared.settings,

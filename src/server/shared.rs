@@ -79,9 +79,13 @@ impl Shared {
     }
 
     /// Keys in each database summed over all shards, with shard `me`'s
-    /// live counts `own` in place of its published ones.
+    /// live counts `own` (of the databases it has created) in place of its
+    /// published ones.
     pub fn db_keys_with(&self, me: usize, own: &[u64]) -> Vec<u64> {
-        let mut keys = own.to_vec();
+        let mut keys = vec![0; self.settings.databases];
+        for (sum, &count) in keys.iter_mut().zip(own) {
+            *sum += count;
+        }
         for (id, published) in self.published.iter().enumerate() {
             if id == me {
                 continue;

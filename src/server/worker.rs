@@ -52,8 +52,9 @@ use crate::store::{KeyHash, Store};
 pub struct ShardState {
     pub id: ShardId,
     pub slots: SlotMap,
-    /// The RESP databases; the memcached protocol uses database 0. They
-    /// share one hasher, so a [`KeyHash`] is valid in each.
+    /// The RESP databases used so far (created on first use, see
+    /// [`database`]); the memcached protocol uses database 0. They share
+    /// one hasher, so a [`KeyHash`] is valid in each.
     pub dbs: Vec<Store>,
     pub stats: ShardStats,
     /// The clock, read once per turn.
@@ -168,7 +169,7 @@ impl Worker {
             state: ShardState {
                 id,
                 slots,
-                dbs: databases(shared.settings.databases),
+                dbs: vec![Store::new()],
                 stats: ShardStats::default(),
                 now: Now::read(),
                 mesh,
@@ -850,12 +851,17 @@ fn process(
     }
 }
 
-/// `count` empty databases sharing one hasher.
-fn databases(count: usize) -> Vec<Store> {
-    let first = Store::new();
-    let mut dbs: Vec<Store> = (1..count.max(1)).map(|_| first.sibling()).collect();
-    dbs.insert(0, first);
-    dbs
+/// Database `db` of a shard's `dbs`, creating it (and any below it) empty
+/// on first use: a shard whose clients never leave database 0 keeps, sums
+/// and publishes one store, not `--databases` of them. The caller checked
+/// `db` against `--databases`.
+pub fn database(dbs: &mut Vec<Store>, db: u32) -> &mut Store {
+    let db = db as usize;
+    while dbs.len() <= db {
+        let sibling = dbs[0].sibling();
+        dbs.push(sibling);
+    }
+    &mut dbs[db]
 }
 
 /// A shard's store counters, summed over its databases.
