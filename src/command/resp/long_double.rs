@@ -258,31 +258,30 @@ impl Exact {
 /// Decimal text: digits with at most one point (at least one digit), then
 /// `e`/`E`, an optional sign and digits.
 fn parse_decimal(text: &[u8]) -> Option<Exact> {
-    let (digits, mut exponent, rest) = mantissa_digits(text, 10)?;
-    let rest = match rest {
-        [] => rest,
-        [e, tail @ ..] if e.eq_ignore_ascii_case(&b'e') => {
-            let (power, rest) = exponent_digits(tail)?;
-            exponent = exponent.saturating_add(power);
-            rest
-        }
-        _ => rest,
-    };
-    rest.is_empty().then_some(Exact {
-        digits,
-        exponent,
-        radix: 10,
-    })
+    parse_scaled(text, 10, 1, b'e', 10)
 }
 
 /// Hex text after `0x`: hex digits with at most one point, then an
 /// optional `p`/`P` binary exponent.
 fn parse_hex(text: &[u8]) -> Option<Exact> {
-    let (digits, places, rest) = mantissa_digits(text, 16)?;
-    let mut exponent = places.saturating_mul(4);
+    parse_scaled(text, 16, 4, b'p', 2)
+}
+
+/// Digits of `digit_radix` with at most one point, then an optional
+/// exponent after `marker` (any case): the value as digits times `radix`
+/// to a power, each place after the point counting `place_power` of it.
+fn parse_scaled(
+    text: &[u8],
+    digit_radix: u32,
+    place_power: i64,
+    marker: u8,
+    radix: u32,
+) -> Option<Exact> {
+    let (digits, places, rest) = mantissa_digits(text, digit_radix)?;
+    let mut exponent = places.saturating_mul(place_power);
     let rest = match rest {
         [] => rest,
-        [p, tail @ ..] if p.eq_ignore_ascii_case(&b'p') => {
+        [m, tail @ ..] if m.eq_ignore_ascii_case(&marker) => {
             let (power, rest) = exponent_digits(tail)?;
             exponent = exponent.saturating_add(power);
             rest
@@ -292,7 +291,7 @@ fn parse_hex(text: &[u8]) -> Option<Exact> {
     rest.is_empty().then_some(Exact {
         digits,
         exponent,
-        radix: 2,
+        radix,
     })
 }
 
