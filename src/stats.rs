@@ -8,6 +8,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub mod commands;
+pub mod errors;
+
 /// Declares a counter struct of plain `u64` fields and, beside it, a
 /// published (atomic) mirror with the same fields.
 macro_rules! counters {

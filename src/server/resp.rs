@@ -18,18 +18,20 @@ use super::slowlog::RequestTimer;
 use super::txn::{self, Kind, Plan};
 use super::worker::{database, ShardState};
 use crate::clock::Now;
-use crate::command::resp::client::{command_label, ClientFacts};
+use crate::command::resp::client::ClientFacts;
 use crate::command::resp::connection::{self as conn_commands, Action, Session, DB_OUT_OF_RANGE};
+use crate::command::resp::label::Label;
 use crate::command::resp::moves::{self, CopyOptions, Decision};
 use crate::command::resp::scan;
 use crate::command::resp::server as server_commands;
 use crate::command::resp::slowlog;
-use crate::command::resp::{self as commands, Command, Keys, RespContext, Route};
+use crate::command::resp::{self as commands, Command, Keys, Refusal, RespContext, Route};
 use crate::command::resp::{bits, lcs};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
 use crate::shard::mesh::{RemoteOp, RequestBatch, Span};
 use crate::shard::ShardId;
+use crate::stats::errors as error_stats;
 use crate::store::Store;
 
 /// What a RESP connection keeps besides its bytes.
@@ -88,10 +90,20 @@ pub fn process(
                 let frame = &input[pos..pos + consumed];
                 pos += consumed;
                 clients::before_request(&resp.session, conn);
-                let action = run(&argv, frame, &mut resp.session, conn, index, state);
+                let errors_before = error_stats::replied();
+                let admitted = admit(&argv, &mut resp.session, conn, index, state);
+                let action = match admitted {
+                    Some((command, route)) => {
+                        let session = &mut resp.session;
+                        run(command, route, &argv, frame, session, conn, index, state)
+                    }
+                    None => Action::Continue,
+                };
                 clients::after_request(&mut resp.session, conn);
-                if let Some(timer) = timer.as_mut() {
-                    timer.lap(&argv, &mut resp.session, conn, state);
+                let nanos = timer.lap(&argv, &mut resp.session, conn, state);
+                if let (Some(_), Some(label)) = (admitted, resp.session.client.last_command) {
+                    let failed = error_stats::replied() != errors_before;
+                    state.shared.command_stats[state.id].call(label.index(), nanos, failed);
                 }
                 if action == Action::Close {
                     conn.close_after_replies();
@@ -120,8 +132,48 @@ pub struct Origin {
     pub db: u32,
 }
 
-/// Runs one request.
+/// Finds a request's command and route, or answers why it cannot run
+/// (unknown command, wrong arity, not allowed while subscribed), counting
+/// the refusal in `INFO commandstats`. Records the request's label for
+/// `CLIENT LIST` either way.
+fn admit<'a>(
+    argv: &Argv<'a>,
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) -> Option<(Command, Route<'a>)> {
+    let counters = &state.shared.command_stats[state.id];
+    let (command, route) = match commands::route(argv, conn.output.writer()) {
+        Ok(found) => found,
+        Err(refusal) => {
+            session.client.last_command = None;
+            match refusal {
+                Refusal::Unknown => {}
+                Refusal::Rejected(command) => counters.reject(Label::command(command).index()),
+                Refusal::Failed(command) => counters.call(Label::command(command).index(), 0, true),
+            }
+            return None;
+        }
+    };
+    let label = Label::of(command, argv);
+    session.client.last_command = label;
+    if session.subscriptions.is_subscribed()
+        && !super::pubsub::admit(command, argv, session, conn, index, state)
+    {
+        if let Some(label) = label {
+            state.shared.command_stats[state.id].reject(label.index());
+        }
+        return None;
+    }
+    Some((command, route))
+}
+
+/// Runs one admitted request.
+#[allow(clippy::too_many_arguments)]
 fn run(
+    command: Command,
+    route: Route<'_>,
     argv: &Argv<'_>,
     frame: &[u8],
     session: &mut Session,
@@ -133,16 +185,6 @@ fn run(
         version: session.version,
         db: session.db as u32,
     };
-    let Some((command, route)) = commands::route(argv, conn.output.writer()) else {
-        session.client.last_command = None;
-        return Action::Continue;
-    };
-    session.client.last_command = command_label(command, argv);
-    if session.subscriptions.is_subscribed()
-        && !super::pubsub::admit(command, argv, session, conn, index, state)
-    {
-        return Action::Continue;
-    }
     match route {
         Route::Key(_) if matches!(command, Command::Bitop | Command::Lcs) => {
             match plan_computed(command, argv, origin, state) {
@@ -647,7 +689,15 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
             match parse(frame.of(arena), &Limits::default(), &mut args) {
                 Parsed::Command { argv, .. } => match commands::lookup(argv.name()) {
                     Some(command) => {
-                        execute_here(command, &argv, Origin { version, db }, state, out)
+                        let errors_before = error_stats::replied();
+                        execute_here(command, &argv, Origin { version, db }, state, out);
+                        // Counted as a call where its connection is; its
+                        // failure is known here.
+                        if error_stats::replied() != errors_before {
+                            if let Some(label) = Label::of(command, &argv) {
+                                state.shared.command_stats[state.id].fail(label.index());
+                            }
+                        }
                     }
                     None => reply::error(out, b"ERR internal routing error"),
                 },

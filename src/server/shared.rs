@@ -9,11 +9,15 @@
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::watchdog::Heartbeat;
 use crate::clock::Now;
+use crate::command::resp::label::Label;
 use crate::command::resp::slowlog::SharedSlowlog;
 use crate::config::Settings;
+use crate::stats::commands::{self, CommandCounters, CommandStat};
+use crate::stats::errors::{ErrorCounters, ErrorTable};
 use crate::stats::{PublishedShard, Totals};
 
 /// State shared by all shards of one server.
@@ -36,6 +40,11 @@ pub struct Shared {
     /// The RESP slow log and its settings (locked only to add a slow
     /// request or to answer `SLOWLOG`).
     pub slowlog: SharedSlowlog,
+    /// Each shard's RESP command counters (`INFO commandstats`), written
+    /// only by that shard.
+    pub command_stats: Vec<CommandCounters>,
+    /// Each shard's error replies by code (`INFO errorstats`).
+    pub error_stats: Vec<Arc<ErrorCounters>>,
 }
 
 impl Shared {
@@ -55,6 +64,10 @@ impl Shared {
             wake_fds: (0..shards).map(|_| AtomicI32::new(-1)).collect(),
             heartbeats: (0..shards).map(|_| Heartbeat::default()).collect(),
             slowlog: SharedSlowlog::default(),
+            command_stats: (0..shards)
+                .map(|_| CommandCounters::new(Label::COUNT))
+                .collect(),
+            error_stats: (0..shards).map(|_| Arc::default()).collect(),
         }
     }
 
@@ -110,6 +123,20 @@ impl Shared {
         totals.shard.add(&own.shard);
         totals.store.add(&own.store);
         totals
+    }
+
+    /// Every shard's command counters summed, by label index.
+    pub fn command_totals(&self) -> Vec<CommandStat> {
+        commands::sum(&self.command_stats)
+    }
+
+    /// Every shard's error replies summed.
+    pub fn error_totals(&self) -> ErrorTable {
+        let mut total = ErrorTable::default();
+        for shard in &self.error_stats {
+            total.add(&shard.read());
+        }
+        total
     }
 
     /// Every shard's heartbeat, indexed by shard id.

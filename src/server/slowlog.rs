@@ -1,10 +1,10 @@
 //! Timing RESP requests for the slow log (`command::resp::slowlog`).
 //!
-//! While the log is on, a connection's batch of requests reads the clock
-//! once before the first and once after each: a request's time is the
-//! interval since the previous reading, so it covers parsing and running
-//! the request and writing its reply. While the log is off
-//! (`slowlog-log-slower-than` -1, or `slowlog-max-len` 0) nothing is read.
+//! A connection's batch of requests reads the clock once before the first
+//! and once after each: a request's time is the interval since the
+//! previous reading, so it covers parsing and running the request and
+//! writing its reply. The time feeds `INFO commandstats` and, while the log
+//! is on, the slow log.
 //!
 //! A request whose key lives on another shard is timed where its
 //! connection is: that covers routing it, not the owner's execution.
@@ -18,26 +18,27 @@ use crate::command::resp::connection::Session;
 use crate::command::resp::slowlog::{entry_argv, SlowlogEntry};
 use crate::protocol::resp::Argv;
 
-/// Times the requests of one batch against the slow log's threshold.
+/// Times the requests of one batch (and checks them against the slow
+/// log's threshold).
 #[derive(Debug)]
 pub struct RequestTimer {
-    threshold_micros: u64,
+    /// `None` while the slow log is off.
+    threshold_micros: Option<u64>,
     last: Instant,
 }
 
 impl RequestTimer {
-    /// A timer for the batch about to run, or `None` while the slow log is
-    /// off.
+    /// A timer for the batch about to run.
     #[inline]
-    pub fn start(state: &ShardState) -> Option<RequestTimer> {
-        let threshold_micros = state.shared.slowlog.config.threshold_micros()?;
-        Some(RequestTimer {
-            threshold_micros,
+    pub fn start(state: &ShardState) -> RequestTimer {
+        RequestTimer {
+            threshold_micros: state.shared.slowlog.config.threshold_micros(),
             last: Instant::now(),
-        })
+        }
     }
 
-    /// After a request ran: logs it if it took at least the threshold.
+    /// After a request ran: logs it if it took at least the threshold, and
+    /// returns how long it took, in nanoseconds.
     #[inline]
     pub fn lap(
         &mut self,
@@ -45,13 +46,17 @@ impl RequestTimer {
         session: &mut Session,
         conn: &Connection,
         state: &ShardState,
-    ) {
+    ) -> u64 {
         let now = Instant::now();
-        let micros = now.duration_since(self.last).as_micros() as u64;
+        let nanos = now.duration_since(self.last).as_nanos() as u64;
         self.last = now;
-        if micros >= self.threshold_micros {
-            record(argv, micros, session, conn, state);
+        if let Some(threshold) = self.threshold_micros {
+            let micros = nanos / 1000;
+            if micros >= threshold {
+                record(argv, micros, session, conn, state);
+            }
         }
+        nanos
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::worker::ShardState;
 use crate::command::memcache::StatsView;
+use crate::command::resp::label::Label;
 use crate::command::resp::server::{ProcessFacts, ServerView};
 use crate::stats::Totals;
 
@@ -75,6 +76,14 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
         cpu_user_micros: user,
         cpu_system_micros: system,
         slowlog: &shared.slowlog.config,
+        commands: shared
+            .command_totals()
+            .into_iter()
+            .enumerate()
+            .filter(|(_, stat)| !stat.is_empty())
+            .filter_map(|(index, stat)| Some((Label::from_index(index)?.name(), stat)))
+            .collect(),
+        errors: shared.error_totals(),
     }
 }
 

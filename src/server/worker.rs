@@ -155,6 +155,8 @@ impl Worker {
         shared.set_wake_fd(id, ring.eventfd());
         let slots = SlotMap::new(shared.shard_count());
         let coalescer = Coalescer::new(shared.settings.batch_wait);
+        // Worker::new runs on the shard's own thread.
+        crate::stats::errors::install(shared.error_stats[id].clone());
         Ok(Worker {
             ring,
             listeners: listeners
@@ -880,6 +882,8 @@ pub fn reset_stats(state: &mut ShardState) {
         ..ShardStats::default()
     };
     state.dbs.iter_mut().for_each(Store::reset_stats);
+    state.shared.command_stats[state.id].reset();
+    state.shared.error_stats[state.id].reset();
 }
 
 /// Tells a connection over `--max-connections` why it is closed.

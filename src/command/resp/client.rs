@@ -13,7 +13,8 @@
 
 use std::net::SocketAddr;
 
-use super::{parse_i64, wrong_arity, Command, SYNTAX_ERROR};
+use super::label::Label;
+use super::{parse_i64, wrong_arity, SYNTAX_ERROR};
 use crate::clock::Now;
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::Argv;
@@ -59,10 +60,9 @@ pub struct ClientFacts {
     pub last_interaction: Now,
     /// The peer's and our own address (`addr`, `laddr`), once read.
     pub addresses: Option<(Option<SocketAddr>, Option<SocketAddr>)>,
-    /// The command (and, for a container, the subcommand's full name) of
-    /// the client's latest request; `None` before any, or when the latest
-    /// was unknown (`cmd=NULL`).
-    pub last_command: Option<(Command, Option<&'static str>)>,
+    /// The label of the client's latest request; `None` before any, or
+    /// when the latest was unknown (`cmd=NULL`).
+    pub last_command: Option<Label>,
 }
 
 impl Default for ClientFacts {
@@ -81,55 +81,6 @@ impl ClientFacts {
             last_command: None,
         }
     }
-}
-
-/// The name `CLIENT LIST` shows for a request's command: `get`, or
-/// `client|list` for a subcommand; `None` for an unknown subcommand.
-pub fn command_label(command: Command, argv: &Argv<'_>) -> Option<(Command, Option<&'static str>)> {
-    let subcommands: &[&'static str] = match command {
-        Command::Client => &[
-            "client|getname",
-            "client|id",
-            "client|info",
-            "client|kill",
-            "client|list",
-            "client|no-evict",
-            "client|no-touch",
-            "client|reply",
-            "client|setinfo",
-            "client|setname",
-        ],
-        Command::Config => &[
-            "config|get",
-            "config|help",
-            "config|resetstat",
-            "config|rewrite",
-            "config|set",
-        ],
-        Command::Object => &[
-            "object|encoding",
-            "object|freq",
-            "object|help",
-            "object|idletime",
-            "object|refcount",
-        ],
-        Command::Memory => &["memory|help", "memory|usage"],
-        Command::Slowlog => &[
-            "slowlog|get",
-            "slowlog|help",
-            "slowlog|len",
-            "slowlog|reset",
-        ],
-        _ => return Some((command, None)),
-    };
-    let sub = argv.get(1).unwrap_or_default();
-    subcommands
-        .iter()
-        .find(|full| {
-            full.split_once('|')
-                .is_some_and(|(_, name)| name.as_bytes().eq_ignore_ascii_case(sub))
-        })
-        .map(|full| (command, Some(*full)))
 }
 
 /// Whether a `CLIENT` request is served by the server layer, which sees
@@ -380,7 +331,7 @@ pub struct ClientInfo<'a> {
     pub tot_mem: usize,
     /// `r` while a receive is armed, `w` while a send is in flight.
     pub events: &'static str,
-    pub last_command: Option<(Command, Option<&'static str>)>,
+    pub last_command: Option<Label>,
     pub version: Version,
     /// The selected database.
     pub db: usize,
@@ -395,11 +346,7 @@ impl ClientInfo<'_> {
     /// order.
     pub fn write_line(&self, out: &mut Vec<u8>) {
         use std::io::Write;
-        let cmd = match self.last_command {
-            Some((_, Some(full))) => full,
-            Some((command, None)) => command.spec().name,
-            None => "NULL",
-        };
+        let cmd = self.last_command.map_or("NULL", Label::name);
         let _ = write!(
             out,
             "id={} addr={} laddr={} fd={} name=",
@@ -537,7 +484,7 @@ mod tests {
             omem: 0,
             tot_mem: 1000,
             events: "r",
-            last_command: Some((Command::Get, None)),
+            last_command: Some(Label::command(super::super::Command::Get)),
             version: Version::Resp2,
             db: 0,
             subscriptions: [0; 3],

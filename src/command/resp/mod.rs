@@ -20,6 +20,7 @@ pub mod client;
 pub mod connection;
 pub mod glob;
 mod keys;
+pub mod label;
 pub mod lcs;
 mod long_double;
 pub mod moves;
@@ -100,25 +101,37 @@ pub enum Route<'a> {
     Slowlog,
 }
 
+/// Why [`route`] answered a request itself, with an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such command.
+    Unknown,
+    /// The command refused before it ran (a wrong argument count): Redis's
+    /// `rejected_calls`.
+    Rejected(Command),
+    /// The command ran and failed on its arguments: `failed_calls`.
+    Failed(Command),
+}
+
 /// Finds `argv`'s command and checks its arity; an unknown command or a
 /// wrong argument count is answered (Redis's words) into `out`.
-pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'a>)> {
+pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Result<(Command, Route<'a>), Refusal> {
     let Some(command) = lookup(argv.name()) else {
         unknown_command(argv, out);
-        return None;
+        return Err(Refusal::Unknown);
     };
     let spec = command.spec();
     let argc = argv.len() as i32;
     if (spec.arity > 0 && argc != spec.arity) || (spec.arity < 0 && argc < -spec.arity) {
         wrong_arity(spec.name, out);
-        return None;
+        return Err(Refusal::Rejected(command));
     }
     let route = match command {
         Command::Mget => Route::EachKeyArray,
         Command::Del | Command::Unlink | Command::Exists | Command::Touch => Route::EachKeySum,
         Command::Mset | Command::Msetnx if argc % 2 == 0 => {
             wrong_arity(spec.name, out);
-            return None;
+            return Err(Refusal::Failed(command));
         }
         Command::Mset | Command::Msetnx => Route::Pairs,
         Command::Rename | Command::Renamenx | Command::Copy => Route::Two(
@@ -142,7 +155,7 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
         Command::Flushall | Command::Flushdb => {
             if !flush_mode_is_valid(argv) {
                 reply::error(out, SYNTAX_ERROR);
-                return None;
+                return Err(Refusal::Failed(command));
             }
             Route::AllShardsOk
         }
@@ -160,7 +173,7 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
             Keys::Second => argv.get(2).map_or(Route::Connection, Route::Key),
         },
     };
-    Some((command, route))
+    Ok((command, route))
 }
 
 /// Runs a keyed command on the shard that owns its key.

@@ -18,6 +18,8 @@ use crate::clock::Now;
 use crate::config::Settings;
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{Argv, Limits};
+use crate::stats::commands::CommandStat;
+use crate::stats::errors::ErrorTable;
 use crate::stats::Totals;
 
 /// Facts about the process that do not change while it runs.
@@ -62,6 +64,11 @@ pub struct ServerView<'a> {
     pub cpu_system_micros: u64,
     /// The slow log's settings, which `CONFIG SET` may change.
     pub slowlog: &'a SlowlogConfig,
+    /// RESP command counters summed over all shards, by Redis's name
+    /// (`get`, `config|get`), of the labels that counted anything.
+    pub commands: Vec<(&'static str, CommandStat)>,
+    /// Error replies by code, summed over all shards.
+    pub errors: ErrorTable,
 }
 
 /// Answers `INFO` or `CONFIG` into `out`. For `CONFIG RESETSTAT` the
@@ -94,9 +101,9 @@ pub fn is_resetstat(command: Command, argv: &Argv<'_>) -> bool {
             .eq_ignore_ascii_case(b"resetstat")
 }
 
-/// INFO's sections, in the order Redis prints them. Redis's commandstats,
-/// errorstats and latencystats are not kept here, so they are not offered:
-/// asking for them gets the empty reply of an unknown section.
+/// INFO's sections, in the order Redis prints them. Redis's latencystats
+/// (per-command percentiles) is not kept here, so it is not offered:
+/// asking for it gets the empty reply of an unknown section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
     Server,
@@ -107,12 +114,14 @@ enum Section {
     Replication,
     Cpu,
     Modules,
+    Commandstats,
+    Errorstats,
     Cluster,
     Keyspace,
 }
 
 impl Section {
-    const ALL: [Section; 10] = [
+    const ALL: [Section; 12] = [
         Section::Server,
         Section::Clients,
         Section::Memory,
@@ -121,6 +130,8 @@ impl Section {
         Section::Replication,
         Section::Cpu,
         Section::Modules,
+        Section::Commandstats,
+        Section::Errorstats,
         Section::Cluster,
         Section::Keyspace,
     ];
@@ -136,6 +147,8 @@ impl Section {
             Section::Replication => "Replication",
             Section::Cpu => "CPU",
             Section::Modules => "Modules",
+            Section::Commandstats => "Commandstats",
+            Section::Errorstats => "Errorstats",
             Section::Cluster => "Cluster",
             Section::Keyspace => "Keyspace",
         }
@@ -146,17 +159,20 @@ impl Section {
     }
 }
 
-/// The sections `INFO [section …]` asks for, as a bit set. `default`, `all`
-/// and `everything` differ in Redis only by sections not kept here.
+/// The sections `INFO [section …]` asks for, as a bit set: by default all
+/// but commandstats, as Redis (whose `all` and `everything` differ only by
+/// sections not kept here).
 fn selected_sections(argv: &Argv<'_>) -> u16 {
     let every = Section::ALL.iter().fold(0, |bits, s| bits | s.bit());
+    let default = every & !Section::Commandstats.bit();
     if argv.len() == 1 {
-        return every;
+        return default;
     }
     argv.iter().skip(1).fold(0, |bits, name| {
         let name = name.to_ascii_lowercase();
         bits | match name.as_slice() {
-            b"default" | b"all" | b"everything" => every,
+            b"default" => default,
+            b"all" | b"everything" => every,
             _ => Section::ALL
                 .iter()
                 .find(|s| s.title().as_bytes().eq_ignore_ascii_case(&name))
@@ -258,8 +274,12 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
             field(text, "total_net_input_bytes", shard.bytes_read);
             field(text, "total_net_output_bytes", shard.bytes_written);
             field(text, "rejected_connections", shard.rejected_connections);
+            // RESP commands; memcached's are in its own `stats`.
+            let calls: u64 = view.commands.iter().map(|(_, stat)| stat.calls).sum();
+            field(text, "total_commands_processed", calls);
             field(text, "expired_keys", store.reclaimed);
             field(text, "evicted_keys", store.evictions);
+            field(text, "total_error_replies", view.errors.total);
             // No `pubsub_channels`/`pubsub_patterns`: each shard knows only
             // its own subscribers (`PUBSUB CHANNELS`/`NUMPAT` gather them).
         }
@@ -278,6 +298,31 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
             field(text, "used_cpu_user", Seconds(view.cpu_user_micros));
         }
         Section::Modules => {}
+        Section::Commandstats => {
+            for (name, stat) in &view.commands {
+                let per_call = stat.nanos as f64 / 1000.0 / stat.calls.max(1) as f64;
+                field(
+                    text,
+                    &format!("cmdstat_{name}"),
+                    format_args!(
+                        "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+                        stat.calls,
+                        stat.nanos / 1000,
+                        stat.rejected,
+                        stat.failed
+                    ),
+                );
+            }
+        }
+        Section::Errorstats => {
+            for (code, count) in &view.errors.codes {
+                field(
+                    text,
+                    &format!("errorstat_{code}"),
+                    format_args!("count={count}"),
+                );
+            }
+        }
         Section::Cluster => field(text, "cluster_enabled", 0),
         Section::Keyspace => {
             // Keys with a time to live are not counted apart, so Redis's

@@ -45,7 +45,7 @@ impl Default for SlowlogConfig {
 impl SlowlogConfig {
     /// The duration from which a request is logged, in microseconds, or
     /// `None` while nothing is logged (a negative threshold or a zero
-    /// length): then requests are not even timed.
+    /// length).
     pub fn threshold_micros(&self) -> Option<u64> {
         let slower_than = self.slower_than.load(Ordering::Relaxed);
         (slower_than >= 0 && self.max_len() > 0).then_some(slower_than as u64)

@@ -3,7 +3,7 @@
 //! included; negative: at least), key positions and flags, as
 //! `COMMAND INFO` reports them.
 
-/// A command corecache implements.
+/// A command corecache implements, in [`COMMANDS`]'s order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
     Append,
@@ -37,8 +37,8 @@ pub enum Command {
     Incr,
     Incrby,
     Incrbyfloat,
-    Keys,
     Info,
+    Keys,
     Lcs,
     Memory,
     Mget,
@@ -72,9 +72,9 @@ pub enum Command {
     Spublish,
     Ssubscribe,
     Strlen,
-    Swapdb,
     Subscribe,
     Sunsubscribe,
+    Swapdb,
     Time,
     Touch,
     Ttl,
@@ -224,10 +224,13 @@ pub const COMMANDS: &[Spec] = &[
 impl Command {
     /// This command's entry in [`COMMANDS`].
     pub fn spec(self) -> &'static Spec {
-        COMMANDS
-            .iter()
-            .find(|spec| spec.command == self)
-            .expect("every command has a spec")
+        &COMMANDS[self.index()]
+    }
+
+    /// This command's position in [`COMMANDS`]: the variants are declared
+    /// in the table's (name) order.
+    pub fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -262,7 +265,8 @@ mod tests {
                 pair[1].name
             );
         }
-        for spec in COMMANDS {
+        for (index, spec) in COMMANDS.iter().enumerate() {
+            assert_eq!(spec.command.index(), index, "{} out of order", spec.name);
             assert_eq!(lookup(spec.name.as_bytes()), Some(spec.command));
             assert_eq!(spec.command.spec().name, spec.name);
         }

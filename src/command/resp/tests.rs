@@ -64,7 +64,7 @@ impl Shard {
             panic!("test frame must parse");
         };
         let mut out = Vec::new();
-        if let Some((command, route)) = route(&argv, &mut out) {
+        if let Ok((command, route)) = route(&argv, &mut out) {
             let mut cx = RespContext {
                 store: &mut self.store,
                 stats: &mut self.stats,

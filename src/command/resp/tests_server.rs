@@ -7,6 +7,8 @@ use super::*;
 use crate::clock::Now;
 use crate::config::Settings;
 use crate::protocol::resp::{parse, Args, Limits, Parsed};
+use crate::stats::commands::CommandStat;
+use crate::stats::errors::ErrorTable;
 use crate::stats::{ShardStats, StoreStats, Totals};
 
 fn facts() -> ProcessFacts {
@@ -69,6 +71,30 @@ fn run_with(
         cpu_user_micros: 1_500_000,
         cpu_system_micros: 25,
         slowlog,
+        commands: vec![
+            (
+                "get",
+                CommandStat {
+                    calls: 4,
+                    nanos: 10_000,
+                    rejected: 1,
+                    failed: 0,
+                },
+            ),
+            (
+                "config|get",
+                CommandStat {
+                    calls: 1,
+                    nanos: 2_500,
+                    rejected: 0,
+                    failed: 1,
+                },
+            ),
+        ],
+        errors: ErrorTable {
+            codes: vec![("ERR".into(), 3), ("WRONGTYPE".into(), 1)],
+            total: 4,
+        },
     };
     let frame = super::tests::encode(args);
     let mut parsed = Args::new();
@@ -77,7 +103,7 @@ fn run_with(
         panic!("test frame must parse");
     };
     let mut out = Vec::new();
-    if let Some((command, route)) = route(&argv, &mut out) {
+    if let Ok((command, route)) = route(&argv, &mut out) {
         assert_eq!(route, Route::Connection);
         answer(command, &argv, &view, version, &mut out);
     }
@@ -104,6 +130,7 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "# Replication",
     "# CPU",
     "# Modules",
+    "# Errorstats",
     "# Cluster",
     "# Keyspace",
 ];
@@ -112,8 +139,13 @@ const DEFAULT_SECTIONS: &[&str] = &[
 fn info_without_arguments_is_every_section_in_redis_order() {
     let text = info(&["INFO"]);
     assert_eq!(headers(&text), DEFAULT_SECTIONS);
-    for group in ["default", "ALL", "everything"] {
-        assert_eq!(info(&["info", group]), text, "{group}");
+    assert_eq!(info(&["info", "default"]), text);
+    // `all` and `everything` add the per-command counters.
+    for group in ["ALL", "everything"] {
+        let all = info(&["info", group]);
+        let mut sections = DEFAULT_SECTIONS.to_vec();
+        sections.insert(8, "# Commandstats");
+        assert_eq!(headers(&all), sections, "{group}");
     }
     assert!(
         text.starts_with("# Server\r\nredis_version:7.0.15\r\n"),
@@ -138,15 +170,35 @@ fn info_picks_sections_in_any_case_and_order_without_repeats() {
     );
     assert_eq!(info(&["INFO", "modules"]), "# Modules\r\n");
     assert_eq!(
-        headers(&info(&["INFO", "nosuch", "clients", "commandstats"])),
+        headers(&info(&["INFO", "nosuch", "clients", "latencystats"])),
         ["# Clients"]
     );
 }
 
 #[test]
+fn commandstats_and_errorstats_have_redis_layout() {
+    assert_eq!(
+        info(&["INFO", "commandstats"]),
+        "# Commandstats\r\n\
+         cmdstat_get:calls=4,usec=10,usec_per_call=2.50,rejected_calls=1,failed_calls=0\r\n\
+         cmdstat_config|get:calls=1,usec=2,usec_per_call=2.50,rejected_calls=0,failed_calls=1\r\n"
+    );
+    assert_eq!(
+        info(&["INFO", "errorstats"]),
+        "# Errorstats\r\nerrorstat_ERR:count=3\r\nerrorstat_WRONGTYPE:count=1\r\n"
+    );
+    let stats = info(&["INFO", "stats"]);
+    assert!(
+        stats.contains("\r\ntotal_commands_processed:5\r\n"),
+        "{stats}"
+    );
+    assert!(stats.contains("\r\ntotal_error_replies:4\r\n"), "{stats}");
+}
+
+#[test]
 fn unknown_sections_get_an_empty_reply() {
     let settings = Settings::for_tests();
-    for section in ["nosuch", "commandstats", "errorstats", "latencystats"] {
+    for section in ["nosuch", "latencystats"] {
         assert_eq!(
             run(&settings, 0, Version::Resp2, &["INFO", section]),
             "$0\r\n\r\n"
@@ -209,7 +261,6 @@ fn info_fields_report_the_view() {
     assert!(!text.contains("db1:"));
     // What is not counted is not shown.
     for missing in [
-        "total_commands_processed",
         "keyspace_hits",
         "keyspace_misses",
         "mem_fragmentation_ratio",

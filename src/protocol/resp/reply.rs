@@ -67,6 +67,7 @@ pub fn simple_string(out: &mut Vec<u8>, text: &[u8]) {
 /// (`ERR unknown command 'x'…`, `WRONGTYPE Operation against…`). Line
 /// breaks in `text` become spaces.
 pub fn error(out: &mut Vec<u8>, text: &[u8]) {
+    crate::stats::errors::count(text);
     out.push(b'-');
     one_line(out, text);
     out.extend_from_slice(CRLF);
