@@ -134,6 +134,48 @@ pub struct Cli {
     /// protocol uses database 0.
     #[arg(long, value_name = "N")]
     pub databases: Option<usize>,
+
+    /// Password of the RESP port's `default` user: clients must `AUTH`
+    /// (or `HELLO … AUTH default PASSWORD`) before other commands. Also
+    /// `CONFIG SET requirepass`. The memcached port has no authentication:
+    /// disable it (`--memcache-port 0`) where that matters.
+    #[arg(long, value_name = "PASSWORD")]
+    pub requirepass: Option<String>,
+
+    /// Largest unparsed input a RESP client may send ahead (units k/m/g,
+    /// binary); a client over it is disconnected, as Redis's
+    /// `client-query-buffer-limit` (default 1g, at least 1m).
+    #[arg(long, value_name = "BYTES")]
+    pub client_query_buffer_limit: Option<ByteSize>,
+
+    /// Whether `DEBUG` is allowed: `no` (Redis 7's default), `yes`, or
+    /// `local` (from loopback connections only).
+    #[arg(long, value_name = "no|yes|local")]
+    pub enable_debug_command: Option<DebugCommand>,
+}
+
+/// Who may run `DEBUG` (`--enable-debug-command`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum DebugCommand {
+    /// Nobody.
+    #[default]
+    No,
+    /// Every client.
+    Yes,
+    /// Clients connected from a loopback address.
+    Local,
+}
+
+impl DebugCommand {
+    /// Redis's name for the setting's value.
+    pub fn name(self) -> &'static str {
+        match self {
+            DebugCommand::No => "no",
+            DebugCommand::Yes => "yes",
+            DebugCommand::Local => "local",
+        }
+    }
 }
 
 /// The config file: the same settings as the flags, in kebab-case.
@@ -149,6 +191,9 @@ struct FileSettings {
     maxmemory: Option<ByteSize>,
     batch_wait_us: Option<u64>,
     databases: Option<usize>,
+    requirepass: Option<String>,
+    client_query_buffer_limit: Option<ByteSize>,
+    enable_debug_command: Option<DebugCommand>,
 }
 
 /// Default values, in one place.
@@ -169,7 +214,12 @@ pub mod defaults {
     pub const BATCH_WAIT_US: u64 = 30;
     /// Redis's default `databases`.
     pub const DATABASES: usize = 16;
+    /// Redis's default `client-query-buffer-limit`.
+    pub const CLIENT_QUERY_BUFFER_LIMIT: u64 = 1 << 30;
 }
+
+/// Smallest `--client-query-buffer-limit`, as Redis.
+pub const MIN_CLIENT_QUERY_BUFFER_LIMIT: u64 = 1 << 20;
 
 /// Largest `--databases`.
 pub const MAX_DATABASES: usize = 65_536;
@@ -204,6 +254,13 @@ pub struct Settings {
     pub batch_wait: Duration,
     /// RESP databases, at least 1.
     pub databases: usize,
+    /// The RESP `default` user's password at start-up (`CONFIG SET
+    /// requirepass` changes it later); `None`: no password.
+    pub requirepass: Option<String>,
+    /// Largest unparsed RESP input per client, in bytes.
+    pub client_query_buffer_limit: u64,
+    /// Who may run `DEBUG`.
+    pub enable_debug_command: DebugCommand,
 }
 
 impl Settings {
@@ -222,6 +279,9 @@ impl Settings {
             maxmemory: 64 << 20,
             batch_wait: Duration::from_micros(30),
             databases: 16,
+            requirepass: None,
+            client_query_buffer_limit: defaults::CLIENT_QUERY_BUFFER_LIMIT,
+            enable_debug_command: DebugCommand::No,
         }
     }
 }
@@ -319,6 +379,15 @@ impl Settings {
                 "--databases must be between 1 and {MAX_DATABASES}, not {databases}"
             )));
         }
+        let client_query_buffer_limit = cli
+            .client_query_buffer_limit
+            .or(file.client_query_buffer_limit)
+            .map_or(defaults::CLIENT_QUERY_BUFFER_LIMIT, ByteSize::bytes);
+        if client_query_buffer_limit < MIN_CLIENT_QUERY_BUFFER_LIMIT {
+            return Err(ConfigError(format!(
+                "--client-query-buffer-limit must be at least 1m, not {client_query_buffer_limit} bytes"
+            )));
+        }
         Ok(Settings {
             threads,
             cpus: allowed_cpus,
@@ -333,6 +402,16 @@ impl Settings {
                 .map_or(defaults::MAXMEMORY, ByteSize::bytes),
             batch_wait: Duration::from_micros(batch_wait_us),
             databases,
+            // An empty password is none, as `CONFIG SET requirepass ""`.
+            requirepass: cli
+                .requirepass
+                .or(file.requirepass)
+                .filter(|password| !password.is_empty()),
+            client_query_buffer_limit,
+            enable_debug_command: cli
+                .enable_debug_command
+                .or(file.enable_debug_command)
+                .unwrap_or_default(),
         })
     }
 

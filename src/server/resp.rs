@@ -18,6 +18,7 @@ use super::slowlog::RequestTimer;
 use super::txn::{self, Kind, Plan};
 use super::worker::{database, ShardState};
 use crate::clock::Now;
+use crate::command::resp::auth;
 use crate::command::resp::client::ClientFacts;
 use crate::command::resp::connection::{self as conn_commands, Action, Session, DB_OUT_OF_RANGE};
 use crate::command::resp::label::Label;
@@ -71,7 +72,7 @@ pub fn process(
         conn.abort();
         return (input.len(), Stop::Closed);
     };
-    let limits = Limits::default();
+    let mut limits = Limits::default();
     resp.session.client.last_interaction = state.now;
     let mut timer = RequestTimer::start(state);
     let mut pos = 0;
@@ -85,6 +86,8 @@ pub fn process(
         if pos >= budget {
             break Stop::Budget;
         }
+        // Until it authenticates, a client gets Redis's tighter limits.
+        limits.unauthenticated = must_authenticate(&resp.session, state);
         match parse(&input[pos..], &limits, &mut resp.args) {
             Parsed::Command { argv, consumed } => {
                 let frame = &input[pos..pos + consumed];
@@ -158,6 +161,13 @@ fn admit<'a>(
     };
     let label = Label::of(command, argv);
     session.client.last_command = label;
+    if must_authenticate(session, state) && !auth::allowed_unauthenticated(command) {
+        reply::error(conn.output.writer(), auth::NOAUTH);
+        if let Some(label) = label {
+            state.shared.command_stats[state.id].reject(label.index());
+        }
+        return None;
+    }
     if session.subscriptions.is_subscribed()
         && !super::pubsub::admit(command, argv, session, conn, index, state)
     {
@@ -167,6 +177,12 @@ fn admit<'a>(
         return None;
     }
     Some((command, route))
+}
+
+/// Whether the connection must authenticate before most commands.
+#[inline]
+fn must_authenticate(session: &Session, state: &ShardState) -> bool {
+    !session.authenticated && state.shared.requirepass.is_required()
 }
 
 /// Runs one admitted request.
@@ -330,6 +346,15 @@ fn run(
             let out = conn.output.writer();
             server_commands::answer(command, argv, &view, origin.version, out);
         }
+        Route::Connection if command == Command::Auth => {
+            if auth::auth(argv, &state.shared.requirepass, conn.output.writer()) {
+                session.authenticated = true;
+            }
+        }
+        Route::Connection if command == Command::Hello => {
+            let pass = &state.shared.requirepass;
+            conn_commands::hello(argv, session, pass, conn.output.writer());
+        }
         Route::Connection if command == Command::Select => {
             let databases = state.shared.settings.databases;
             conn_commands::select(argv, session, databases, conn.output.writer());
@@ -343,7 +368,12 @@ fn run(
         Route::Connection => {
             let now = state.now;
             let out = conn.output.writer();
-            return conn_commands::answer(command, argv, session, now, out);
+            let action = conn_commands::answer(command, argv, session, now, out);
+            if command == Command::Reset {
+                // Logged out, unless no password is needed.
+                session.authenticated = !state.shared.requirepass.is_required();
+            }
+            return action;
         }
     }
     Action::Continue

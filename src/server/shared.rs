@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::watchdog::Heartbeat;
 use crate::clock::Now;
+use crate::command::resp::auth::RequirePass;
 use crate::command::resp::label::Label;
 use crate::command::resp::slowlog::SharedSlowlog;
 use crate::config::Settings;
@@ -45,6 +46,8 @@ pub struct Shared {
     pub command_stats: Vec<CommandCounters>,
     /// Each shard's error replies by code (`INFO errorstats`).
     pub error_stats: Vec<Arc<ErrorCounters>>,
+    /// The RESP `default` user's password (`requirepass`).
+    pub requirepass: RequirePass,
 }
 
 impl Shared {
@@ -53,7 +56,6 @@ impl Shared {
         let shards = settings.threads;
         let databases = settings.databases;
         Shared {
-            settings,
             started: Now::read(),
             published: (0..shards)
                 .map(|_| PublishedShard::new(databases))
@@ -68,6 +70,8 @@ impl Shared {
                 .map(|_| CommandCounters::new(Label::COUNT))
                 .collect(),
             error_stats: (0..shards).map(|_| Arc::default()).collect(),
+            requirepass: RequirePass::new(settings.requirepass.as_deref()),
+            settings,
         }
     }
 

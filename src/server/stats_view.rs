@@ -76,6 +76,7 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
         cpu_user_micros: user,
         cpu_system_micros: system,
         slowlog: &shared.slowlog.config,
+        requirepass: &shared.requirepass,
         commands: shared
             .command_totals()
             .into_iter()

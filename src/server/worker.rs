@@ -375,9 +375,11 @@ impl Worker {
             return;
         }
         self.next_generation = self.next_generation.wrapping_add(1);
-        let index = self
-            .conns
-            .insert(Connection::new(fd, self.next_generation, protocol));
+        let mut conn = Connection::new(fd, self.next_generation, protocol);
+        if let Some(resp) = conn.resp.as_mut() {
+            resp.session.authenticated = !self.state.shared.requirepass.is_required();
+        }
+        let index = self.conns.insert(conn);
         self.state.stats.curr_connections += 1;
         self.state.stats.total_connections += 1;
         self.pending_recv.push(index);

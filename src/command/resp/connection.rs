@@ -4,6 +4,7 @@
 //! and TIME. In RESP2 subscribed mode `PING` answers as Redis does there
 //! (`pubsub::write_subscribed_pong`).
 
+use super::auth::RequirePass;
 use super::client::{ClientFacts, ReplyMode};
 use super::pubsub::Subscriptions;
 use super::{lookup, wrong_arity, Command, Keys, Spec, COMMANDS, SYNTAX_ERROR};
@@ -39,6 +40,9 @@ pub struct Session {
     pub no_touch: bool,
     /// What `RESET` keeps: age, addresses, last command.
     pub client: ClientFacts,
+    /// Whether the connection may run every command (see `auth`): set
+    /// when it opens while no password is required, and by `AUTH`.
+    pub authenticated: bool,
 }
 
 /// What the connection must do after a connection command.
@@ -108,7 +112,6 @@ pub fn answer(
             };
             reply::simple_string(out, b"RESET");
         }
-        Command::Hello => hello(argv, session, out),
         Command::Client => client(argv, session, out),
         Command::Command => command_info(argv, session.version, out),
         Command::Object | Command::Memory => super::object::answer_without_key(command, argv, out),
@@ -129,10 +132,13 @@ pub fn answer(
     Action::Continue
 }
 
-/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`.
-fn hello(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`:
+/// options are checked first, then the credentials (against `pass`), then
+/// the connection must be authenticated for the rest to apply.
+pub fn hello(argv: &Argv<'_>, session: &mut Session, pass: &RequirePass, out: &mut Vec<u8>) {
     let mut version = session.version;
     let mut name = None;
+    let mut credentials = None;
     if let Some(protover) = argv.get(1) {
         version = match super::parse_i64(protover) {
             Some(2) => Version::Resp2,
@@ -149,18 +155,9 @@ fn hello(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
         while let Some(option) = argv.get(index) {
             let more = argv.len() - index - 1;
             if option.eq_ignore_ascii_case(b"auth") && more >= 2 {
-                // No users or passwords are configured: the default user
-                // accepts any password, as Redis's `nopass` default user.
-                if !argv
-                    .get(index + 1)
-                    .unwrap_or_default()
-                    .eq_ignore_ascii_case(b"default")
-                {
-                    return reply::error(
-                        out,
-                        b"WRONGPASS invalid username-password pair or user is disabled.",
-                    );
-                }
+                let user = argv.get(index + 1).unwrap_or_default();
+                let password = argv.get(index + 2).unwrap_or_default();
+                credentials = Some((user, password));
                 index += 3;
             } else if option.eq_ignore_ascii_case(b"setname") && more >= 1 {
                 let candidate = argv.get(index + 1).unwrap_or_default();
@@ -177,6 +174,15 @@ fn hello(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
                 return reply::error(out, text.as_bytes());
             }
         }
+    }
+    if let Some((user, password)) = credentials {
+        match pass.check(user, password) {
+            Ok(()) => session.authenticated = true,
+            Err(error) => return reply::error(out, error),
+        }
+    }
+    if !session.authenticated && pass.is_required() {
+        return reply::error(out, super::auth::HELLO_NOAUTH);
     }
     session.version = version;
     if let Some(name) = name {

@@ -13,6 +13,7 @@
 //! memcached flags 0: memcached's `get` reads what `SET` wrote and the
 //! reverse; `INCR` and memcached's `incr` both keep the decimal digits.
 
+pub mod auth;
 mod big_uint;
 pub mod bitfield;
 pub mod bits;

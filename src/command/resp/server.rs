@@ -7,10 +7,12 @@
 //! faked (tools that read INFO, such as redis_exporter, skip missing
 //! fields). Settings are fixed at start-up, so `CONFIG SET` refuses every
 //! parameter, with Redis's words for an immutable or an unknown one, but
-//! the slow log's two, which live in atomics all shards read.
+//! the slow log's two and `requirepass`, which live in state all shards
+//! read.
 
 use std::fmt::{Display, Write};
 
+use super::auth::RequirePass;
 use super::connection::REDIS_VERSION;
 use super::slowlog::SlowlogConfig;
 use super::{glob, parse_i64, wrong_arity, Command};
@@ -64,6 +66,8 @@ pub struct ServerView<'a> {
     pub cpu_system_micros: u64,
     /// The slow log's settings, which `CONFIG SET` may change.
     pub slowlog: &'a SlowlogConfig,
+    /// The RESP password, which `CONFIG SET requirepass` may change.
+    pub requirepass: &'a RequirePass,
     /// RESP command counters summed over all shards, by Redis's name
     /// (`get`, `config|get`), of the labels that counted anything.
     pub commands: Vec<(&'static str, CommandStat)>,
@@ -373,12 +377,23 @@ struct Param {
     set: Option<Setter>,
 }
 
-/// A settable parameter: the integer range it takes, and how a value in
-/// range is applied.
+/// How a settable parameter takes its value.
 #[derive(Clone, Copy)]
-struct Setter {
-    min: i64,
-    apply: fn(&ServerView<'_>, i64),
+enum Setter {
+    /// An integer of at least `min`.
+    Integer {
+        min: i64,
+        apply: fn(&ServerView<'_>, i64),
+    },
+    /// Any string.
+    Text(fn(&ServerView<'_>, &[u8])),
+}
+
+/// A value `CONFIG SET` checked, to apply once every one is valid.
+#[derive(Clone, Copy)]
+enum Checked<'v> {
+    Integer(i64),
+    Text(&'v [u8]),
 }
 
 /// Every parameter, in name order. Each is a setting corecache really has
@@ -396,8 +411,18 @@ const PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "client-query-buffer-limit",
+        value: |v| v.settings.client_query_buffer_limit.to_string(),
+        set: None,
+    },
+    Param {
         name: "databases",
         value: |s| s.settings.databases.to_string(),
+        set: None,
+    },
+    Param {
+        name: "enable-debug-command",
+        value: |v| v.settings.enable_debug_command.name().into(),
         set: None,
     },
     Param {
@@ -426,6 +451,11 @@ const PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "requirepass",
+        value: |v| String::from_utf8_lossy(&v.requirepass.get()).into_owned(),
+        set: Some(Setter::Text(|v, password| v.requirepass.set(password))),
+    },
+    Param {
         name: "save",
         value: |_| String::new(),
         set: None,
@@ -433,7 +463,7 @@ const PARAMS: &[Param] = &[
     Param {
         name: "slowlog-log-slower-than",
         value: |v| v.slowlog.slower_than().to_string(),
-        set: Some(Setter {
+        set: Some(Setter::Integer {
             min: -1,
             apply: |v, micros| v.slowlog.set_slower_than(micros),
         }),
@@ -441,7 +471,7 @@ const PARAMS: &[Param] = &[
     Param {
         name: "slowlog-max-len",
         value: |v| v.slowlog.max_len().to_string(),
-        set: Some(Setter {
+        set: Some(Setter::Integer {
             min: 0,
             apply: |v, len| v.slowlog.set_max_len(len),
         }),
@@ -496,7 +526,7 @@ fn config(argv: &Argv<'_>, view: &ServerView<'_>, version: Version, out: &mut Ve
                     b"GET <pattern> [<pattern> ...]",
                     b"    The parameters whose names match a glob-style pattern, with values.",
                     b"SET <parameter> <value> [<parameter> <value> ...]",
-                    b"    Only slowlog-log-slower-than and slowlog-max-len change while corecache runs.",
+                    b"    Only slowlog-log-slower-than, slowlog-max-len and requirepass change while corecache runs.",
                     b"RESETSTAT",
                     b"    Zero the counters INFO reports (memcached's `stats reset` too).",
                     b"REWRITE",
@@ -579,15 +609,22 @@ fn config_set(argv: &Argv<'_>, view: &ServerView<'_>, out: &mut Vec<u8>) {
     }
     let mut values = Vec::with_capacity(chosen.len());
     for &(param, setter, value) in &chosen {
+        let min = match setter {
+            Setter::Integer { min, .. } => min,
+            Setter::Text(_) => {
+                values.push(Checked::Text(value));
+                continue;
+            }
+        };
         let reason = match parse_i64(value) {
             None => "argument couldn't be parsed into an integer".to_string(),
-            Some(n) if n < setter.min => format!(
+            Some(n) if n < min => format!(
                 "argument must be between {} and {} inclusive",
-                setter.min,
+                min,
                 i64::MAX
             ),
             Some(n) => {
-                values.push(n);
+                values.push(Checked::Integer(n));
                 continue;
             }
         };
@@ -598,7 +635,11 @@ fn config_set(argv: &Argv<'_>, view: &ServerView<'_>, out: &mut Vec<u8>) {
         return reply::error(out, text.as_bytes());
     }
     for (&(_, setter, _), value) in chosen.iter().zip(values) {
-        (setter.apply)(view, value);
+        match (setter, value) {
+            (Setter::Integer { apply, .. }, Checked::Integer(n)) => apply(view, n),
+            (Setter::Text(apply), Checked::Text(text)) => apply(view, text),
+            _ => unreachable!("each value was checked by its own setter"),
+        }
     }
     reply::simple_string(out, b"OK");
 }

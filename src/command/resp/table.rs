@@ -7,6 +7,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
     Append,
+    Auth,
     Bitcount,
     Bitfield,
     BitfieldRo,
@@ -121,6 +122,15 @@ const RF: &[&str] = &["readonly", "fast"];
 const WR: &[&str] = &["write"];
 const WRF: &[&str] = &["write", "fast"];
 const CONN: &[&str] = &["noscript", "loading", "stale", "fast"];
+/// Connection commands a client may send before it authenticates.
+const NO_AUTH: &[&str] = &[
+    "noscript",
+    "loading",
+    "stale",
+    "fast",
+    "no_auth",
+    "allow_busy",
+];
 const SUB: &[&str] = &["pubsub", "noscript", "loading", "stale"];
 const PUB: &[&str] = &["pubsub", "loading", "stale", "fast"];
 
@@ -139,6 +149,7 @@ macro_rules! spec {
 /// Every command, in name order.
 pub const COMMANDS: &[Spec] = &[
     spec!(Append, "append", 3, First, WF),
+    spec!(Auth, "auth", -2, None, NO_AUTH),
     spec!(Bitcount, "bitcount", -2, First, R),
     spec!(Bitfield, "bitfield", -2, First, W),
     spec!(BitfieldRo, "bitfield_ro", -2, First, RF),
@@ -171,7 +182,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Getex, "getex", -2, First, WRF),
     spec!(Getrange, "getrange", 4, First, R),
     spec!(Getset, "getset", 3, First, WF),
-    spec!(Hello, "hello", -1, None, CONN),
+    spec!(Hello, "hello", -1, None, NO_AUTH),
     spec!(Incr, "incr", 2, First, WF),
     spec!(Incrby, "incrby", 3, First, WF),
     spec!(Incrbyfloat, "incrbyfloat", 3, First, WF),
@@ -195,10 +206,10 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Publish, "publish", 3, None, PUB),
     spec!(Pubsub, "pubsub", -2, None, &[]),
     spec!(Punsubscribe, "punsubscribe", -1, None, SUB),
-    spec!(Quit, "quit", -1, None, CONN),
+    spec!(Quit, "quit", -1, None, NO_AUTH),
     spec!(Rename, "rename", 3, Two, WR),
     spec!(Renamenx, "renamenx", 3, Two, WRF),
-    spec!(Reset, "reset", 1, None, CONN),
+    spec!(Reset, "reset", 1, None, NO_AUTH),
     spec!(Scan, "scan", -2, None, R),
     spec!(Select, "select", 2, None, CONN),
     spec!(Set, "set", -3, First, W),

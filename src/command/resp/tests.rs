@@ -102,6 +102,10 @@ impl Shard {
                 Route::Connection if command == Command::Select => {
                     select(&argv, &mut self.session, 16, &mut out);
                 }
+                Route::Connection if command == Command::Hello => {
+                    let pass = super::auth::RequirePass::new(None);
+                    super::connection::hello(&argv, &mut self.session, &pass, &mut out);
+                }
                 Route::Connection => {
                     answer(command, &argv, &mut self.session, self.now, &mut out);
                 }

@@ -1,6 +1,7 @@
 //! Unit tests of INFO and CONFIG against a fixed [`ServerView`], with the
 //! layout and error texts Redis 7 writes.
 
+use super::auth::RequirePass;
 use super::server::{answer, is_resetstat, ProcessFacts, ServerView};
 use super::slowlog::SlowlogConfig;
 use super::*;
@@ -38,6 +39,7 @@ fn run_with(
     args: &[&str],
 ) -> String {
     let process = facts();
+    let requirepass = RequirePass::new(Some("pw"));
     let started = Now(1_700_000_000_000);
     let view = ServerView {
         process: &process,
@@ -71,6 +73,7 @@ fn run_with(
         cpu_user_micros: 1_500_000,
         cpu_system_micros: 25,
         slowlog,
+        requirepass: &requirepass,
         commands: vec![
             (
                 "get",
@@ -302,7 +305,11 @@ fn config_get_matches_names_as_globs_in_any_case() {
          $16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
     );
     assert_eq!(r2(&["CONFIG", "GET", "nosuch"]), "*0\r\n");
-    assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*24\r\n"));
+    assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*30\r\n"));
+    assert_eq!(
+        r2(&["CONFIG", "GET", "requirepass"]),
+        "*2\r\n$11\r\nrequirepass\r\n$2\r\npw\r\n"
+    );
     // Each parameter once, however many patterns match it.
     assert_eq!(
         r2(&["CONFIG", "GET", "save", "appendonly", "s?ve", "[a]*"]),
@@ -315,6 +322,7 @@ fn config_get_matches_names_as_globs_in_any_case() {
             "GET",
             "port",
             "proto-max-bulk-len",
+            "requirepass",
             "save",
             "slowlog*",
             "timeout"
