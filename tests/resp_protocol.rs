@@ -335,3 +335,28 @@ fn config_resetstat_zeroes_every_shards_counters() {
     assert_eq!(fields["rejected_connections"], "0", "{after}");
     drop(others);
 }
+
+#[test]
+fn a_client_over_the_query_buffer_limit_is_disconnected() {
+    let server = Server::with(Options {
+        threads: 2,
+        resp: true,
+        args: vec!["--client-query-buffer-limit".into(), "1m".into()],
+        ..Options::default()
+    });
+    // A value under the limit is fine, even sent in pieces.
+    let mut conn = server.connect_resp();
+    let value = vec![b'v'; 900 << 10];
+    conn.send(format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", value.len()).as_bytes());
+    conn.send(&value);
+    conn.expect(b"\r\n", b"+OK\r\n");
+    conn.expect(b"STRLEN k\r\n", format!(":{}\r\n", value.len()).as_bytes());
+    // One whose request outgrows it before it is complete is dropped,
+    // without a reply, as Redis does; other clients carry on.
+    let mut big = server.connect_resp();
+    big.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3000000\r\n");
+    // (The server may close before it has read all of it.)
+    big.send_until_closed(&vec![b'x'; 1200 << 10]);
+    assert!(big.is_closed_by_server());
+    conn.expect(b"PING\r\n", b"+PONG\r\n");
+}

@@ -807,9 +807,13 @@ fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState
         };
         conn.input.extend_from_slice(&data[used..]);
         conn.input_needs_more = stop == Stop::NeedMore;
+        check_query_buffer(conn, state);
         return;
     }
     conn.input.extend_from_slice(data);
+    if check_query_buffer(conn, state) {
+        return;
+    }
     if must_wait(conn, state) {
         conn.input_needs_more = false;
         return;
@@ -819,6 +823,29 @@ fn feed(conn: &mut Connection, index: usize, data: &[u8], state: &mut ShardState
     conn.input = input;
     conn.input.drain(..used);
     conn.input_needs_more = stop == Stop::NeedMore;
+}
+
+/// Unauthenticated RESP clients may hold at most this much unparsed input,
+/// as in Redis.
+const UNAUTHENTICATED_QUERY_BUFFER_LIMIT: usize = 1 << 20;
+
+/// Closes a RESP connection whose unparsed input has grown past
+/// `client-query-buffer-limit` (1 MiB before it authenticates), as Redis
+/// does: no reply, the connection is dropped. Returns whether it was.
+fn check_query_buffer(conn: &mut Connection, state: &ShardState) -> bool {
+    let Some(resp) = conn.resp.as_ref() else {
+        return false;
+    };
+    let limit = if !resp.session.authenticated && state.shared.requirepass.is_required() {
+        UNAUTHENTICATED_QUERY_BUFFER_LIMIT
+    } else {
+        state.shared.settings.client_query_buffer_limit as usize
+    };
+    if conn.input.len() <= limit {
+        return false;
+    }
+    conn.abort();
+    true
 }
 
 /// Whether a connection's input must wait: its replies pile up, its

@@ -307,6 +307,12 @@ impl Conn {
         self.stream.write_all(bytes).expect("send");
     }
 
+    /// Sends bytes to a server that may close the connection meanwhile;
+    /// returns whether all were sent.
+    pub fn send_until_closed(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).is_ok()
+    }
+
     /// Reads exactly `len` bytes.
     pub fn read_exact(&mut self, len: usize) -> Vec<u8> {
         let mut buf = vec![0u8; len];
