@@ -1,11 +1,12 @@
-//! SCAN and KEYS over real TCP, on one and three shards: a scan's cursor
-//! walks every shard and returns every key that exists throughout.
+//! SCAN, KEYS and RANDOMKEY over real TCP, on one and three shards: a
+//! scan's cursor walks every shard and returns every key that exists
+//! throughout, and RANDOMKEY finds the keys of every shard.
 
 mod common;
 
 use std::collections::HashSet;
 
-use common::Server;
+use common::{key_on_shard, Server};
 use redis::Commands;
 
 #[test]
@@ -88,4 +89,31 @@ fn scan_errors_are_worded_as_redis() {
     conn.expect(b"SCAN 0 BOGUS 1\r\n", b"-ERR syntax error\r\n");
     conn.expect(b"SCAN 0 MATCH\r\n", b"-ERR syntax error\r\n");
     conn.expect(b"KEYS nothing*\r\n", b"*0\r\n");
+}
+
+#[test]
+fn randomkey_returns_keys_of_every_shard() {
+    let server = Server::start_resp(3);
+    let mut redis = server.redis(2);
+    let nothing: Option<String> = redis::cmd("RANDOMKEY").query(&mut redis).unwrap();
+    assert_eq!(nothing, None, "an empty database has no random key");
+    let keys: Vec<String> = (0..3).map(|shard| key_on_shard("r", shard, 3)).collect();
+    for key in &keys {
+        let _: () = redis.set(key, "v").unwrap();
+    }
+    let mut seen = HashSet::new();
+    for _ in 0..300 {
+        let key: String = redis::cmd("RANDOMKEY").query(&mut redis).unwrap();
+        assert!(keys.contains(&key), "{key} was never set");
+        seen.insert(key);
+    }
+    // Each shard holds a third of the keys: all three come up.
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let mut raw = server.connect_resp();
+    raw.expect(b"SELECT 5\r\n", b"+OK\r\n");
+    raw.expect(b"RANDOMKEY\r\n", b"$-1\r\n");
+    raw.expect(
+        b"RANDOMKEY x\r\n",
+        b"-ERR wrong number of arguments for 'randomkey' command\r\n",
+    );
 }

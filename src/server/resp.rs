@@ -297,6 +297,10 @@ fn run(
             };
             run_on(target, command, argv, frame, origin, conn, index, state);
         }
+        Route::RandomShard => match random_shard(origin.db, state) {
+            Some(target) => run_on(target, command, argv, frame, origin, conn, index, state),
+            None => reply::null(conn.output.writer(), origin.version),
+        },
         Route::AllShardsConcat => {
             let mut local = Vec::new();
             commands::execute(command, argv, &mut context(state, origin), &mut local);
@@ -377,6 +381,34 @@ fn run(
         }
     }
     Action::Continue
+}
+
+/// A shard picked at random in proportion to its keys in database `db`
+/// (its own counted now, the others' as of their last turn); `None` when
+/// the database is empty everywhere.
+fn random_shard(db: u32, state: &ShardState) -> Option<ShardId> {
+    let db = db as usize;
+    let counts: Vec<u64> = (0..state.slots.shard_count())
+        .map(|shard| {
+            if shard == state.id {
+                state.dbs.get(db).map_or(0, |store| store.len() as u64)
+            } else {
+                state.shared.published[shard].db_keys[db].load(Ordering::Relaxed)
+            }
+        })
+        .collect();
+    let total: u64 = counts.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let mut pick = fastrand::u64(..total);
+    counts.iter().position(|&count| {
+        if pick < count {
+            return true;
+        }
+        pick -= count;
+        false
+    })
 }
 
 /// `SWAPDB a b`'s databases, or the error to reply.

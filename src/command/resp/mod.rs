@@ -90,6 +90,9 @@ pub enum Route<'a> {
     ScanShard,
     /// On every shard, the array replies joined (`KEYS`).
     AllShardsConcat,
+    /// On one shard, chosen at random in proportion to its keys
+    /// (`RANDOMKEY`).
+    RandomShard,
     /// On the connection's own shard, touching no key.
     Connection,
     /// Pub/sub (`SUBSCRIBE`… `PUBLISH`, `PUBSUB`): the connection's
@@ -142,6 +145,7 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Result<(Command, Route<'
         Command::Dbsize => Route::AllShardsSum,
         Command::Scan => Route::ScanShard,
         Command::Keys => Route::AllShardsConcat,
+        Command::Randomkey => Route::RandomShard,
         // SPUBLISH and SSUBSCRIBE declare their channels as keys (for
         // cluster slots), but a channel's subscribers are on every shard.
         Command::Subscribe
@@ -226,6 +230,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
             Err(error) => reply::error(out, error),
         },
         Command::Keys => scan::keys(argv.get(1).unwrap_or_default(), cx, out),
+        Command::Randomkey => scan::random_key(cx, out),
         Command::Object | Command::Memory => object::execute(command, argv, cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),

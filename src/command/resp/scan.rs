@@ -1,4 +1,4 @@
-//! SCAN and KEYS over a keyspace split into shards.
+//! SCAN, KEYS and RANDOMKEY over a keyspace split into shards.
 //!
 //! A SCAN cursor names a shard and a position in that shard's store:
 //! `position × shards + shard`. A scan walks shard 0 from position 0, then
@@ -7,6 +7,8 @@
 //! last shard. Within a shard the position is [`Store::scan`]'s, so a key
 //! present for the whole scan is returned at least once even if the shard's
 //! index grows meanwhile. KEYS asks every shard and joins the arrays.
+//! RANDOMKEY picks a shard in proportion to its keys (`server::resp`),
+//! then a random position in its store ([`random_key`]).
 //!
 //! [`Store::scan`]: crate::store::Store::scan
 
@@ -97,6 +99,32 @@ pub fn scan(
     reply::array_header(out, keys.len());
     for key in &keys {
         reply::bulk(out, key);
+    }
+}
+
+/// `RANDOMKEY` on this shard: the first live key at or after a random
+/// position of the store (wrapping around), or a null when it has none.
+pub fn random_key(cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let mut found: Option<Vec<u8>> = None;
+    let mut cursor = fastrand::u64(..);
+    let mut wrapped = false;
+    while found.is_none() && !cx.store.is_empty() {
+        cursor = cx.store.scan(cursor, 1, cx.now, |key| {
+            if found.is_none() {
+                found = Some(key.to_vec());
+            }
+        });
+        if cursor == 0 {
+            // From the start, once: the whole store has then been seen.
+            if wrapped {
+                break;
+            }
+            wrapped = true;
+        }
+    }
+    match found {
+        Some(key) => reply::bulk(out, &key),
+        None => reply::null(out, cx.version),
     }
 }
 

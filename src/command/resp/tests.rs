@@ -78,6 +78,7 @@ impl Shard {
                 Route::Key(_)
                 | Route::ScanShard
                 | Route::AllShardsConcat
+                | Route::RandomShard
                 | Route::Pairs
                 | Route::Two(..) => execute(command, &argv, &mut cx, &mut out),
                 Route::EachKeyArray => {
