@@ -360,3 +360,36 @@ fn a_client_over_the_query_buffer_limit_is_disconnected() {
     assert!(big.is_closed_by_server());
     conn.expect(b"PING\r\n", b"+PONG\r\n");
 }
+
+#[test]
+fn debug_is_refused_unless_enabled_and_its_sleep_holds_only_the_caller() {
+    let server = Server::start_resp(1);
+    let mut conn = server.connect_resp();
+    conn.expect(
+        b"DEBUG SLEEP 0\r\n",
+        b"-ERR DEBUG command not allowed. If the enable-debug-command option is set to \
+          \"local\", you can run it from a local connection, otherwise you need to set this \
+          option in the configuration file, and then restart the server.\r\n",
+    );
+    drop(server);
+
+    let server = Server::with(Options {
+        threads: 1,
+        resp: true,
+        args: vec!["--enable-debug-command".into(), "local".into()],
+        ..Options::default()
+    });
+    let mut conn = server.connect_resp();
+    conn.expect(b"DEBUG SLEEP 0\r\n", b"+OK\r\n");
+    conn.expect(
+        b"DEBUG RELOAD\r\n",
+        b"-ERR unknown subcommand or wrong number of arguments for 'RELOAD'. Try DEBUG HELP.\r\n",
+    );
+    // A short sleep answers in order with what follows it.
+    conn.expect(b"DEBUG SLEEP 0.2\r\nPING\r\n", b"+OK\r\n+PONG\r\n");
+    // A long one holds its caller only: another client on the same
+    // shard is served meanwhile.
+    let mut sleeper = server.connect_resp();
+    sleeper.send(b"DEBUG SLEEP 60\r\n");
+    conn.expect(b"PING\r\n", b"+PONG\r\n");
+}

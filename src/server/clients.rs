@@ -261,6 +261,13 @@ pub fn peer_addr(session: &mut Session, fd: RawFd) -> String {
     format_addr(addresses(session, fd).0)
 }
 
+/// Whether the client connected from a loopback address.
+pub fn is_loopback_peer(session: &mut Session, fd: RawFd) -> bool {
+    addresses(session, fd)
+        .0
+        .is_some_and(|addr| addr.ip().is_loopback())
+}
+
 /// The connection's addresses, read from the socket once.
 fn addresses(session: &mut Session, fd: RawFd) -> (Option<SocketAddr>, Option<SocketAddr>) {
     *session.client.addresses.get_or_insert_with(|| {

@@ -10,6 +10,7 @@
 mod clients;
 mod coalesce;
 mod connection;
+mod delayed;
 mod limits;
 mod listener;
 mod memcache;

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::clients;
 use super::connection::Connection;
+use super::delayed::DelayedReply;
 use super::memcache::{expect_into, send_remote, Stop};
 use super::slowlog::RequestTimer;
 use super::txn::{self, Kind, Plan};
@@ -21,6 +22,7 @@ use crate::clock::Now;
 use crate::command::resp::auth;
 use crate::command::resp::client::ClientFacts;
 use crate::command::resp::connection::{self as conn_commands, Action, Session, DB_OUT_OF_RANGE};
+use crate::command::resp::debug::{self, Debug};
 use crate::command::resp::label::Label;
 use crate::command::resp::moves::{self, CopyOptions, Decision};
 use crate::command::resp::scan;
@@ -28,6 +30,7 @@ use crate::command::resp::server as server_commands;
 use crate::command::resp::slowlog;
 use crate::command::resp::{self as commands, Command, Keys, Refusal, RespContext, Route};
 use crate::command::resp::{bits, lcs};
+use crate::config::DebugCommand;
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
 use crate::shard::mesh::{RemoteOp, RequestBatch, Span};
@@ -161,6 +164,18 @@ fn admit<'a>(
     };
     let label = Label::of(command, argv);
     session.client.last_command = label;
+    if command == Command::Debug {
+        let setting = state.shared.settings.enable_debug_command;
+        let from_loopback =
+            setting == DebugCommand::Local && clients::is_loopback_peer(session, conn.fd());
+        if !debug::allowed(setting, from_loopback) {
+            reply::error(conn.output.writer(), debug::NOT_ALLOWED);
+            if let Some(label) = label {
+                state.shared.command_stats[state.id].reject(label.index());
+            }
+            return None;
+        }
+    }
     if must_authenticate(session, state) && !auth::allowed_unauthenticated(command) {
         reply::error(conn.output.writer(), auth::NOAUTH);
         if let Some(label) = label {
@@ -358,6 +373,18 @@ fn run(
         Route::Connection if command == Command::Hello => {
             let pass = &state.shared.requirepass;
             conn_commands::hello(argv, session, pass, conn.output.writer());
+        }
+        Route::Connection if command == Command::Debug => {
+            if let Debug::Sleep(delay) = debug::answer(argv, conn.output.writer()) {
+                let slot = conn.output.await_remote();
+                state.delayed.push(DelayedReply {
+                    due_ms: state.now.millis() + delay.as_millis() as u64,
+                    index,
+                    generation: conn.generation,
+                    slot,
+                    reply: b"+OK\r\n",
+                });
+            }
         }
         Route::Connection if command == Command::Select => {
             let databases = state.shared.settings.databases;

@@ -32,6 +32,7 @@ use slab::Slab;
 use super::clients;
 use super::coalesce::Coalescer;
 use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
+use super::delayed::Delayed;
 use super::listener::{Listener, Protocol};
 use super::memcache::{self, Stop};
 use super::pause::Pause;
@@ -70,6 +71,8 @@ pub struct ShardState {
     /// This shard's parts of `CLIENT LIST`/`KILL` its connections asked
     /// for this turn (`server::clients`).
     pub client_requests: Vec<clients::LocalClientRequest>,
+    /// Replies held back until a deadline (`DEBUG SLEEP`).
+    pub delayed: Delayed,
 }
 
 impl ShardState {
@@ -180,6 +183,7 @@ impl Worker {
                 txns: Txns::new(id),
                 pubsub: ShardPubSub::default(),
                 client_requests: Vec::new(),
+                delayed: Delayed::default(),
             },
             pending_input: WorkList::default(),
             pending_send: WorkList::default(),
@@ -221,6 +225,7 @@ impl Worker {
             }
             self.deliver_published();
             busy |= self.run_client_requests();
+            self.deliver_delayed();
             self.update_receives()?;
             self.start_sends()?;
             self.publish_stats();
@@ -572,6 +577,22 @@ impl Worker {
             self.after_io(index);
         }
         true
+    }
+
+    /// Fills in the delayed replies that are due.
+    fn deliver_delayed(&mut self) {
+        if self.state.delayed.is_empty() {
+            return;
+        }
+        for due in self.state.delayed.take_due(self.state.now.millis()) {
+            let Some(conn) = self.conns.get_mut(due.index) else {
+                continue;
+            };
+            if conn.generation == due.generation {
+                conn.output.deliver(due.slot, due.reply);
+                self.after_io(due.index);
+            }
+        }
     }
 
     /// Parses input that earlier turns held back (not while a transaction

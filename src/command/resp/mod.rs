@@ -19,6 +19,7 @@ pub mod bitfield;
 pub mod bits;
 pub mod client;
 pub mod connection;
+pub mod debug;
 pub mod glob;
 mod keys;
 pub mod label;

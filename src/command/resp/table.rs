@@ -18,6 +18,7 @@ pub enum Command {
     Config,
     Copy,
     Dbsize,
+    Debug,
     Decr,
     Decrby,
     Del,
@@ -167,6 +168,13 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Config, "config", -2, None, &[]),
     spec!(Copy, "copy", -3, Two, W),
     spec!(Dbsize, "dbsize", 1, None, RF),
+    spec!(
+        Debug,
+        "debug",
+        -2,
+        None,
+        &["admin", "noscript", "loading", "stale", "protected"]
+    ),
     spec!(Decr, "decr", 2, First, WF),
     spec!(Decrby, "decrby", 3, First, WF),
     spec!(Del, "del", -2, All, WR),
