@@ -308,6 +308,14 @@ fn config_get_reports_the_settings_the_server_runs_with() {
     );
 }
 
+/// `INFO stats`, read by its bulk length.
+fn info_stats(conn: &mut common::Conn) -> String {
+    conn.send(b"INFO stats\r\n");
+    let header = conn.line();
+    let len: usize = header.trim()[1..].parse().unwrap();
+    String::from_utf8(conn.read_exact(len + 2)).unwrap()
+}
+
 #[test]
 fn config_resetstat_zeroes_every_shards_counters() {
     let server = Server::start_resp(3);
@@ -318,8 +326,7 @@ fn config_resetstat_zeroes_every_shards_counters() {
     for other in &mut others {
         other.expect(b"PING\r\n", b"+PONG\r\n");
     }
-    conn.send(b"INFO stats\r\n");
-    let before = String::from_utf8(conn.read_until(b"evicted_keys:0\r\n\r\n")).unwrap();
+    let before = info_stats(&mut conn);
     assert!(
         info_fields(&before)["total_connections_received"]
             .parse::<u64>()
@@ -328,8 +335,7 @@ fn config_resetstat_zeroes_every_shards_counters() {
         "{before}"
     );
     conn.expect(b"CONFIG RESETSTAT\r\n", b"+OK\r\n");
-    conn.send(b"INFO stats\r\n");
-    let after = String::from_utf8(conn.read_until(b"evicted_keys:0\r\n\r\n")).unwrap();
+    let after = info_stats(&mut conn);
     let fields = info_fields(&after);
     assert_eq!(fields["total_connections_received"], "0", "{after}");
     assert_eq!(fields["rejected_connections"], "0", "{after}");
@@ -391,5 +397,80 @@ fn debug_is_refused_unless_enabled_and_its_sleep_holds_only_the_caller() {
     // shard is served meanwhile.
     let mut sleeper = server.connect_resp();
     sleeper.send(b"DEBUG SLEEP 60\r\n");
+    conn.expect(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn container_commands_refuse_unknown_subcommands_first() {
+    let server = Server::start_resp(2);
+    let mut conn = server.connect_resp();
+    for name in [
+        "COMMAND", "CONFIG", "CLIENT", "OBJECT", "MEMORY", "SLOWLOG", "PUBSUB",
+    ] {
+        conn.expect(
+            format!("{} foo\r\n", name.to_lowercase()).as_bytes(),
+            format!("-ERR unknown subcommand 'foo'. Try {name} HELP.\r\n").as_bytes(),
+        );
+    }
+    // Before the subscribed context's own refusal, as Redis.
+    conn.send(b"SUBSCRIBE ch\r\n");
+    conn.read_until(b":1\r\n");
+    conn.expect(
+        b"COMMAND FOO\r\n",
+        b"-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n",
+    );
+    conn.expect(
+        b"FLUSHALL foo\r\n",
+        b"-ERR Can't execute 'flushall': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / \
+          QUIT / RESET are allowed in this context\r\n",
+    );
+}
+
+#[test]
+fn command_getkeys_and_the_help_texts() {
+    let server = Server::start_resp(1);
+    let mut conn = server.connect_resp();
+    conn.expect(
+        b"COMMAND GETKEYS mset a 1 b 2\r\n",
+        b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+    );
+    conn.expect(
+        b"COMMAND GETKEYS bitop and d s1 s2\r\n",
+        b"*3\r\n$1\r\nd\r\n$2\r\ns1\r\n$2\r\ns2\r\n",
+    );
+    conn.expect(
+        b"COMMAND GETKEYS object encoding k\r\n",
+        b"*1\r\n$1\r\nk\r\n",
+    );
+    conn.expect(
+        b"COMMAND GETKEYS nosuch k\r\n",
+        b"-ERR Invalid command specified\r\n",
+    );
+    conn.expect(
+        b"COMMAND GETKEYS ping x\r\n",
+        b"-ERR The command has no key arguments\r\n",
+    );
+    conn.expect(
+        b"COMMAND GETKEYS get a b\r\n",
+        b"-ERR Invalid number of arguments specified for command\r\n",
+    );
+    conn.expect(
+        b"COMMAND GETKEYS get\r\n",
+        b"-ERR wrong number of arguments for 'command|getkeys' command\r\n",
+    );
+    for name in ["COMMAND", "CLIENT"] {
+        conn.send(format!("{name} HELP\r\n").as_bytes());
+        let header = conn.line();
+        assert!(header.starts_with('*'), "{header}");
+        let first = conn.line();
+        assert!(
+            first.starts_with(&format!("+{name} <subcommand>")),
+            "{first}"
+        );
+        let lines: usize = header[1..].trim().parse().unwrap();
+        for _ in 1..lines {
+            assert!(conn.line().starts_with('+'));
+        }
+    }
     conn.expect(b"PING\r\n", b"+PONG\r\n");
 }

@@ -344,6 +344,10 @@ fn run(
                         }
                     }
                 }
+                _ if !commands::flush_mode_is_valid(argv) => {
+                    reply::error(conn.output.writer(), commands::SYNTAX_ERROR);
+                    return Action::Continue;
+                }
                 Command::Flushdb => RemoteOp::RespFlush {
                     db: Some(origin.db),
                 },

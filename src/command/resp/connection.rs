@@ -270,7 +270,31 @@ fn client(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
             }
             reply::simple_string(out, b"OK");
         }
-        (b"ID" | b"GETNAME" | b"SETNAME" | b"SETINFO" | b"NO-EVICT" | b"NO-TOUCH", _) => {
+        (b"HELP", 2) => write_help(
+            &[
+                "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "ID",
+                "    This connection's id.",
+                "GETNAME | SETNAME <name>",
+                "    This connection's name.",
+                "SETINFO LIB-NAME|LIB-VER <value>",
+                "    The client library's name and version, shown by CLIENT LIST.",
+                "INFO",
+                "    This connection, as a CLIENT LIST line.",
+                "LIST [TYPE NORMAL|PUBSUB|MASTER|REPLICA] [ID <id> ...]",
+                "    Every connection, on every shard, one line each.",
+                "KILL <ip:port> | KILL <filter> <value> ...",
+                "    Close connections: ID, ADDR, LADDR, TYPE, USER, SKIPME, MAXAGE.",
+                "REPLY ON|OFF|SKIP",
+                "    Whether replies to this connection are sent.",
+                "NO-EVICT ON|OFF | NO-TOUCH ON|OFF",
+                "    Flags shown by CLIENT LIST.",
+                "HELP",
+                "    This text.",
+            ],
+            out,
+        ),
+        (b"ID" | b"GETNAME" | b"SETNAME" | b"SETINFO" | b"NO-EVICT" | b"NO-TOUCH" | b"HELP", _) => {
             let name = format!("client|{}", String::from_utf8_lossy(&sub).to_lowercase());
             wrong_arity(&name, out);
         }
@@ -334,6 +358,28 @@ fn command_info(argv: &Argv<'_>, version: Version, out: &mut Vec<u8>) {
                 reply::map_header(out, version, 0);
             }
         }
+        b"HELP" if argv.len() == 2 => write_help(
+            &[
+                "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "(no subcommand)",
+                "    Every command corecache answers, as COMMAND INFO shows each.",
+                "COUNT",
+                "    How many commands there are.",
+                "LIST",
+                "    Their names.",
+                "INFO [<command-name> ...]",
+                "    Arity, flags and key positions of the commands named (or all).",
+                "DOCS [<command-name> ...]",
+                "    An entry per command named (or all), without documentation text.",
+                "GETKEYS <full-command>",
+                "    The arguments of a full command that are keys.",
+                "HELP",
+                "    This text.",
+            ],
+            out,
+        ),
+        b"GETKEYS" if argv.len() >= 4 => getkeys(argv, out),
+        b"GETKEYS" => wrong_arity("command|getkeys", out),
         _ => {
             let text = format!(
                 "ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
@@ -341,6 +387,62 @@ fn command_info(argv: &Argv<'_>, version: Version, out: &mut Vec<u8>) {
             );
             reply::error(out, text.as_bytes());
         }
+    }
+}
+
+/// A help text: one simple string per line.
+fn write_help(lines: &[&str], out: &mut Vec<u8>) {
+    reply::array_header(out, lines.len());
+    for line in lines {
+        reply::simple_string(out, line.as_bytes());
+    }
+}
+
+/// `COMMAND GETKEYS command arg…`: the arguments the command's key
+/// positions name, with Redis's errors.
+fn getkeys(argv: &Argv<'_>, out: &mut Vec<u8>) {
+    let Some(command) = lookup(argv.get(2).unwrap_or_default()) else {
+        return reply::error(out, b"ERR Invalid command specified");
+    };
+    let spec = command.spec();
+    let (first, last, step) = key_range(spec.keys);
+    if first == 0 {
+        return reply::error(out, b"ERR The command has no key arguments");
+    }
+    let argc = (argv.len() - 2) as i64;
+    let arity = i64::from(spec.arity);
+    let positions: Vec<i64> = {
+        let last = if last < 0 { argc + last } else { last };
+        (first..=last).step_by(step as usize).collect()
+    };
+    let arity_ok = if arity > 0 {
+        argc == arity
+    } else {
+        argc >= -arity
+    };
+    if !arity_ok || positions.is_empty() || positions.iter().any(|&p| p >= argc) {
+        return reply::error(
+            out,
+            b"ERR Invalid number of arguments specified for command",
+        );
+    }
+    reply::array_header(out, positions.len());
+    for position in positions {
+        reply::bulk(out, argv.get(position as usize + 2).unwrap_or_default());
+    }
+}
+
+/// A command's keys as `COMMAND INFO` gives them: first, last (negative:
+/// from the end) and step; (0, 0, 0) for none.
+fn key_range(keys: Keys) -> (i64, i64, i64) {
+    match keys {
+        Keys::None => (0, 0, 0),
+        Keys::First => (1, 1, 1),
+        Keys::All => (1, -1, 1),
+        Keys::Pairs => (1, -1, 2),
+        Keys::Two => (1, 2, 1),
+        Keys::AfterFirst => (2, -1, 1),
+        Keys::Second => (2, 2, 1),
     }
 }
 
@@ -354,15 +456,7 @@ fn write_info(spec: &Spec, version: Version, out: &mut Vec<u8>) {
     for flag in spec.flags {
         reply::simple_string(out, flag.as_bytes());
     }
-    let (first, last, step) = match spec.keys {
-        Keys::None => (0, 0, 0),
-        Keys::First => (1, 1, 1),
-        Keys::All => (1, -1, 1),
-        Keys::Pairs => (1, -1, 2),
-        Keys::Two => (1, 2, 1),
-        Keys::AfterFirst => (2, -1, 1),
-        Keys::Second => (2, 2, 1),
-    };
+    let (first, last, step) = key_range(spec.keys);
     reply::integer(out, first);
     reply::integer(out, last);
     reply::integer(out, step);

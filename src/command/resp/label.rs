@@ -18,6 +18,7 @@ pub struct Label(u16);
 /// under its parent, by full name.
 pub const SUBCOMMANDS: &[(Command, &str)] = &[
     (Command::Client, "client|getname"),
+    (Command::Client, "client|help"),
     (Command::Client, "client|id"),
     (Command::Client, "client|info"),
     (Command::Client, "client|kill"),
@@ -29,6 +30,8 @@ pub const SUBCOMMANDS: &[(Command, &str)] = &[
     (Command::Client, "client|setname"),
     (Command::Command, "command|count"),
     (Command::Command, "command|docs"),
+    (Command::Command, "command|getkeys"),
+    (Command::Command, "command|help"),
     (Command::Command, "command|info"),
     (Command::Command, "command|list"),
     (Command::Config, "config|get"),
@@ -115,7 +118,7 @@ impl Label {
 
 /// Whether Redis counts `command` by subcommand (the parents in
 /// [`SUBCOMMANDS`]).
-fn is_container(command: Command) -> bool {
+pub fn is_container(command: Command) -> bool {
     matches!(
         command,
         Command::Client

@@ -131,6 +131,10 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Result<(Command, Route<'
         wrong_arity(spec.name, out);
         return Err(Refusal::Rejected(command));
     }
+    if label::is_container(command) && argc >= 2 && label::Label::of(command, argv).is_none() {
+        unknown_subcommand(argv, out);
+        return Err(Refusal::Unknown);
+    }
     let route = match command {
         Command::Mget => Route::EachKeyArray,
         Command::Del | Command::Unlink | Command::Exists | Command::Touch => Route::EachKeySum,
@@ -158,14 +162,8 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Result<(Command, Route<'
         | Command::Publish
         | Command::Spublish
         | Command::Pubsub => Route::PubSub,
-        Command::Flushall | Command::Flushdb => {
-            if !flush_mode_is_valid(argv) {
-                reply::error(out, SYNTAX_ERROR);
-                return Err(Refusal::Failed(command));
-            }
-            Route::AllShardsOk
-        }
-        Command::Swapdb => Route::AllShardsOk,
+        // (Their arguments are checked when they run: `flush_mode_is_valid`.)
+        Command::Flushall | Command::Flushdb | Command::Swapdb => Route::AllShardsOk,
         Command::Client if client::needs_connections(argv) => Route::Clients,
         Command::Slowlog => Route::Slowlog,
         _ => match spec.keys {
@@ -279,7 +277,7 @@ pub fn dbsize(cx: &RespContext<'_>) -> i64 {
 }
 
 /// `FLUSHALL`/`FLUSHDB` accept `ASYNC` or `SYNC` (both flush at once here).
-fn flush_mode_is_valid(argv: &Argv<'_>) -> bool {
+pub fn flush_mode_is_valid(argv: &Argv<'_>) -> bool {
     match argv.len() {
         1 => true,
         2 => {
@@ -331,6 +329,18 @@ fn unknown_command(argv: &Argv<'_>, out: &mut Vec<u8>) {
     text.extend_from_slice(b"', with args beginning with: ");
     text.extend_from_slice(&args);
     reply::error(out, &text);
+}
+
+/// Redis's reply to a container command (`CONFIG`, `CLIENT`…) asked for a
+/// subcommand it does not have.
+fn unknown_subcommand(argv: &Argv<'_>, out: &mut Vec<u8>) {
+    let sub = argv.get(1).unwrap_or_default();
+    let text = format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&sub[..sub.len().min(128)]),
+        String::from_utf8_lossy(argv.name()).to_uppercase()
+    );
+    reply::error(out, text.as_bytes());
 }
 
 /// `ERR wrong number of arguments for '<name>' command`.

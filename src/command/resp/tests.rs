@@ -96,6 +96,9 @@ impl Shard {
                     reply::integer(&mut out, sum);
                 }
                 Route::AllShardsSum => reply::integer(&mut out, dbsize(&cx)),
+                Route::AllShardsOk if !flush_mode_is_valid(&argv) => {
+                    reply::error(&mut out, SYNTAX_ERROR);
+                }
                 Route::AllShardsOk => {
                     cx.store.flush_all();
                     reply::simple_string(&mut out, b"OK");
