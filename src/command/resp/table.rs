@@ -276,6 +276,55 @@ pub fn lookup(name: &[u8]) -> Option<Command> {
 mod tests {
     use super::*;
 
+    /// The README's table of commands, generated from [`COMMANDS`]: name,
+    /// arity, key positions and flags, as `COMMAND INFO` reports them. The
+    /// README holds it between `<!-- commands -->` and `<!-- /commands -->`;
+    /// a test keeps the two equal (`UPDATE_README=1 cargo test --lib
+    /// readme` rewrites it).
+    fn markdown_table() -> String {
+        let mut table = String::from("| Command | Arity | Keys | Flags |\n|---|---|---|---|\n");
+        for spec in COMMANDS {
+            let keys = match spec.keys {
+                Keys::None => "",
+                Keys::First => "1",
+                Keys::All => "1…",
+                Keys::Pairs => "1, 3, 5…",
+                Keys::Two => "1, 2",
+                Keys::AfterFirst => "2…",
+                Keys::Second => "2",
+            };
+            table.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                spec.name.to_uppercase(),
+                spec.arity,
+                keys,
+                spec.flags.join(", ")
+            ));
+        }
+        table
+    }
+
+    #[test]
+    fn the_readme_lists_every_command() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md");
+        let (start, end) = ("<!-- commands -->\n", "<!-- /commands -->");
+        let from = readme.find(start).expect("the README's commands marker") + start.len();
+        let to = readme
+            .find(end)
+            .expect("the README's end-of-commands marker");
+        let table = markdown_table();
+        if std::env::var_os("UPDATE_README").is_some() {
+            let updated = format!("{}{table}{}", &readme[..from], &readme[to..]);
+            std::fs::write(path, updated).expect("write README.md");
+        } else {
+            assert!(
+                readme[from..to] == table,
+                "README.md's command table is stale: run UPDATE_README=1 cargo test --lib readme"
+            );
+        }
+    }
+
     #[test]
     fn the_table_is_sorted_and_complete() {
         for pair in COMMANDS.windows(2) {
