@@ -12,6 +12,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::Parser;
+
+use crate::command::resp::pubsub::limit::{self, OutputLimit};
 use serde::Deserialize;
 
 /// A size in bytes, written as a plain number or with a binary unit suffix:
@@ -148,6 +150,13 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES")]
     pub client_query_buffer_limit: Option<ByteSize>,
 
+    /// How much unsent output a pub/sub subscriber may pile up, as
+    /// Redis's `client-output-buffer-limit` value (`"pubsub 32mb 8mb
+    /// 60"`: hard limit, soft limit, seconds over the soft one; 0
+    /// disables a limit). Also `CONFIG SET client-output-buffer-limit`.
+    #[arg(long, value_name = "LIMITS")]
+    pub client_output_buffer_limit: Option<String>,
+
     /// Whether `DEBUG` is allowed: `no` (Redis 7's default), `yes`, or
     /// `local` (from loopback connections only).
     #[arg(long, value_name = "no|yes|local")]
@@ -193,6 +202,7 @@ struct FileSettings {
     databases: Option<usize>,
     requirepass: Option<String>,
     client_query_buffer_limit: Option<ByteSize>,
+    client_output_buffer_limit: Option<String>,
     enable_debug_command: Option<DebugCommand>,
 }
 
@@ -261,6 +271,8 @@ pub struct Settings {
     pub client_query_buffer_limit: u64,
     /// Who may run `DEBUG`.
     pub enable_debug_command: DebugCommand,
+    /// `client-output-buffer-limit pubsub` at start-up.
+    pub pubsub_output_limit: OutputLimit,
 }
 
 impl Settings {
@@ -282,6 +294,7 @@ impl Settings {
             requirepass: None,
             client_query_buffer_limit: defaults::CLIENT_QUERY_BUFFER_LIMIT,
             enable_debug_command: DebugCommand::No,
+            pubsub_output_limit: limit::PUBSUB_DEFAULT,
         }
     }
 }
@@ -388,6 +401,15 @@ impl Settings {
                 "--client-query-buffer-limit must be at least 1m, not {client_query_buffer_limit} bytes"
             )));
         }
+        let pubsub_output_limit = match cli
+            .client_output_buffer_limit
+            .or(file.client_output_buffer_limit)
+        {
+            Some(value) => limit::parse(value.as_bytes())
+                .map_err(|reason| ConfigError(format!("--client-output-buffer-limit: {reason}")))?
+                .unwrap_or(limit::PUBSUB_DEFAULT),
+            None => limit::PUBSUB_DEFAULT,
+        };
         Ok(Settings {
             threads,
             cpus: allowed_cpus,
@@ -412,6 +434,7 @@ impl Settings {
                 .enable_debug_command
                 .or(file.enable_debug_command)
                 .unwrap_or_default(),
+            pubsub_output_limit,
         })
     }
 

@@ -509,3 +509,45 @@ fn subscribed_connections_on_many_shards_each_get_their_own_messages() {
         sub.expect(b"PING\r\n", &resp2(&["pong", ""]));
     }
 }
+
+#[test]
+fn the_pubsub_output_limit_is_a_live_setting() {
+    let server = Server::start_resp(2);
+    let mut admin = server.connect_resp();
+    admin.expect(
+        b"CONFIG SET client-output-buffer-limit \"pubsub 1x 0 0\"\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - \
+          Error in hard, soft or soft_seconds setting in buffer limit configuration.\r\n",
+    );
+    // No limit: a subscriber that reads nothing stays, however much waits.
+    admin.expect(
+        b"CONFIG SET client-output-buffer-limit \"pubsub 0 0 0\"\r\n",
+        b"+OK\r\n",
+    );
+    let mut slow = server.connect_resp();
+    slow.expect(
+        b"SUBSCRIBE flood\r\n",
+        &resp2(&["subscribe", "flood", ":1"]),
+    );
+    let mut publisher = server.redis(2);
+    let payload = "x".repeat(1 << 20);
+    for _ in 0..48 {
+        let receivers: usize = publisher.publish("flood", &payload).unwrap();
+        assert_eq!(receivers, 1, "kept without a limit");
+    }
+    // A limit set now applies at the next message.
+    admin.expect(
+        b"CONFIG SET client-output-buffer-limit \"pubsub 1mb 0 0\"\r\n",
+        b"+OK\r\n",
+    );
+    admin.expect(
+        b"CONFIG GET client-output-buffer-limit\r\n",
+        b"*2\r\n$26\r\nclient-output-buffer-limit\r\n$59\r\n\
+          normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 0 0\r\n",
+    );
+    eventually("the slow subscriber to be dropped", || {
+        let receivers: usize = publisher.publish("flood", "more").unwrap();
+        receivers == 0
+    });
+    assert!(slow.is_closed_by_server());
+}

@@ -15,6 +15,7 @@ use super::watchdog::Heartbeat;
 use crate::clock::Now;
 use crate::command::resp::auth::RequirePass;
 use crate::command::resp::label::Label;
+use crate::command::resp::pubsub::limit::SharedOutputLimit;
 use crate::command::resp::slowlog::SharedSlowlog;
 use crate::config::Settings;
 use crate::stats::commands::{self, CommandCounters, CommandStat};
@@ -48,6 +49,8 @@ pub struct Shared {
     pub error_stats: Vec<Arc<ErrorCounters>>,
     /// The RESP `default` user's password (`requirepass`).
     pub requirepass: RequirePass,
+    /// `client-output-buffer-limit pubsub`.
+    pub pubsub_output_limit: SharedOutputLimit,
 }
 
 impl Shared {
@@ -71,6 +74,7 @@ impl Shared {
                 .collect(),
             error_stats: (0..shards).map(|_| Arc::default()).collect(),
             requirepass: RequirePass::new(settings.requirepass.as_deref()),
+            pubsub_output_limit: SharedOutputLimit::new(settings.pubsub_output_limit),
             settings,
         }
     }

@@ -77,6 +77,7 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
         cpu_system_micros: system,
         slowlog: &shared.slowlog.config,
         requirepass: &shared.requirepass,
+        pubsub_output_limit: &shared.pubsub_output_limit,
         commands: shared
             .command_totals()
             .into_iter()

@@ -624,9 +624,10 @@ impl Worker {
     fn deliver_published(&mut self) {
         let mut touched = Vec::new();
         let now = self.state.now.millis();
+        let limit = self.state.shared.pubsub_output_limit.get();
         self.state
             .pubsub
-            .deliver(&mut self.conns, now, &mut touched);
+            .deliver(&mut self.conns, limit, now, &mut touched);
         for index in touched {
             self.after_io(index);
         }

@@ -14,6 +14,7 @@ use std::fmt::{Display, Write};
 
 use super::auth::RequirePass;
 use super::connection::REDIS_VERSION;
+use super::pubsub::limit::{self, SharedOutputLimit};
 use super::slowlog::SlowlogConfig;
 use super::{glob, parse_i64, wrong_arity, Command};
 use crate::clock::Now;
@@ -68,6 +69,8 @@ pub struct ServerView<'a> {
     pub slowlog: &'a SlowlogConfig,
     /// The RESP password, which `CONFIG SET requirepass` may change.
     pub requirepass: &'a RequirePass,
+    /// `client-output-buffer-limit pubsub`, which `CONFIG SET` may change.
+    pub pubsub_output_limit: &'a SharedOutputLimit,
     /// RESP command counters summed over all shards, by Redis's name
     /// (`get`, `config|get`), of the labels that counted anything.
     pub commands: Vec<(&'static str, CommandStat)>,
@@ -385,8 +388,11 @@ enum Setter {
         min: i64,
         apply: fn(&ServerView<'_>, i64),
     },
-    /// Any string.
-    Text(fn(&ServerView<'_>, &[u8])),
+    /// A string `check` accepts (else the reason it gives).
+    Text {
+        check: fn(&[u8]) -> Result<(), String>,
+        apply: fn(&ServerView<'_>, &[u8]),
+    },
 }
 
 /// A value `CONFIG SET` checked, to apply once every one is valid.
@@ -409,6 +415,18 @@ const PARAMS: &[Param] = &[
         name: "bind",
         value: |v| v.settings.bind.to_string(),
         set: None,
+    },
+    Param {
+        name: "client-output-buffer-limit",
+        value: |v| limit::format(v.pubsub_output_limit.get()),
+        set: Some(Setter::Text {
+            check: |value| limit::parse(value).map(|_| ()),
+            apply: |v, value| {
+                if let Ok(Some(pubsub)) = limit::parse(value) {
+                    v.pubsub_output_limit.set(pubsub);
+                }
+            },
+        }),
     },
     Param {
         name: "client-query-buffer-limit",
@@ -453,7 +471,10 @@ const PARAMS: &[Param] = &[
     Param {
         name: "requirepass",
         value: |v| String::from_utf8_lossy(&v.requirepass.get()).into_owned(),
-        set: Some(Setter::Text(|v, password| v.requirepass.set(password))),
+        set: Some(Setter::Text {
+            check: |_| Ok(()),
+            apply: |v, password| v.requirepass.set(password),
+        }),
     },
     Param {
         name: "save",
@@ -526,7 +547,8 @@ fn config(argv: &Argv<'_>, view: &ServerView<'_>, version: Version, out: &mut Ve
                     b"GET <pattern> [<pattern> ...]",
                     b"    The parameters whose names match a glob-style pattern, with values.",
                     b"SET <parameter> <value> [<parameter> <value> ...]",
-                    b"    Only slowlog-log-slower-than, slowlog-max-len and requirepass change while corecache runs.",
+                    b"    Only slowlog-log-slower-than, slowlog-max-len, requirepass and",
+                    b"    client-output-buffer-limit (its pubsub class) change while corecache runs.",
                     b"RESETSTAT",
                     b"    Zero the counters INFO reports (memcached's `stats reset` too).",
                     b"REWRITE",
@@ -547,6 +569,22 @@ fn config(argv: &Argv<'_>, view: &ServerView<'_>, version: Version, out: &mut Ve
             );
             reply::error(out, text.as_bytes());
         }
+    }
+}
+
+/// Checks a `CONFIG SET` value for its setter: the value to apply, or the
+/// reason it is refused.
+fn check(setter: Setter, value: &[u8]) -> Result<Checked<'_>, String> {
+    match setter {
+        Setter::Integer { min, .. } => match parse_i64(value) {
+            None => Err("argument couldn't be parsed into an integer".to_string()),
+            Some(n) if n < min => Err(format!(
+                "argument must be between {min} and {} inclusive",
+                i64::MAX
+            )),
+            Some(n) => Ok(Checked::Integer(n)),
+        },
+        Setter::Text { check, .. } => check(value).map(|()| Checked::Text(value)),
     }
 }
 
@@ -609,35 +647,21 @@ fn config_set(argv: &Argv<'_>, view: &ServerView<'_>, out: &mut Vec<u8>) {
     }
     let mut values = Vec::with_capacity(chosen.len());
     for &(param, setter, value) in &chosen {
-        let min = match setter {
-            Setter::Integer { min, .. } => min,
-            Setter::Text(_) => {
-                values.push(Checked::Text(value));
-                continue;
+        match check(setter, value) {
+            Ok(checked) => values.push(checked),
+            Err(reason) => {
+                let text = format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - {reason}",
+                    param.name
+                );
+                return reply::error(out, text.as_bytes());
             }
-        };
-        let reason = match parse_i64(value) {
-            None => "argument couldn't be parsed into an integer".to_string(),
-            Some(n) if n < min => format!(
-                "argument must be between {} and {} inclusive",
-                min,
-                i64::MAX
-            ),
-            Some(n) => {
-                values.push(Checked::Integer(n));
-                continue;
-            }
-        };
-        let text = format!(
-            "ERR CONFIG SET failed (possibly related to argument '{}') - {reason}",
-            param.name
-        );
-        return reply::error(out, text.as_bytes());
+        }
     }
     for (&(_, setter, _), value) in chosen.iter().zip(values) {
         match (setter, value) {
             (Setter::Integer { apply, .. }, Checked::Integer(n)) => apply(view, n),
-            (Setter::Text(apply), Checked::Text(text)) => apply(view, text),
+            (Setter::Text { apply, .. }, Checked::Text(text)) => apply(view, text),
             _ => unreachable!("each value was checked by its own setter"),
         }
     }

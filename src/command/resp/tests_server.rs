@@ -2,6 +2,7 @@
 //! layout and error texts Redis 7 writes.
 
 use super::auth::RequirePass;
+use super::pubsub::limit::{SharedOutputLimit, PUBSUB_DEFAULT};
 use super::server::{answer, is_resetstat, ProcessFacts, ServerView};
 use super::slowlog::SlowlogConfig;
 use super::*;
@@ -40,6 +41,7 @@ fn run_with(
 ) -> String {
     let process = facts();
     let requirepass = RequirePass::new(Some("pw"));
+    let output_limit = SharedOutputLimit::new(PUBSUB_DEFAULT);
     let started = Now(1_700_000_000_000);
     let view = ServerView {
         process: &process,
@@ -74,6 +76,7 @@ fn run_with(
         cpu_system_micros: 25,
         slowlog,
         requirepass: &requirepass,
+        pubsub_output_limit: &output_limit,
         commands: vec![
             (
                 "get",
@@ -305,7 +308,12 @@ fn config_get_matches_names_as_globs_in_any_case() {
          $16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
     );
     assert_eq!(r2(&["CONFIG", "GET", "nosuch"]), "*0\r\n");
-    assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*30\r\n"));
+    assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*32\r\n"));
+    assert_eq!(
+        r2(&["CONFIG", "GET", "client-output*"]),
+        "*2\r\n$26\r\nclient-output-buffer-limit\r\n$67\r\n\
+         normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60\r\n"
+    );
     assert_eq!(
         r2(&["CONFIG", "GET", "requirepass"]),
         "*2\r\n$11\r\nrequirepass\r\n$2\r\npw\r\n"
@@ -460,7 +468,7 @@ fn config_subcommands_arity_and_unknowns() {
         r2(&["CONFIG", "REWRITE"]),
         "-ERR The server is running without a config file\r\n"
     );
-    assert!(r2(&["CONFIG", "HELP"]).starts_with("*11\r\n+CONFIG <subcommand>"));
+    assert!(r2(&["CONFIG", "HELP"]).starts_with("*12\r\n+CONFIG <subcommand>"));
 }
 
 #[test]

@@ -11,21 +11,11 @@ use slab::Slab;
 
 use super::table::{SubscriberId, Subscribers};
 use crate::command::resp::connection::Session;
+use crate::command::resp::pubsub::limit::OutputLimit;
 use crate::command::resp::pubsub::{self as formats, Kind};
 use crate::protocol::resp::reply::Version;
 use crate::server::connection::{Connection, Phase};
 use crate::server::output::Output;
-
-/// Unsent output at which a subscriber is disconnected at once (Redis's
-/// hard limit for pub/sub clients).
-pub const OUTPUT_HARD_LIMIT: usize = 32 << 20;
-
-/// Unsent output a subscriber may keep for at most
-/// [`OUTPUT_SOFT_LIMIT_MS`] (Redis's soft limit for pub/sub clients).
-pub const OUTPUT_SOFT_LIMIT: usize = 8 << 20;
-
-/// How long a subscriber may stay over [`OUTPUT_SOFT_LIMIT`].
-pub const OUTPUT_SOFT_LIMIT_MS: u64 = 60_000;
 
 /// Queued bytes above which the queue's buffer is freed once empty.
 const RETAINED_ARENA: usize = 1 << 20;
@@ -182,7 +172,13 @@ impl ShardPubSub {
     /// pushing the index of every connection written to (or disconnected
     /// for its backlog) onto `touched`. Connections that closed or stopped
     /// reading meanwhile get nothing.
-    pub fn deliver(&mut self, conns: &mut Slab<Connection>, now_ms: u64, touched: &mut Vec<usize>) {
+    pub fn deliver(
+        &mut self,
+        conns: &mut Slab<Connection>,
+        limit: OutputLimit,
+        now_ms: u64,
+        touched: &mut Vec<usize>,
+    ) {
         if self.outbox.queued.is_empty() {
             if !self.outbox.messages.is_empty() {
                 self.outbox.clear();
@@ -205,7 +201,7 @@ impl ShardPubSub {
             for delivery in &deliveries {
                 self.outbox.write(delivery, version, out);
             }
-            if self.over_limit(id, conn.output.backlog(), now_ms) {
+            if self.over_limit(id, conn.output.backlog(), limit, now_ms) {
                 conn.abort();
             }
             touched.push(index);
@@ -216,17 +212,23 @@ impl ShardPubSub {
     }
 
     /// Whether a subscriber with `backlog` unsent bytes must be
-    /// disconnected now (Redis's `checkClientOutputBufferLimits`).
-    fn over_limit(&mut self, id: SubscriberId, backlog: usize, now_ms: u64) -> bool {
-        if backlog >= OUTPUT_HARD_LIMIT {
-            return true;
-        }
-        if backlog < OUTPUT_SOFT_LIMIT {
+    /// disconnected now under `limit` (Redis's
+    /// `checkClientOutputBufferLimits`).
+    fn over_limit(
+        &mut self,
+        id: SubscriberId,
+        backlog: usize,
+        limit: OutputLimit,
+        now_ms: u64,
+    ) -> bool {
+        let backlog = backlog as u64;
+        let since = if limit.is_over_soft(backlog) {
+            Some(*self.over_soft_limit.entry(id).or_insert(now_ms))
+        } else {
             self.over_soft_limit.remove(&id);
-            return false;
-        }
-        let since = *self.over_soft_limit.entry(id).or_insert(now_ms);
-        now_ms.saturating_sub(since) > OUTPUT_SOFT_LIMIT_MS
+            None
+        };
+        limit.exceeded(backlog, since, now_ms)
     }
 
     /// Drops every subscription of connection `id` (closed, or `RESET`),
@@ -248,6 +250,7 @@ mod tests {
     use std::os::fd::OwnedFd;
 
     use super::*;
+    use crate::command::resp::pubsub::limit::PUBSUB_DEFAULT;
     use crate::server::listener::Protocol;
 
     const A: SubscriberId = SubscriberId {
@@ -323,7 +326,7 @@ mod tests {
             "no shard channel"
         );
         let mut touched = Vec::new();
-        pubsub.deliver(&mut conns, 0, &mut touched);
+        pubsub.deliver(&mut conns, PUBSUB_DEFAULT, 0, &mut touched);
         touched.sort();
         assert_eq!(touched, [0, 1]);
         assert_eq!(
@@ -338,7 +341,7 @@ mod tests {
             "in publish order, in the subscriber's protocol"
         );
         // Nothing is delivered twice.
-        pubsub.deliver(&mut conns, 0, &mut touched);
+        pubsub.deliver(&mut conns, PUBSUB_DEFAULT, 0, &mut touched);
         assert_eq!(unsent(&mut conns[1].output), "");
     }
 
@@ -354,7 +357,7 @@ mod tests {
         conns[1].close_after_replies();
         assert_eq!(pubsub.publish(false, b"ch", b"x", None), 2);
         let mut touched = Vec::new();
-        pubsub.deliver(&mut conns, 0, &mut touched);
+        pubsub.deliver(&mut conns, PUBSUB_DEFAULT, 0, &mut touched);
         assert!(touched.is_empty());
         assert_eq!(unsent(&mut conns[0].output), "");
         assert_eq!(unsent(&mut conns[1].output), "");
@@ -373,27 +376,37 @@ mod tests {
             "*3\r\n$8\r\nsmessage\r\n$1\r\ns\r\n$1\r\n1\r\n"
         );
         let mut touched = Vec::new();
-        pubsub.deliver(&mut conns, 0, &mut touched);
+        pubsub.deliver(&mut conns, PUBSUB_DEFAULT, 0, &mut touched);
         assert!(touched.is_empty(), "already written");
     }
 
     #[test]
-    fn output_limits_are_redis_pubsub_defaults() {
+    fn output_limits_apply_as_redis() {
         let mut pubsub = ShardPubSub::default();
+        let limit = PUBSUB_DEFAULT;
+        let (hard, soft) = (limit.hard as usize, limit.soft as usize);
+        let soft_ms = limit.soft_seconds * 1000;
         let c = SubscriberId {
             index: 2,
             generation: 3,
         };
-        assert!(pubsub.over_limit(c, OUTPUT_HARD_LIMIT, 0));
-        assert!(!pubsub.over_limit(c, OUTPUT_HARD_LIMIT - 1, 0));
+        assert!(pubsub.over_limit(c, hard, limit, 0));
+        assert!(!pubsub.over_limit(c, hard - 1, limit, 0));
         // Over the soft limit: allowed for the soft limit's time.
-        assert!(!pubsub.over_limit(A, OUTPUT_SOFT_LIMIT, 1_000));
-        assert!(!pubsub.over_limit(A, OUTPUT_SOFT_LIMIT, 1_000 + OUTPUT_SOFT_LIMIT_MS));
-        assert!(pubsub.over_limit(A, OUTPUT_SOFT_LIMIT, 1_001 + OUTPUT_SOFT_LIMIT_MS));
+        assert!(!pubsub.over_limit(A, soft, limit, 1_000));
+        assert!(!pubsub.over_limit(A, soft, limit, 1_000 + soft_ms));
+        assert!(pubsub.over_limit(A, soft, limit, 1_001 + soft_ms));
         // Dropping below restarts the clock.
-        assert!(!pubsub.over_limit(B, OUTPUT_SOFT_LIMIT, 0));
-        assert!(!pubsub.over_limit(B, 0, 30_000));
-        assert!(!pubsub.over_limit(B, OUTPUT_SOFT_LIMIT, 61_000));
-        assert!(!pubsub.over_limit(B, OUTPUT_SOFT_LIMIT, 61_000 + OUTPUT_SOFT_LIMIT_MS));
+        assert!(!pubsub.over_limit(B, soft, limit, 0));
+        assert!(!pubsub.over_limit(B, 0, limit, 30_000));
+        assert!(!pubsub.over_limit(B, soft, limit, 61_000));
+        assert!(!pubsub.over_limit(B, soft, limit, 61_000 + soft_ms));
+        // A zero limit never disconnects.
+        let off = OutputLimit {
+            hard: 0,
+            soft: 0,
+            soft_seconds: 0,
+        };
+        assert!(!pubsub.over_limit(c, usize::MAX, off, u64::MAX));
     }
 }

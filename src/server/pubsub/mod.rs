@@ -27,10 +27,10 @@
 //!   later connection in the same slot never gets its predecessor's
 //!   messages.
 //! - **Slow subscribers.** Messages never wait for a subscriber: one whose
-//!   unsent output reaches [`delivery::OUTPUT_HARD_LIMIT`], or stays above
-//!   [`delivery::OUTPUT_SOFT_LIMIT`] for [`delivery::OUTPUT_SOFT_LIMIT_MS`],
-//!   is disconnected, as Redis's default `client-output-buffer-limit pubsub
-//!   32mb 8mb 60`. The limits are fixed for now (no setting).
+//!   unsent output reaches the hard limit of `client-output-buffer-limit
+//!   pubsub`, or stays above its soft limit for its seconds, is
+//!   disconnected (Redis's default: `pubsub 32mb 8mb 60`; a setting,
+//!   changed live by `CONFIG SET`).
 //! - **Introspection.** `PUBSUB CHANNELS`, `NUMSUB` and `NUMPAT` ask every
 //!   shard for its part ([`PubSubOp::Introspect`]) and join the parts
 //!   ([`Output::await_gather`]): a channel with subscribers on two shards

@@ -9,6 +9,7 @@
 //! shards' parts of its answers.
 
 mod introspect;
+pub mod limit;
 
 use hashbrown::HashSet;
 
