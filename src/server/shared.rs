@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 use super::watchdog::Heartbeat;
 use crate::clock::Now;
+use crate::command::memory::MemoryConfig;
 use crate::command::resp::slowlog::SharedSlowlog;
 use crate::config::Settings;
 use crate::stats::{PublishedShard, Totals};
@@ -36,6 +37,8 @@ pub struct Shared {
     /// The RESP slow log and its settings (locked only to add a slow
     /// request or to answer `SLOWLOG`).
     pub slowlog: SharedSlowlog,
+    /// The memory limit and eviction policy, which `CONFIG SET` may change.
+    pub memory: MemoryConfig,
 }
 
 impl Shared {
@@ -44,6 +47,7 @@ impl Shared {
         let shards = settings.threads;
         let databases = settings.databases;
         Shared {
+            memory: MemoryConfig::new(&settings),
             settings,
             started: Now::read(),
             published: (0..shards)

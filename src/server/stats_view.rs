@@ -27,6 +27,8 @@ pub fn view(state: &ShardState) -> StatsView<'_> {
         max_connections: shared.settings.max_connections,
         watchdog_wakes: shared.heartbeats().iter().map(|h| h.rescues()).sum(),
         watchdog_kicks: shared.heartbeats().iter().map(|h| h.kicks()).sum(),
+        maxmemory: shared.memory.maxmemory(),
+        eviction_policy: shared.memory.policy(),
     }
 }
 
@@ -75,6 +77,7 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
         cpu_user_micros: user,
         cpu_system_micros: system,
         slowlog: &shared.slowlog.config,
+        memory: &shared.memory,
     }
 }
 
