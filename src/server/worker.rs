@@ -72,6 +72,8 @@ pub struct ShardState {
     pub client_requests: Vec<clients::LocalClientRequest>,
     /// When the active expiry cycle last ran (ms since the epoch).
     pub last_expire_cycle: u64,
+    /// When freed memory was last returned to the system (ms).
+    pub last_memory_release: u64,
 }
 
 impl ShardState {
@@ -181,6 +183,7 @@ impl Worker {
                 pubsub: ShardPubSub::default(),
                 client_requests: Vec::new(),
                 last_expire_cycle: 0,
+                last_memory_release: 0,
             },
             pending_input: WorkList::default(),
             pending_send: WorkList::default(),
@@ -901,7 +904,14 @@ fn memory_turn(state: &mut ShardState) {
             db.expire_cycle(now);
         }
     }
+    if now.millis() >= state.last_memory_release + MEMORY_RELEASE_INTERVAL_MS {
+        state.last_memory_release = now.millis();
+        crate::store::release_freed_memory();
+    }
 }
+
+/// How often a shard returns its freed memory to the system.
+const MEMORY_RELEASE_INTERVAL_MS: u64 = 100;
 
 /// A shard's store counters, summed over its databases.
 pub fn store_totals(dbs: &[Store]) -> StoreStats {
