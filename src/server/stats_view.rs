@@ -151,7 +151,7 @@ fn physical_memory() -> Option<u64> {
 
 /// The process's resident set size, from `/proc/self/statm` (its second
 /// field, in pages).
-fn resident_bytes() -> Option<u64> {
+pub fn resident_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     // Safety: sysconf only reads system configuration.

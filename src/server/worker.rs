@@ -907,6 +907,15 @@ fn memory_turn(state: &mut ShardState) {
     if now.millis() >= state.last_memory_release + MEMORY_RELEASE_INTERVAL_MS {
         state.last_memory_release = now.millis();
         crate::store::release_freed_memory();
+        // Shard 0 measures how far RSS runs ahead of the accounting.
+        if state.id == 0 && now.millis() >= state.shared.started.millis() + 500 {
+            if let Some(rss) = super::stats_view::resident_bytes() {
+                let used = crate::stats::Totals::sum(&state.shared.published)
+                    .store
+                    .used_memory;
+                state.shared.memory.record_rss(rss, used);
+            }
+        }
     }
 }
 

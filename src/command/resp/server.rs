@@ -259,6 +259,10 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
                 field(text, "mem_fragmentation_bytes", rss as i64 - used as i64);
             }
             field(text, "mem_allocator", "mimalloc");
+            // What the shards take off `maxmemory` for RSS beyond the
+            // accounting (`command::memory`), and the idle server's RSS.
+            field(text, "corecache_limit_overhead", view.memory.overhead());
+            field(text, "corecache_base_rss", view.memory.base_rss());
         }
         Section::Persistence => {
             // Nothing is ever saved or loaded.
