@@ -16,6 +16,8 @@ use clap::Parser;
 use crate::command::resp::pubsub::limit::{self, OutputLimit};
 use serde::Deserialize;
 
+use crate::store::EvictionPolicy;
+
 /// A size in bytes, written as a plain number or with a binary unit suffix:
 /// `k`/`kb`, `m`/`mb`, `g`/`gb` (case-insensitive; 1k = 1024, as memcached's
 /// `-I 1m` means 1 MiB).
@@ -121,10 +123,24 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
 
-    /// Memory limit for stored data (units k/m/g, binary); 0 = no limit.
-    /// Reported as `limit_maxbytes`; enforcement comes with eviction.
-    #[arg(long, value_name = "BYTES")]
+    /// Memory limit of the node (units k/m/g, binary), split evenly over
+    /// the shards; 0 = no limit. Counts item blocks as the allocator sizes
+    /// them, the index and the eviction queues (`used_memory`). Reported as
+    /// `limit_maxbytes` and `maxmemory`; `CONFIG SET maxmemory` changes it.
+    #[arg(long, value_name = "BYTES", conflicts_with = "memory_limit")]
     pub maxmemory: Option<ByteSize>,
+
+    /// memcached's `-m`: the memory limit in megabytes (`-m 64` is
+    /// `--maxmemory 64m`).
+    #[arg(short = 'm', long, value_name = "MEGABYTES")]
+    pub memory_limit: Option<u64>,
+
+    /// What a full node evicts: noeviction, allkeys-lru, allkeys-lfu,
+    /// allkeys-random, volatile-lru, volatile-lfu, volatile-random,
+    /// volatile-ttl or allkeys-s3fifo (the default). `CONFIG SET
+    /// maxmemory-policy` changes it.
+    #[arg(long, value_name = "NAME")]
+    pub maxmemory_policy: Option<EvictionPolicy>,
 
     /// Under concurrent load, how long (microseconds) a shard may wait for a
     /// batch of network completions before answering what it has; 0 never
@@ -198,6 +214,8 @@ struct FileSettings {
     max_item_size: Option<ByteSize>,
     max_connections: Option<usize>,
     maxmemory: Option<ByteSize>,
+    memory_limit: Option<u64>,
+    maxmemory_policy: Option<String>,
     batch_wait_us: Option<u64>,
     databases: Option<usize>,
     requirepass: Option<String>,
@@ -258,8 +276,11 @@ pub struct Settings {
     pub resp_port: Option<u16>,
     pub max_item_size: u64,
     pub max_connections: usize,
-    /// 0 = no limit.
+    /// 0 = no limit; the value at start-up (`CONFIG SET` changes the
+    /// shared copy, `server::shared::MemoryConfig`).
     pub maxmemory: u64,
+    /// The eviction policy at start-up.
+    pub maxmemory_policy: EvictionPolicy,
     /// Longest wait for a batch of completions; zero: never wait.
     pub batch_wait: Duration,
     /// RESP databases, at least 1.
@@ -289,6 +310,7 @@ impl Settings {
             max_item_size: 1 << 20,
             max_connections: 10_000,
             maxmemory: 64 << 20,
+            maxmemory_policy: EvictionPolicy::default(),
             batch_wait: Duration::from_micros(30),
             databases: 16,
             requirepass: None,
@@ -410,6 +432,20 @@ impl Settings {
                 .unwrap_or(limit::PUBSUB_DEFAULT),
             None => limit::PUBSUB_DEFAULT,
         };
+        let maxmemory = match (cli.maxmemory, cli.memory_limit) {
+            (Some(bytes), _) => bytes.bytes(),
+            (None, Some(megabytes)) => megabytes_to_bytes(megabytes)?,
+            (None, None) => match (file.maxmemory, file.memory_limit) {
+                (Some(bytes), _) => bytes.bytes(),
+                (None, Some(megabytes)) => megabytes_to_bytes(megabytes)?,
+                (None, None) => defaults::MAXMEMORY,
+            },
+        };
+        let maxmemory_policy = match (cli.maxmemory_policy, &file.maxmemory_policy) {
+            (Some(policy), _) => policy,
+            (None, Some(name)) => name.parse().map_err(ConfigError)?,
+            (None, None) => EvictionPolicy::default(),
+        };
         Ok(Settings {
             threads,
             cpus: allowed_cpus,
@@ -418,10 +454,8 @@ impl Settings {
             resp_port,
             max_item_size,
             max_connections,
-            maxmemory: cli
-                .maxmemory
-                .or(file.maxmemory)
-                .map_or(defaults::MAXMEMORY, ByteSize::bytes),
+            maxmemory,
+            maxmemory_policy,
             batch_wait: Duration::from_micros(batch_wait_us),
             databases,
             // An empty password is none, as `CONFIG SET requirepass ""`.
@@ -442,6 +476,13 @@ impl Settings {
     pub fn cpu_for(&self, index: usize) -> usize {
         self.cpus[index % self.cpus.len()]
     }
+}
+
+/// `-m`'s megabytes in bytes.
+fn megabytes_to_bytes(megabytes: u64) -> Result<u64, ConfigError> {
+    megabytes
+        .checked_mul(1 << 20)
+        .ok_or_else(|| ConfigError(format!("-m {megabytes} is too large")))
 }
 
 /// The CPUs in this process's affinity mask, in ascending order.
@@ -496,6 +537,26 @@ mod tests {
         assert_eq!(settings.memcache_port, Some(1234));
         assert_eq!(settings.max_item_size, 2 << 20);
         assert_eq!(settings.maxmemory, 1024);
+    }
+
+    #[test]
+    fn memory_limit_and_policy() {
+        let settings = resolve(&["-m", "64"], "").unwrap();
+        assert_eq!(settings.maxmemory, 64 << 20);
+        assert_eq!(settings.maxmemory_policy, EvictionPolicy::AllKeysS3Fifo);
+        let settings = resolve(
+            &["--maxmemory", "1g", "--maxmemory-policy", "allkeys-lru"],
+            "memory-limit = 5\nmaxmemory-policy = \"noeviction\"",
+        )
+        .unwrap();
+        assert_eq!(settings.maxmemory, 1 << 30);
+        assert_eq!(settings.maxmemory_policy, EvictionPolicy::AllKeysLru);
+        let settings = resolve(&[], "memory-limit = 5\nmaxmemory-policy = \"noeviction\"").unwrap();
+        assert_eq!(settings.maxmemory, 5 << 20);
+        assert_eq!(settings.maxmemory_policy, EvictionPolicy::NoEviction);
+        assert!(resolve(&["--maxmemory-policy", "lru"], "").is_err());
+        assert!(resolve(&["-m", "1", "--maxmemory", "1m"], "").is_err());
+        assert!(resolve(&[], "maxmemory-policy = \"x\"").is_err());
     }
 
     #[test]

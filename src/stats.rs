@@ -103,8 +103,12 @@ counters! {
     StoreStats / PublishedStoreStats {
         /// Items stored now (a gauge).
         curr_items,
-        /// Bytes of items stored now (a gauge).
+        /// Bytes of items stored now (a gauge): memcached's `bytes`, a
+        /// function of the key and value lengths.
         bytes,
+        /// Bytes the store really uses (a gauge): item blocks as the
+        /// allocator sized them, the index table, the eviction queues.
+        used_memory,
         total_items,
         evictions,
         expired_unfetched,
@@ -160,6 +164,7 @@ impl Totals {
         let mut store = self.store.saturating_sub(&baseline.store);
         store.curr_items = self.store.curr_items;
         store.bytes = self.store.bytes;
+        store.used_memory = self.store.used_memory;
         Totals { shard, store }
     }
 }

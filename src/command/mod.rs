@@ -3,4 +3,5 @@
 //! store, so a key written through one is read through the other.
 
 pub mod memcache;
+pub mod memory;
 pub mod resp;

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::watchdog::Heartbeat;
 use crate::clock::Now;
+use crate::command::memory::MemoryConfig;
 use crate::command::resp::auth::RequirePass;
 use crate::command::resp::label::Label;
 use crate::command::resp::pubsub::limit::SharedOutputLimit;
@@ -51,6 +52,8 @@ pub struct Shared {
     pub requirepass: RequirePass,
     /// `client-output-buffer-limit pubsub`.
     pub pubsub_output_limit: SharedOutputLimit,
+    /// The memory limit and eviction policy, which `CONFIG SET` may change.
+    pub memory: MemoryConfig,
 }
 
 impl Shared {
@@ -59,6 +62,7 @@ impl Shared {
         let shards = settings.threads;
         let databases = settings.databases;
         Shared {
+            memory: MemoryConfig::new(&settings),
             started: Now::read(),
             published: (0..shards)
                 .map(|_| PublishedShard::new(databases))

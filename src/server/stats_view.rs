@@ -28,6 +28,8 @@ pub fn view(state: &ShardState) -> StatsView<'_> {
         max_connections: shared.settings.max_connections,
         watchdog_wakes: shared.heartbeats().iter().map(|h| h.rescues()).sum(),
         watchdog_kicks: shared.heartbeats().iter().map(|h| h.kicks()).sum(),
+        maxmemory: shared.memory.maxmemory(),
+        eviction_policy: shared.memory.policy(),
     }
 }
 
@@ -86,6 +88,7 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
             .filter_map(|(index, stat)| Some((Label::from_index(index)?.name(), stat)))
             .collect(),
         errors: shared.error_totals(),
+        memory: &shared.memory,
     }
 }
 
@@ -159,7 +162,7 @@ fn physical_memory() -> Option<u64> {
 
 /// The process's resident set size, from `/proc/self/statm` (its second
 /// field, in pages).
-fn resident_bytes() -> Option<u64> {
+pub fn resident_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     // Safety: sysconf only reads system configuration.

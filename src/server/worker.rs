@@ -73,6 +73,10 @@ pub struct ShardState {
     pub client_requests: Vec<clients::LocalClientRequest>,
     /// Replies held back until a deadline (`DEBUG SLEEP`).
     pub delayed: Delayed,
+    /// When the active expiry cycle last ran (ms since the epoch).
+    pub last_expire_cycle: u64,
+    /// When freed memory was last returned to the system (ms).
+    pub last_memory_release: u64,
 }
 
 impl ShardState {
@@ -184,6 +188,8 @@ impl Worker {
                 pubsub: ShardPubSub::default(),
                 client_requests: Vec::new(),
                 delayed: Delayed::default(),
+                last_expire_cycle: 0,
+                last_memory_release: 0,
             },
             pending_input: WorkList::default(),
             pending_send: WorkList::default(),
@@ -214,6 +220,7 @@ impl Worker {
                 .map_err(WorkerError::Submit)?;
             }
             self.state.dbs[0].run_due_flush(self.state.now);
+            memory_turn(&mut self.state);
             let mut busy = self.reap()?;
             busy |= self.receive_mesh();
             self.deliver_transactions();
@@ -916,6 +923,57 @@ pub fn database(dbs: &mut Vec<Store>, db: u32) -> &mut Store {
     }
     &mut dbs[db]
 }
+
+/// Evictions one turn makes at most to catch up with a lowered limit.
+const EVICTIONS_PER_TURN: usize = 1024;
+
+/// The shard's memory housekeeping, once per turn: applies the shared
+/// limit and policy to each database (the shard's part of the limit, less
+/// what its other databases use), evicts what a lowered limit or another
+/// database's growth left over it (a bounded number per turn), and runs
+/// the active expiry cycle every `EXPIRE_CYCLE_INTERVAL_MS`.
+fn memory_turn(state: &mut ShardState) {
+    let memory = &state.shared.memory;
+    let limit = memory.shard_limit(state.shared.shard_count());
+    let policy = memory.policy();
+    let now = state.now;
+    let total: u64 = state.dbs.iter().map(Store::used_memory).sum();
+    for db in state.dbs.iter_mut() {
+        let own = db.used_memory();
+        let db_limit = match limit {
+            0 => 0,
+            limit => limit.saturating_sub(total - own).max(1),
+        };
+        if db.memory_limit() != (db_limit, policy) {
+            db.set_memory_limit(db_limit, policy);
+        }
+        if db_limit > 0 && own > db_limit {
+            db.enforce_limit(EVICTIONS_PER_TURN, now);
+        }
+    }
+    if now.millis() >= state.last_expire_cycle + crate::store::EXPIRE_CYCLE_INTERVAL_MS {
+        state.last_expire_cycle = now.millis();
+        for db in state.dbs.iter_mut() {
+            db.expire_cycle(now);
+        }
+    }
+    if now.millis() >= state.last_memory_release + MEMORY_RELEASE_INTERVAL_MS {
+        state.last_memory_release = now.millis();
+        crate::store::release_freed_memory();
+        // Shard 0 measures how far RSS runs ahead of the accounting.
+        if state.id == 0 && now.millis() >= state.shared.started.millis() + 500 {
+            if let Some(rss) = super::stats_view::resident_bytes() {
+                let used = crate::stats::Totals::sum(&state.shared.published)
+                    .store
+                    .used_memory;
+                state.shared.memory.record_rss(rss, used);
+            }
+        }
+    }
+}
+
+/// How often a shard returns its freed memory to the system.
+const MEMORY_RELEASE_INTERVAL_MS: u64 = 100;
 
 /// A shard's store counters, summed over its databases.
 pub fn store_totals(dbs: &[Store]) -> StoreStats {

@@ -112,15 +112,25 @@ impl<'s> Item<'s> {
         item_bytes(self.key().len(), self.value().len())
     }
 
-    /// Records a fetch: marks the item fetched and sets its last access.
+    /// The LFU counter (0 to 15, decayed to `now`) when an LFU policy is
+    /// in force: what `OBJECT FREQ` reports.
+    pub fn lfu_frequency(&self, now: Now) -> Option<u8> {
+        self.store.lfu_frequency(self.slot, now)
+    }
+
+    /// Records a fetch: marks the item fetched and sets its last access
+    /// (an access for the eviction policy too).
     pub fn mark_fetched(&mut self, now: Now) {
+        self.store.record_access(self.slot, now);
         let header = self.header_mut();
         header.bits |= bits::FETCHED;
         header.last_access = last_access_secs(now);
     }
 
-    /// Sets the last access without marking a fetch.
+    /// Sets the last access without marking a fetch (an access for the
+    /// eviction policy).
     pub fn set_last_access(&mut self, now: Now) {
+        self.store.record_access(self.slot, now);
         self.header_mut().last_access = last_access_secs(now);
     }
 
@@ -178,7 +188,7 @@ impl<'s> Item<'s> {
     /// access `now`, and one more `total_items`.
     pub fn renew(&mut self, now: Now) {
         let header = self.header_mut();
-        header.bits = 0;
+        header.bits &= bits::POLICY;
         header.last_access = last_access_secs(now);
         self.store.stats.total_items += 1;
     }
@@ -188,12 +198,21 @@ impl<'s> Item<'s> {
         self.store.unlink(self.slot);
     }
 
-    /// Applies a value change and keeps `bytes` current.
+    /// Applies a value change and keeps `bytes` and `used_memory` current;
+    /// under a memory limit, then evicts other items (never this one) until
+    /// the store is within it again, if the policy allows.
     fn change_value(&mut self, change: ValueChange<'_>) {
         let before = self.size();
+        let old_block = self.raw().footprint();
         self.store.index.change_value(self.slot, change);
         let after = self.size();
+        let new_block = self.raw().footprint();
         let stats = &mut self.store.stats;
         stats.bytes = stats.bytes.saturating_sub(before) + after;
+        self.store.charge(old_block, new_block);
+        if new_block > old_block && self.store.memory.limit > 0 {
+            let now = self.store.memory.now;
+            self.store.make_room(0, Some(self.slot), now);
+        }
     }
 }

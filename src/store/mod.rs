@@ -20,13 +20,17 @@
 //!   to 21.3 bytes of index per item.
 //!
 //! The store reports `bytes` as [`ITEM_OVERHEAD`] (40: header and slot)
-//! plus key and value lengths per item (see [`item_bytes`]): the memory it
-//! asked for, not counting the index's spare capacity or the allocator's
-//! rounding (which depends on the allocator; the numbers must stay a
-//! function of the lengths so that every shard and test agrees on them).
+//! plus key and value lengths per item (see [`item_bytes`]): memcached's
+//! figure, a function of the lengths. What it holds against its memory
+//! limit is `used_memory` ([`Store::used_memory`]): the item blocks' real
+//! sizes as mimalloc rounds them, the index table's whole capacity and the
+//! eviction queues — see `evict`, which also picks victims when a write
+//! needs room (policies: [`EvictionPolicy`]).
 //!
-//! Expiry is lazy: an access that finds an expired item removes it and
-//! counts it (`reclaimed`, and `expired_unfetched` if it was never fetched).
+//! Expiry is lazy — an access that finds an expired item removes it and
+//! counts it (`reclaimed`, and `expired_unfetched` if it was never fetched)
+//! — and active: [`Store::expire_cycle`] sweeps a few buckets per call
+//! (`expire`).
 //! A delayed flush (`flush_all <delay>`) is kept as a deadline: the first
 //! access at or after it (or [`Store::run_due_flush`], which the shard may
 //! call once per turn) empties the store, so exactly the items that exist
@@ -36,13 +40,19 @@
 
 #![deny(unsafe_code)]
 
+mod evict;
+mod expire;
 mod item;
+mod policy;
 mod raw;
+mod s3fifo;
 
 use crate::clock::{ExpiresAt, Now};
 use crate::stats::StoreStats;
 
+pub use expire::CYCLE_INTERVAL_MS as EXPIRE_CYCLE_INTERVAL_MS;
 pub use item::Item;
+pub use policy::EvictionPolicy;
 use raw::{bits, Index, ItemBox, SlotId, ValueChange};
 
 /// Bytes the store counts for one item besides its key and value: the
@@ -95,6 +105,9 @@ pub enum InsertError {
     /// A key longer than 4 GiB.
     #[error("key too long to store")]
     KeyTooLong,
+    /// Over the memory limit, with nothing the policy may evict.
+    #[error("out of memory")]
+    OutOfMemory,
 }
 
 /// One shard's keyspace.
@@ -104,6 +117,7 @@ pub struct Store {
     last_cas: u64,
     flush_deadline: Option<Now>,
     stats: StoreStats,
+    memory: evict::Memory,
 }
 
 /// A key's hash in one [`Store`], computed once by [`Store::hash_key`] or
@@ -129,19 +143,24 @@ pub fn item_bytes(key_len: usize, value_len: usize) -> u64 {
 }
 
 impl Store {
-    /// An empty store.
+    /// An empty store (no memory limit, the default policy).
     pub fn new() -> Store {
-        Store::default()
+        let mut store = Store::default();
+        store.refresh_used();
+        store
     }
 
     /// An empty store that hashes keys as this one does, so that a
     /// [`KeyHash`] of either is valid in both (the databases of one shard,
     /// which `SWAPDB` swaps).
     pub fn sibling(&self) -> Store {
-        Store {
+        let mut sibling = Store {
             index: self.index.empty_sibling(),
             ..Store::default()
-        }
+        };
+        sibling.set_memory_limit(self.memory.limit, self.memory.policy);
+        sibling.refresh_used();
+        sibling
     }
 
     /// The store's counters, kept current.
@@ -155,6 +174,7 @@ impl Store {
         self.stats = StoreStats {
             curr_items: self.stats.curr_items,
             bytes: self.stats.bytes,
+            used_memory: self.stats.used_memory,
             ..StoreStats::default()
         };
     }
@@ -264,9 +284,11 @@ impl Store {
     /// Stores `value` under `key` as a new item (fresh access bits, last
     /// access `now`), replacing any item already there, and returns it.
     ///
-    /// Never fails today: keys and values of any length are stored, and
-    /// the index grows as needed. ([`InsertError`] stays for the memory
-    /// limit to come.)
+    /// Under a memory limit, first evicts what the policy allows until the
+    /// item fits; fails with [`InsertError::OutOfMemory`] only when the
+    /// store is over its limit already and may evict nothing (so a write
+    /// can take it past the limit by at most its own size, as in Redis).
+    /// An overwrite keeps the item's place in the eviction policy.
     pub fn insert(
         &mut self,
         key: &[u8],
@@ -276,19 +298,46 @@ impl Store {
     ) -> Result<Item<'_>, InsertError> {
         self.run_due_flush(now);
         let hash = self.index.hash(key);
-        let slot = match self.index.probe(hash, key) {
+        let new_bytes = Store::new_item_bytes(key.len(), value.len());
+        let mut probe = self.index.probe(hash, key);
+        if self.memory.limit > 0 {
+            let (need, keep) = match &probe {
+                Ok(slot) => {
+                    let old = self.index.item(*slot).footprint();
+                    (new_bytes.saturating_sub(old), Some(*slot))
+                }
+                Err(_) => (new_bytes + self.index.growth_bytes(), None),
+            };
+            let evictions = self.stats.evictions + self.stats.reclaimed;
+            if !self.make_room(need, keep, now) && need > 0 {
+                return Err(InsertError::OutOfMemory);
+            }
+            if self.stats.evictions + self.stats.reclaimed != evictions {
+                // Removals may have freed an earlier slot on the path.
+                probe = self.index.probe(hash, key);
+            }
+        }
+        let slot = match probe {
             Ok(slot) => {
                 if self.expires_at(slot).has_passed(now) {
                     self.count_reclaimed(slot);
                 }
                 let old_bytes = item_bytes(key.len(), self.index.item(slot).value().len());
+                let old_block = self.index.item(slot).footprint();
                 self.index.change_value(slot, ValueChange::Replace(value));
                 self.stats.bytes = self.stats.bytes.saturating_sub(old_bytes);
+                let new_block = self.index.item(slot).footprint();
+                self.charge(old_block, new_block);
+                self.record_access(slot, now);
                 slot
             }
             Err(vacancy) => {
-                let slot = self.index.insert_vacant(vacancy, ItemBox::new(key, value));
+                let item = ItemBox::new(key, value);
+                let block = item.as_ref().footprint();
+                let slot = self.index.insert_vacant(vacancy, item);
                 self.stats.curr_items += 1;
+                self.charge(0, block);
+                self.admit(slot, hash);
                 slot
             }
         };
@@ -297,7 +346,8 @@ impl Store {
         header.expires_at = meta.expires_at.millis().unwrap_or(0);
         header.cas = meta.cas;
         header.last_access = last_access_secs(now);
-        header.bits = if meta.binary_key { bits::BINARY_KEY } else { 0 };
+        let policy_bits = header.bits & bits::POLICY;
+        header.bits = policy_bits | if meta.binary_key { bits::BINARY_KEY } else { 0 };
         self.stats.bytes += item_bytes(key.len(), value.len());
         self.stats.total_items += 1;
         Ok(Item::new(self, slot))
@@ -346,9 +396,12 @@ impl Store {
     /// Removes every item now and cancels a pending delayed flush.
     pub fn flush_all(&mut self) {
         self.index.clear();
+        self.memory.fifo.clear();
         self.flush_deadline = None;
         self.stats.curr_items = 0;
         self.stats.bytes = 0;
+        let items = self.memory.items as usize;
+        self.charge(items, 0);
     }
 
     /// Arranges for every item that exists at `deadline` to disappear then,
@@ -366,6 +419,7 @@ impl Store {
     /// did.
     #[inline]
     pub fn run_due_flush(&mut self, now: Now) -> bool {
+        self.memory.now = now;
         match self.flush_deadline {
             Some(deadline) if now >= deadline => {
                 self.flush_all();
@@ -390,12 +444,22 @@ impl Store {
 
     /// Removes the item in `slot` from the index and frees it.
     fn unlink(&mut self, slot: SlotId) {
+        self.forget(slot);
         let item = self.index.remove(slot);
         let item = item.as_ref();
         let size = item_bytes(item.key().len(), item.value().len());
+        let block = item.footprint();
         self.stats.curr_items = self.stats.curr_items.saturating_sub(1);
         self.stats.bytes = self.stats.bytes.saturating_sub(size);
+        self.charge(block, 0);
     }
+}
+
+/// Returns the calling thread's freed item memory to the system (the
+/// shard calls it every few hundred milliseconds; it walks the thread's
+/// allocator pages, not the items).
+pub fn release_freed_memory() {
+    raw::collect_free_pages();
 }
 
 /// `now` as the item's last-access field: whole seconds, saturating.

@@ -13,6 +13,7 @@ use crate::clock::Now;
 use crate::config::Settings;
 use crate::protocol::memcache::{reply, ProtocolError, StatsGroup};
 use crate::stats::Totals;
+use crate::store::EvictionPolicy;
 
 /// What the server supplies for a `stats` reply.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +41,10 @@ pub struct StatsView<'a> {
     pub watchdog_wakes: u64,
     /// Signals it sent shards still stuck after a wake.
     pub watchdog_kicks: u64,
+    /// The memory limit in force (0 = none; `CONFIG SET` may change it).
+    pub maxmemory: u64,
+    /// The eviction policy in force.
+    pub eviction_policy: EvictionPolicy,
 }
 
 /// memcached's answer to `stats detail` without a valid argument.
@@ -110,7 +115,7 @@ fn general(view: &StatsView<'_>, out: &mut Vec<u8>) {
     stat(out, "store_no_memory", shard.store_no_memory);
     stat(out, "bytes_read", shard.bytes_read);
     stat(out, "bytes_written", shard.bytes_written);
-    stat(out, "limit_maxbytes", view.settings.maxmemory);
+    stat(out, "limit_maxbytes", view.maxmemory);
     // Listeners never pause: connections over the limit are refused one by
     // one (`rejected_connections`).
     stat(out, "accepting_conns", 1);
@@ -142,14 +147,24 @@ fn cpu_time(out: &mut Vec<u8>, name: &str, micros: u64) {
 /// `stats settings`.
 fn settings(view: &StatsView<'_>, out: &mut Vec<u8>) {
     let settings = view.settings;
-    reply::stat(out, "maxbytes", settings.maxmemory);
+    reply::stat(out, "maxbytes", view.maxmemory);
     reply::stat(out, "maxconns", view.max_connections as u64);
     reply::stat(out, "tcpport", settings.memcache_port.map_or(0, u64::from));
     reply::stat(out, "udpport", 0);
     reply::stat_text(out, "inter", &settings.bind.to_string());
     reply::stat(out, "verbosity", 0);
-    // No eviction yet: a full store refuses writes.
-    reply::stat_text(out, "evictions", "off");
+    // memcached's `-M` is `noeviction` here.
+    let evictions = if view.eviction_policy == EvictionPolicy::NoEviction {
+        "off"
+    } else {
+        "on"
+    };
+    reply::stat_text(out, "evictions", evictions);
+    reply::stat_text(
+        out,
+        "corecache_eviction_policy",
+        view.eviction_policy.name(),
+    );
     reply::stat_text(out, "domain_socket", "NULL");
     reply::stat_text(out, "shutdown_command", "no");
     reply::stat(out, "num_threads", view.threads as u64);

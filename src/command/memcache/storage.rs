@@ -108,6 +108,12 @@ pub(super) fn execute(request: &StoreRequest<'_>, cx: &mut ShardContext<'_>, out
 /// `cas_badval`, `cas_misses` and `store_no_memory`.
 pub(super) fn store_item(args: StoreArgs<'_>, cx: &mut ShardContext<'_>) -> StoreOutcome {
     let now = cx.now;
+    if !cx.store.make_room_for_write(now) {
+        // Over the memory limit, and the policy (noeviction, memcached's
+        // `-M`) may evict nothing.
+        cx.stats.store_no_memory += 1;
+        return StoreOutcome::NoMemory;
+    }
     let Some(mut item) = find(cx.store, cx.stats, args.key, now) else {
         return match args.mode {
             Mode::Set

@@ -180,8 +180,17 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Result<(Command, Route<'
     Ok((command, route))
 }
 
-/// Runs a keyed command on the shard that owns its key.
+/// Redis's reply to a write that may grow memory while the store is over
+/// its limit and the policy may evict nothing.
+pub const OOM: &[u8] = b"OOM command not allowed when used memory > 'maxmemory'.";
+
+/// Runs a keyed command on the shard that owns its key. A command Redis
+/// flags `denyoom` first makes room under the memory limit (evicting what
+/// the policy allows) and is refused with [`OOM`] if it cannot.
 pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    if command.spec().flags.contains(&"denyoom") && !cx.store.make_room_for_write(cx.now) {
+        return reply::error(out, OOM);
+    }
     match command {
         Command::Get
         | Command::Set

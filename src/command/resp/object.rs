@@ -4,9 +4,10 @@
 //!
 //! Values are byte strings here, so the encodings are Redis's three string
 //! encodings, chosen from the value as `tryObjectEncoding` does for a
-//! string just stored. There is no LFU policy (nothing is evicted), so
-//! `OBJECT FREQ` is refused as Redis refuses it without one. None of these
-//! commands counts as an access to the key.
+//! string just stored. `OBJECT FREQ` answers under an LFU policy (the
+//! store's 4-bit counter, 0 to 15, where Redis's goes to 255) and
+//! `OBJECT IDLETIME` under any other, each refused as Redis refuses it
+//! otherwise. None of these commands counts as an access to the key.
 
 use super::{parse_i64, wrong_arity, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
 use crate::protocol::resp::reply;
@@ -27,6 +28,10 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const LFU_NOT_SELECTED: &[u8] = b"ERR An LFU maxmemory policy is not selected, access frequency \
 not tracked. Please note that when switching between policies at runtime LRU and LFU data will \
 take some time to adjust.";
+
+const LFU_SELECTED: &[u8] = b"ERR An LFU maxmemory policy is selected, idle time not tracked. \
+Please note that when switching between policies at runtime LRU and LFU data will take some \
+time to adjust.";
 
 const OBJECT_HELP: &[&[u8]] = &[
     b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -184,14 +189,19 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
     };
     match sub {
         Sub::Encoding => reply::bulk(out, string_encoding(item.value()).as_bytes()),
-        Sub::Freq => reply::error(out, LFU_NOT_SELECTED),
+        Sub::Freq => match item.lfu_frequency(now) {
+            Some(counter) => reply::integer(out, i64::from(counter)),
+            None => reply::error(out, LFU_NOT_SELECTED),
+        },
+        Sub::Idletime if item.lfu_frequency(now).is_some() => reply::error(out, LFU_SELECTED),
         Sub::Idletime => {
             let idle = now.unix_secs().saturating_sub(item.last_access_secs());
             reply::integer(out, idle as i64);
         }
         Sub::Refcount => reply::integer(out, string_refcount(item.value())),
         // The bytes the store counts for the item: header, index slot, key
-        // and value (`store::item_bytes`), what `used_memory` sums.
+        // and value (`store::item_bytes`, what memcached's `bytes` sums;
+        // `used_memory` counts the block as the allocator rounds it).
         Sub::Usage => reply::integer(out, item.size() as i64),
         Sub::Help => {}
     }

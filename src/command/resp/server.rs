@@ -7,8 +7,8 @@
 //! faked (tools that read INFO, such as redis_exporter, skip missing
 //! fields). Settings are fixed at start-up, so `CONFIG SET` refuses every
 //! parameter, with Redis's words for an immutable or an unknown one, but
-//! the slow log's two and `requirepass`, which live in state all shards
-//! read.
+//! the slow log's two, `maxmemory`, `maxmemory-policy`, `requirepass` and
+//! `client-output-buffer-limit`, which live in state all shards read.
 
 use std::fmt::{Display, Write};
 
@@ -18,12 +18,14 @@ use super::pubsub::limit::{self, SharedOutputLimit};
 use super::slowlog::SlowlogConfig;
 use super::{glob, parse_i64, wrong_arity, Command};
 use crate::clock::Now;
+use crate::command::memory::MemoryConfig;
 use crate::config::Settings;
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{Argv, Limits};
 use crate::stats::commands::CommandStat;
 use crate::stats::errors::ErrorTable;
 use crate::stats::Totals;
+use crate::store::EvictionPolicy;
 
 /// Facts about the process that do not change while it runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +78,8 @@ pub struct ServerView<'a> {
     pub commands: Vec<(&'static str, CommandStat)>,
     /// Error replies by code, summed over all shards.
     pub errors: ErrorTable,
+    /// The memory limit and policy, which `CONFIG SET` may change.
+    pub memory: &'a MemoryConfig,
 }
 
 /// Answers `INFO` or `CONFIG` into `out`. For `CONFIG RESETSTAT` the
@@ -250,21 +254,37 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
             field(text, "tracking_clients", 0);
         }
         Section::Memory => {
-            // The bytes the store holds for items (keys, values, item
-            // headers) on all shards; not the index or connection buffers.
-            field(text, "used_memory", store.bytes);
-            field(text, "used_memory_human", human_bytes(store.bytes));
+            // What the stores hold against the limit on all shards: item
+            // blocks as mimalloc sized them, index tables, eviction queues;
+            // not connection buffers or the executors' own memory (which
+            // the RSS includes).
+            let used = store.used_memory;
+            field(text, "used_memory", used);
+            field(text, "used_memory_human", human_bytes(used));
             if let Some(rss) = view.rss_bytes {
                 field(text, "used_memory_rss", rss);
                 field(text, "used_memory_rss_human", human_bytes(rss));
             }
+            // Keys, values and memcached's item headers (`bytes`).
+            field(text, "used_memory_dataset", store.bytes);
             if let Some(total) = view.process.total_system_memory {
                 field(text, "total_system_memory", total);
                 field(text, "total_system_memory_human", human_bytes(total));
             }
-            field(text, "maxmemory", settings.maxmemory);
-            field(text, "maxmemory_human", human_bytes(settings.maxmemory));
-            field(text, "maxmemory_policy", MAXMEMORY_POLICY);
+            let maxmemory = view.memory.maxmemory();
+            field(text, "maxmemory", maxmemory);
+            field(text, "maxmemory_human", human_bytes(maxmemory));
+            field(text, "maxmemory_policy", view.memory.policy());
+            if let (Some(rss), true) = (view.rss_bytes, used > 0) {
+                let ratio = rss as f64 / used as f64;
+                field(text, "mem_fragmentation_ratio", format_args!("{ratio:.2}"));
+                field(text, "mem_fragmentation_bytes", rss as i64 - used as i64);
+            }
+            field(text, "mem_allocator", "mimalloc");
+            // What the shards take off `maxmemory` for RSS beyond the
+            // accounting (`command::memory`), and the idle server's RSS.
+            field(text, "corecache_limit_overhead", view.memory.overhead());
+            field(text, "corecache_base_rss", view.memory.base_rss());
         }
         Section::Persistence => {
             // Nothing is ever saved or loaded.
@@ -368,9 +388,6 @@ fn human_bytes(bytes: u64) -> String {
     format!("{value:.2}{}", UNITS[unit])
 }
 
-/// A full store refuses writes: nothing is evicted yet.
-const MAXMEMORY_POLICY: &str = "noeviction";
-
 /// A parameter `CONFIG GET` reports, under Redis's name.
 struct Param {
     name: &'static str,
@@ -383,9 +400,10 @@ struct Param {
 /// How a settable parameter takes its value.
 #[derive(Clone, Copy)]
 enum Setter {
-    /// An integer of at least `min`.
+    /// An integer, as `parse` reads it (or the reason it refuses it, in
+    /// Redis's words).
     Integer {
-        min: i64,
+        parse: fn(&[u8]) -> Result<i64, String>,
         apply: fn(&ServerView<'_>, i64),
     },
     /// A string `check` accepts (else the reason it gives).
@@ -400,6 +418,56 @@ enum Setter {
 enum Checked<'v> {
     Integer(i64),
     Text(&'v [u8]),
+}
+
+/// An integer of at least `MIN`.
+fn integer_at_least<const MIN: i64>(value: &[u8]) -> Result<i64, String> {
+    match parse_i64(value) {
+        None => Err("argument couldn't be parsed into an integer".into()),
+        Some(n) if n < MIN => Err(format!(
+            "argument must be between {MIN} and {} inclusive",
+            i64::MAX
+        )),
+        Some(n) => Ok(n),
+    }
+}
+
+/// A memory value as Redis writes one: digits and an optional unit, `b`,
+/// `k`/`m`/`g` (decimal) or `kb`/`mb`/`gb` (binary), in any case.
+fn memory_value(value: &[u8]) -> Result<i64, String> {
+    let refused = || "argument must be a memory value".to_string();
+    let text = std::str::from_utf8(value).map_err(|_| refused())?;
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: i64 = number.parse().map_err(|_| refused())?;
+    let multiplier: i64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1 << 10,
+        "m" => 1_000_000,
+        "mb" => 1 << 20,
+        "g" => 1_000_000_000,
+        "gb" => 1 << 30,
+        _ => return Err(refused()),
+    };
+    number.checked_mul(multiplier).ok_or_else(refused)
+}
+
+/// An eviction policy's name, as its place in [`EvictionPolicy::ALL`].
+fn policy_name(value: &[u8]) -> Result<i64, String> {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|name| name.parse::<EvictionPolicy>().ok())
+        .map(|policy| policy as i64)
+        .ok_or_else(|| {
+            let names: Vec<&str> = EvictionPolicy::ALL.iter().map(|p| p.name()).collect();
+            format!(
+                "argument(s) must be one of the following: {}",
+                names.join(", ")
+            )
+        })
 }
 
 /// Every parameter, in name order. Each is a setting corecache really has
@@ -450,13 +518,19 @@ const PARAMS: &[Param] = &[
     },
     Param {
         name: "maxmemory",
-        value: |v| v.settings.maxmemory.to_string(),
-        set: None,
+        value: |v| v.memory.maxmemory().to_string(),
+        set: Some(Setter::Integer {
+            parse: memory_value,
+            apply: |v, bytes| v.memory.set_maxmemory(bytes as u64),
+        }),
     },
     Param {
         name: "maxmemory-policy",
-        value: |_| MAXMEMORY_POLICY.into(),
-        set: None,
+        value: |v| v.memory.policy().to_string(),
+        set: Some(Setter::Integer {
+            parse: policy_name,
+            apply: |v, policy| v.memory.set_policy(EvictionPolicy::from_u8(policy as u8)),
+        }),
     },
     Param {
         name: "port",
@@ -485,7 +559,7 @@ const PARAMS: &[Param] = &[
         name: "slowlog-log-slower-than",
         value: |v| v.slowlog.slower_than().to_string(),
         set: Some(Setter::Integer {
-            min: -1,
+            parse: integer_at_least::<-1>,
             apply: |v, micros| v.slowlog.set_slower_than(micros),
         }),
     },
@@ -493,7 +567,7 @@ const PARAMS: &[Param] = &[
         name: "slowlog-max-len",
         value: |v| v.slowlog.max_len().to_string(),
         set: Some(Setter::Integer {
-            min: 0,
+            parse: integer_at_least::<0>,
             apply: |v, len| v.slowlog.set_max_len(len),
         }),
     },
@@ -547,8 +621,9 @@ fn config(argv: &Argv<'_>, view: &ServerView<'_>, version: Version, out: &mut Ve
                     b"GET <pattern> [<pattern> ...]",
                     b"    The parameters whose names match a glob-style pattern, with values.",
                     b"SET <parameter> <value> [<parameter> <value> ...]",
-                    b"    Only slowlog-log-slower-than, slowlog-max-len, requirepass and",
-                    b"    client-output-buffer-limit (its pubsub class) change while corecache runs.",
+                    b"    Only maxmemory, maxmemory-policy, slowlog-log-slower-than, slowlog-max-len,",
+                    b"    requirepass and client-output-buffer-limit (its pubsub class) change while",
+                    b"    corecache runs.",
                     b"RESETSTAT",
                     b"    Zero the counters INFO reports (memcached's `stats reset` too).",
                     b"REWRITE",
@@ -576,14 +651,7 @@ fn config(argv: &Argv<'_>, view: &ServerView<'_>, version: Version, out: &mut Ve
 /// reason it is refused.
 fn check(setter: Setter, value: &[u8]) -> Result<Checked<'_>, String> {
     match setter {
-        Setter::Integer { min, .. } => match parse_i64(value) {
-            None => Err("argument couldn't be parsed into an integer".to_string()),
-            Some(n) if n < min => Err(format!(
-                "argument must be between {min} and {} inclusive",
-                i64::MAX
-            )),
-            Some(n) => Ok(Checked::Integer(n)),
-        },
+        Setter::Integer { parse, .. } => parse(value).map(Checked::Integer),
         Setter::Text { check, .. } => check(value).map(|()| Checked::Text(value)),
     }
 }

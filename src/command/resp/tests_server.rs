@@ -7,11 +7,13 @@ use super::server::{answer, is_resetstat, ProcessFacts, ServerView};
 use super::slowlog::SlowlogConfig;
 use super::*;
 use crate::clock::Now;
+use crate::command::memory::MemoryConfig;
 use crate::config::Settings;
 use crate::protocol::resp::{parse, Args, Limits, Parsed};
 use crate::stats::commands::CommandStat;
 use crate::stats::errors::ErrorTable;
 use crate::stats::{ShardStats, StoreStats, Totals};
+use crate::store::EvictionPolicy;
 
 fn facts() -> ProcessFacts {
     ProcessFacts {
@@ -31,10 +33,36 @@ fn run(settings: &Settings, keys: u64, version: Version, args: &[&str]) -> Strin
     run_with(settings, &SlowlogConfig::default(), keys, version, args)
 }
 
+/// [`run`] with these memory settings.
+fn run_memory(memory: &MemoryConfig, args: &[&str]) -> String {
+    let settings = Settings::for_tests();
+    run_full(
+        &settings,
+        &SlowlogConfig::default(),
+        memory,
+        0,
+        Version::Resp2,
+        args,
+    )
+}
+
 /// [`run`] with these slow log settings.
 fn run_with(
     settings: &Settings,
     slowlog: &SlowlogConfig,
+    keys: u64,
+    version: Version,
+    args: &[&str],
+) -> String {
+    let memory = MemoryConfig::new(settings);
+    run_full(settings, slowlog, &memory, keys, version, args)
+}
+
+/// [`run`] with these slow log and memory settings.
+fn run_full(
+    settings: &Settings,
+    slowlog: &SlowlogConfig,
+    memory: &MemoryConfig,
     keys: u64,
     version: Version,
     args: &[&str],
@@ -66,7 +94,8 @@ fn run_with(
             },
             store: StoreStats {
                 curr_items: keys,
-                bytes: 1536 * keys,
+                bytes: 1000 * keys,
+                used_memory: 1536 * keys,
                 reclaimed: 4,
                 ..StoreStats::default()
             },
@@ -101,6 +130,7 @@ fn run_with(
             codes: vec![("ERR".into(), 3), ("WRONGTYPE".into(), 1)],
             total: 4,
         },
+        memory,
     };
     let frame = super::tests::encode(args);
     let mut parsed = Args::new();
@@ -252,7 +282,14 @@ fn info_fields_report_the_view() {
     assert_eq!(field("total_system_memory_human"), "8.00G");
     assert_eq!(field("maxmemory"), (64 << 20).to_string());
     assert_eq!(field("maxmemory_human"), "64.00M");
-    assert_eq!(field("maxmemory_policy"), "noeviction");
+    assert_eq!(field("maxmemory_policy"), "allkeys-s3fifo");
+    assert_eq!(field("used_memory_dataset"), "3000");
+    assert_eq!(field("mem_fragmentation_ratio"), "1365.33");
+    assert_eq!(
+        field("mem_fragmentation_bytes"),
+        ((6 << 20) - 4608).to_string()
+    );
+    assert_eq!(field("mem_allocator"), "mimalloc");
     assert_eq!(field("total_connections_received"), "9");
     assert_eq!(field("total_net_input_bytes"), "100");
     assert_eq!(field("total_net_output_bytes"), "200");
@@ -266,12 +303,7 @@ fn info_fields_report_the_view() {
     assert_eq!(field("db2"), "keys=5");
     assert!(!text.contains("db1:"));
     // What is not counted is not shown.
-    for missing in [
-        "keyspace_hits",
-        "keyspace_misses",
-        "mem_fragmentation_ratio",
-        "config_file",
-    ] {
+    for missing in ["keyspace_hits", "keyspace_misses", "config_file"] {
         assert!(!text.contains(&format!("\r\n{missing}:")), "{missing}");
     }
 }
@@ -305,7 +337,7 @@ fn config_get_matches_names_as_globs_in_any_case() {
     assert_eq!(
         r2(&["CONFIG", "GET", "max*"]),
         "*6\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n$9\r\nmaxmemory\r\n$8\r\n67108864\r\n\
-         $16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+         $16\r\nmaxmemory-policy\r\n$14\r\nallkeys-s3fifo\r\n"
     );
     assert_eq!(r2(&["CONFIG", "GET", "nosuch"]), "*0\r\n");
     assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*32\r\n"));
@@ -356,8 +388,8 @@ fn config_get_is_a_map_in_resp3() {
 fn config_set_refuses_as_redis_words_it() {
     let r2 = |args: &[&str]| config(Version::Resp2, args);
     assert_eq!(
-        r2(&["CONFIG", "SET", "maxmemory", "1m"]),
-        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - can't set \
+        r2(&["CONFIG", "SET", "maxclients", "1"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - can't set \
          immutable config\r\n"
     );
     assert_eq!(
@@ -445,6 +477,70 @@ fn the_slow_log_settings_change_all_or_nothing() {
 }
 
 #[test]
+fn maxmemory_and_its_policy_change_live() {
+    let memory = MemoryConfig::new(&Settings::for_tests());
+    let r2 = |args: &[&str]| run_memory(&memory, args);
+    assert_eq!(
+        r2(&[
+            "CONFIG",
+            "SET",
+            "maxmemory",
+            "100mb",
+            "maxmemory-policy",
+            "ALLKEYS-LRU"
+        ]),
+        "+OK\r\n"
+    );
+    assert_eq!(memory.maxmemory(), 100 << 20);
+    assert_eq!(memory.policy(), EvictionPolicy::AllKeysLru);
+    assert_eq!(
+        r2(&["CONFIG", "GET", "maxmemory*"]),
+        "*4\r\n$9\r\nmaxmemory\r\n$9\r\n104857600\r\n\
+         $16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n"
+    );
+    let info = r2(&["INFO", "memory"]);
+    assert!(info.contains("\r\nmaxmemory:104857600\r\n"), "{info}");
+    assert!(
+        info.contains("\r\nmaxmemory_policy:allkeys-lru\r\n"),
+        "{info}"
+    );
+    for (value, bytes) in [
+        ("0", 0),
+        ("2k", 2000),
+        ("2KB", 2048),
+        ("3g", 3_000_000_000),
+        ("1gb", 1 << 30),
+    ] {
+        assert_eq!(r2(&["CONFIG", "SET", "maxmemory", value]), "+OK\r\n");
+        assert_eq!(memory.maxmemory(), bytes, "{value}");
+    }
+    assert_eq!(
+        r2(&[
+            "CONFIG",
+            "SET",
+            "maxmemory",
+            "12x",
+            "maxmemory-policy",
+            "noeviction"
+        ]),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - \
+         argument must be a memory value\r\n"
+    );
+    assert_eq!(
+        r2(&["CONFIG", "SET", "maxmemory-policy", "lru"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - \
+         argument(s) must be one of the following: noeviction, allkeys-lru, allkeys-lfu, \
+         allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl, \
+         allkeys-s3fifo\r\n"
+    );
+    assert_eq!(
+        memory.policy(),
+        EvictionPolicy::AllKeysLru,
+        "nothing changed"
+    );
+}
+
+#[test]
 fn config_subcommands_arity_and_unknowns() {
     let r2 = |args: &[&str]| config(Version::Resp2, args);
     assert_eq!(
@@ -468,7 +564,7 @@ fn config_subcommands_arity_and_unknowns() {
         r2(&["CONFIG", "REWRITE"]),
         "-ERR The server is running without a config file\r\n"
     );
-    assert!(r2(&["CONFIG", "HELP"]).starts_with("*12\r\n+CONFIG <subcommand>"));
+    assert!(r2(&["CONFIG", "HELP"]).starts_with("*13\r\n+CONFIG <subcommand>"));
 }
 
 #[test]

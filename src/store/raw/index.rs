@@ -259,6 +259,85 @@ impl<S: BuildHasher> Index<S> {
         }
     }
 
+    /// Bytes of the table itself (its capacity, used or not).
+    pub(in crate::store) fn table_bytes(&self) -> usize {
+        std::mem::size_of_val(&*self.buckets)
+    }
+
+    /// Bytes the table would grow by if one more item were inserted now
+    /// (0 unless that insert doubles it).
+    pub(in crate::store) fn growth_bytes(&self) -> usize {
+        let buckets = self.buckets.len();
+        if self.used >= max_used(buckets) && self.live >= max_used(buckets) / 2 {
+            self.table_bytes()
+        } else {
+            0
+        }
+    }
+
+    /// Buckets in the table (a power of two).
+    pub(in crate::store) fn bucket_count(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// The slot of the item whose key hashes to `hash`, found without the
+    /// key: the items on the probe path whose tag matches have their keys
+    /// hashed again. For the eviction queues, which keep hashes, not keys.
+    pub(in crate::store) fn find_hash(&self, hash: u64) -> Option<SlotId> {
+        let tag = tag_of(hash);
+        let mut at = hash as usize & self.mask;
+        loop {
+            let bucket = &self.buckets[at];
+            let mut matching = bucket.matching(tag);
+            while matching != 0 {
+                let i = matching.trailing_zeros() as usize;
+                // Safety: as in `find`.
+                let item = unsafe { ItemBox::borrow(addr_of(bucket.0[i])) };
+                if self.hash(item.key()) == hash {
+                    return Some(SlotId(at * SLOTS + i));
+                }
+                matching &= matching - 1;
+            }
+            if bucket.has_empty() {
+                return None;
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+
+    /// Visits the items of bucket `at` (taken modulo the table's size)
+    /// with their slots. For sampling (eviction) and the expiry sweep.
+    pub(in crate::store) fn visit_bucket(
+        &self,
+        at: usize,
+        mut visit: impl FnMut(SlotId, ItemRef<'_>),
+    ) {
+        let at = at & self.mask;
+        for (i, &word) in self.buckets[at].0.iter().enumerate() {
+            if is_item(word) {
+                // Safety: a tagged word holds the address of a live item
+                // this index owns; `&self` keeps it alive while visited.
+                visit(SlotId(at * SLOTS + i), unsafe {
+                    ItemBox::borrow(addr_of(word))
+                });
+            }
+        }
+    }
+
+    /// Lets `change` rewrite the metadata of every item (a policy switch
+    /// clearing the policy's bits): a pass over the whole table.
+    pub(in crate::store) fn for_each_mut(&mut self, mut change: impl FnMut(ItemMut<'_>)) {
+        for bucket in self.buckets.iter() {
+            for &word in &bucket.0 {
+                if is_item(word) {
+                    // Safety: as in `item_mut`: `&mut self` makes this the
+                    // only borrow of the item while `change` runs.
+                    change(unsafe { ItemBox::borrow_mut(addr_of(word)) });
+                }
+            }
+        }
+    }
+
     /// Asks the CPU to start loading the home bucket of `hash`.
     #[inline]
     pub(in crate::store) fn prefetch_bucket(&self, hash: u64) {

@@ -71,6 +71,8 @@ fn view(settings: &Settings) -> StatsView<'_> {
         max_connections: 1024,
         watchdog_wakes: 3,
         watchdog_kicks: 1,
+        maxmemory: settings.maxmemory,
+        eviction_policy: settings.maxmemory_policy,
     }
 }
 
@@ -164,7 +166,8 @@ fn settings_stats() {
     )));
     for line in [
         "STAT inter 127.0.0.1\r\n",
-        "STAT evictions off\r\n",
+        "STAT evictions on\r\n",
+        "STAT corecache_eviction_policy allkeys-s3fifo\r\n",
         "STAT num_threads 2\r\n",
         "STAT cas_enabled yes\r\n",
         "STAT item_size_max 1048576\r\n",
