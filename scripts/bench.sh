@@ -9,6 +9,7 @@
 #   scripts/bench.sh                          # 5 rounds of 5 s per workload
 #   ROUNDS=3 DURATION=3 WORKLOADS="get90 zipf" scripts/bench.sh
 #   OUT=bench-out scripts/bench.sh            # keep JSON reports and plots
+#   scripts/bench.sh honesty                  # loadgen vs memcaslap and redis-benchmark
 #
 # Workloads (memcached protocol against memcached and corecache, RESP
 # against Redis and corecache; 100,000 keys, prefilled; 50 connections):
@@ -19,8 +20,16 @@
 #   zipf         90/10 get/set, 100-byte values, keys Zipf(0.99)
 # PROTOCOLS (default "memcache resp") picks the families.
 #
-# Needs Debian's memcached and redis-server (installed if missing) and
-# python3 for the table.
+# `honesty` instead checks loadgen itself: against memcached, loadgen and
+# memcaslap on memcaslap's default workload (9:1 get/set, 64-byte keys,
+# 100-byte values, 50 connections, one thread); against Redis, loadgen and
+# redis-benchmark on GET and SET (16-byte keys of 100,000, 100-byte values,
+# 50 connections). Alternating rounds; the table gives both tools' ops/s,
+# mean (and for redis-benchmark p50/p99) latency, and the client's own CPU
+# time per request.
+#
+# Needs Debian's memcached, redis-server, redis-tools and
+# libmemcached-tools (installed if missing) and python3 for the tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +49,8 @@ mkdir -p "$OUT"
 need=()
 command -v memcached >/dev/null || need+=(memcached)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-benchmark >/dev/null || need+=(redis-tools)
+command -v memcaslap >/dev/null || need+=(libmemcached-tools)
 command -v python3 >/dev/null || need+=(python3)
 if ((${#need[@]})); then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
@@ -80,6 +91,104 @@ ticks_per_sec=$(getconf CLK_TCK)
 cpu_us() { awk -v hz="$ticks_per_sec" '{ sub(/.*\) /, ""); print ($12 + $13) * 1000000 / hz }' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
+# Runs a client pinned to LOAD_CPU; prints its output, then a last line
+# with the client's own CPU time in microseconds (user + system).
+client() {
+  python3 - "$LOAD_CPU" "$@" <<'PY'
+import resource, subprocess, sys
+out = subprocess.run(["taskset", "-c", sys.argv[1], *sys.argv[2:]], capture_output=True, text=True)
+sys.stdout.write(out.stdout + out.stderr)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"CLIENT_CPU_US {(usage.ru_utime + usage.ru_stime) * 1e6:.0f}")
+PY
+}
+
+# loadgen against memcaslap and redis-benchmark on the same workloads.
+honesty() {
+  local rows="$OUT/honesty" r out ops
+  : >"$rows"
+  local mc=(memcaslap -s "127.0.0.1:$mc_port" -T 1 -c 50 -X 100 -t "${DURATION}s" -S "${DURATION}s")
+  local lg_mc=("$loadgen" --quiet --protocol memcache --server "127.0.0.1:$mc_port" --connections 50
+    --ratio 9:1 --key-size 64 --value-size 100 --keys 100000 --duration "$DURATION" --json "$OUT/h.json")
+  local requests=$((DURATION * 40000))
+  "$loadgen" --quiet --protocol memcache --server "127.0.0.1:$mc_port" --key-size 64 --keys 100000 \
+    --prefill --requests 1 >/dev/null
+  "$loadgen" --quiet --protocol resp --server "127.0.0.1:$redis_port" --keys 100000 --prefill \
+    --requests 1 >/dev/null
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for k in 0 1; do
+      if (((k + r) % 2)); then
+        out=$(client "${mc[@]}")
+        # "Run time: 3.0s Ops: 170454 TPS: 56806", then the "Total Statistics" block's Avg.
+        python3 -c '
+import re, sys
+t = sys.stdin.read()
+ops = int(re.findall(r"Ops: (\d+)", t)[-1]); tps = int(re.findall(r"TPS: (\d+)", t)[-1])
+avg = float(re.search(r"Total Statistics.*?Avg:\s+(\d+)", t, re.S).group(1))
+cpu = int(re.search(r"CLIENT_CPU_US (\d+)", t).group(1))
+print(f"memcached-9:1 memcaslap {tps} {avg:.1f} - - {cpu / ops:.2f}")' <<<"$out" | tee -a "$rows" >&2
+      else
+        out=$(client "${lg_mc[@]}")
+        lg_row memcached-9:1 <<<"$out" | tee -a "$rows" >&2
+      fi
+    done
+    for test in get set; do
+      local ratio=1:0; [ "$test" = set ] && ratio=0:1
+      for k in 0 1; do
+        if (((k + r) % 2)); then
+          out=$(client redis-benchmark -p "$redis_port" -t "$test" -n "$requests" -c 50 -d 100 -r 100000 --csv)
+          python3 -c '
+import csv, io, re, sys
+t = sys.stdin.read()
+row = next(r for r in csv.reader(io.StringIO(t)) if r and r[0] in ("GET", "SET"))
+cpu = int(re.search(r"CLIENT_CPU_US (\d+)", t).group(1))
+rps, avg, p50, p99 = float(row[1]), float(row[2]) * 1000, float(row[4]) * 1000, float(row[6]) * 1000
+print(f"redis-{sys.argv[1]} redis-benchmark {rps:.0f} {avg:.1f} {p50:.1f} {p99:.1f} {cpu / int(sys.argv[2]):.2f}")' \
+            "$test" "$requests" <<<"$out" | tee -a "$rows" >&2
+        else
+          out=$(client "$loadgen" --quiet --protocol resp --server "127.0.0.1:$redis_port" --connections 50 \
+            --ratio "$ratio" --value-size 100 --keys 100000 --requests "$requests" --json "$OUT/h.json")
+          lg_row "redis-$test" <<<"$out" | tee -a "$rows" >&2
+        fi
+      done
+    done
+  done
+  python3 - "$rows" <<'PY'
+import statistics, sys
+from collections import defaultdict
+rows = defaultdict(list)
+for line in open(sys.argv[1]):
+    w, tool, *v = line.split()
+    rows[(w, tool)].append(v)
+def med(values):
+    values = [float(x) for x in values if x != "-"]
+    return statistics.median(values) if values else float("nan")
+print("\n| workload | tool | ops/s | mean µs | p50 µs | p99 µs | client CPU µs/req | ops/s loadgen/other | mean loadgen/other |")
+print("|---|---|---|---|---|---|---|---|---|")
+med_rows = {k: [med(col) for col in zip(*v)] for k, v in rows.items()}
+for (w, tool), m in sorted(med_rows.items()):
+    ratio = ["", ""]
+    if tool == "loadgen":
+        other = next((v for (w2, t2), v in med_rows.items() if w2 == w and t2 != "loadgen"), None)
+        if other:
+            ratio = [f"{m[0] / other[0]:.2f}x", f"{m[1] / other[1]:.2f}x"]
+    print(f"| {w} | {tool} | {m[0]:.0f} | {m[1]:.1f} | {m[2]:.1f} | {m[3]:.1f} | {m[4]:.2f} | " + " | ".join(ratio) + " |")
+PY
+}
+
+# Reads a client() run of loadgen (its JSON in $OUT/h.json) and prints a
+# honesty row for workload $1.
+lg_row() {
+  python3 -c '
+import json, re, sys
+t = sys.stdin.read()
+rep = json.load(open(sys.argv[2]))
+lat = rep["latency_us"]["all"]
+cpu = int(re.search(r"CLIENT_CPU_US (\d+)", t).group(1)) / max(rep["sent"], 1)
+ops, mean, p50, p99 = rep["ops_per_sec"], lat["mean"], lat["p50"], lat["p99"]
+print(f"{sys.argv[1]} loadgen {ops:.0f} {mean:.1f} {p50:.1f} {p99:.1f} {cpu:.2f}")' "$1" "$OUT/h.json"
+}
+
 # One loadgen run against a server; appends a result line to $OUT/rounds.
 # round NAME PID PORT PROTOCOL WORKLOAD ROUND EXTRA...
 round() {
@@ -102,6 +211,11 @@ print(f"{workload} {protocol} {name} {r} {rep['ops_per_sec']:.0f} {lat['p50']:.1
       f"{lat['p999']:.1f} {cpu:.3f} {int(rss) / 1024:.1f} {bad}")
 PY
 }
+
+if [ "${1:-}" = honesty ]; then
+  honesty
+  exit
+fi
 
 : >"$OUT/rounds"
 echo "# workload protocol server round ops/s p50 p99 p99.9 cpu_us/req rss_mib errors" >&2
