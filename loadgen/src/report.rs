@@ -281,11 +281,13 @@ pub fn percentile_distribution(histogram: &Histogram<u64>) -> String {
         us(histogram.max()),
         histogram.len()
     );
+    // HdrHistogram's sub-bucket count: 2 × 10^digits, up to a power of two.
+    let sub_buckets = (2 * 10u64.pow(u32::from(histogram.sigfig()))).next_power_of_two();
     let _ = writeln!(
         out,
         "#[Buckets = {:12}, SubBuckets     = {:12}]",
         histogram.buckets(),
-        histogram.distinct_values()
+        sub_buckets
     );
     out
 }
@@ -344,5 +346,6 @@ mod tests {
         assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n\n"));
         assert!(text.contains("Total count    =         1000]"), "{text}");
         assert!(text.contains("#[Max     =     1000."), "{text}");
+        assert!(text.contains("SubBuckets     =         2048]"), "{text}");
     }
 }
