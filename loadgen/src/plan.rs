@@ -95,15 +95,6 @@ impl Plan {
                 "--threads, --connections, --pipeline and --multiget must be at least 1".into(),
             );
         }
-        if args.multiget > 1
-            && args.protocol == Protocol::Memcache
-            && args.key_size * args.multiget > 2000
-        {
-            return fail(
-                "a memcached get line holds at most 2048 bytes: lower --multiget or --key-size"
-                    .into(),
-            );
-        }
         let keys =
             KeySpace::new(args.keys, args.key_prefix.clone(), args.key_size).map_err(PlanError)?;
         if let Some(rate) = args.rate {

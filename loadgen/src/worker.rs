@@ -64,7 +64,14 @@ pub fn run(
             eprintln!("loadgen: could not pin thread {index} to CPU {cpu}");
         }
     }
-    let mut poll = Poll::new()?;
+    let mut poll = match Poll::new() {
+        Ok(poll) => poll,
+        Err(error) => {
+            // The others are waiting for every worker at the barrier.
+            barrier.wait();
+            return Err(error);
+        }
+    };
     Worker::new(plan, index).run(&mut poll, barrier, &ticks)
 }
 
