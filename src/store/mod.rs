@@ -36,14 +36,16 @@
 
 #![deny(unsafe_code)]
 
+mod collection;
 mod item;
 mod raw;
 
 use crate::clock::{ExpiresAt, Now};
 use crate::stats::StoreStats;
 
+pub use collection::{Collection, Hash, Kind, Limits, List, Set};
 pub use item::Item;
-use raw::{bits, Index, ItemBox, SlotId, ValueChange};
+use raw::{bits, Index, ItemBox, ItemRef, SlotId, ValueChange};
 
 /// Bytes the store counts for one item besides its key and value: the
 /// 32-byte item header and the 8-byte index slot.
@@ -126,6 +128,14 @@ pub fn item_bytes(key_len: usize, value_len: usize) -> u64 {
         0
     };
     ITEM_OVERHEAD + extension + key_len as u64 + value_len as u64
+}
+
+/// The bytes [`StoreStats::bytes`] counts for a stored item: its
+/// [`item_bytes`] (a collection's payload is an 8-byte address), plus its
+/// collection's [`Collection::heap_bytes`].
+fn stored_bytes(item: ItemRef<'_>) -> u64 {
+    let heap = item.collection().map_or(0, Collection::heap_bytes);
+    item_bytes(item.key().len(), item.value().len()) + heap
 }
 
 impl Store {
@@ -281,7 +291,7 @@ impl Store {
                 if self.expires_at(slot).has_passed(now) {
                     self.count_reclaimed(slot);
                 }
-                let old_bytes = item_bytes(key.len(), self.index.item(slot).value().len());
+                let old_bytes = stored_bytes(self.index.item(slot));
                 self.index.change_value(slot, ValueChange::Replace(value));
                 self.stats.bytes = self.stats.bytes.saturating_sub(old_bytes);
                 slot
@@ -292,15 +302,49 @@ impl Store {
                 slot
             }
         };
-        let header = self.index.item_mut(slot).into_header_mut();
-        header.client_flags = meta.client_flags;
-        header.expires_at = meta.expires_at.millis().unwrap_or(0);
-        header.cas = meta.cas;
-        header.last_access = last_access_secs(now);
-        header.bits = if meta.binary_key { bits::BINARY_KEY } else { 0 };
         self.stats.bytes += item_bytes(key.len(), value.len());
         self.stats.total_items += 1;
-        Ok(Item::new(self, slot))
+        let mut item = Item::new(self, slot);
+        item.reset_meta(meta, now);
+        Ok(item)
+    }
+
+    /// Stores `collection` under `key` as a new item (as [`Store::insert`]
+    /// stores a string), replacing any item already there, and returns it.
+    /// The caller keeps it non-empty: an empty collection is no value
+    /// (see [`Item::update_collection`]).
+    pub fn insert_collection(
+        &mut self,
+        key: &[u8],
+        collection: Collection,
+        meta: ItemMeta,
+        now: Now,
+    ) -> Result<Item<'_>, InsertError> {
+        self.run_due_flush(now);
+        let hash = self.index.hash(key);
+        let collection = Box::new(collection);
+        let slot = match self.index.probe(hash, key) {
+            Ok(slot) => {
+                if self.expires_at(slot).has_passed(now) {
+                    self.count_reclaimed(slot);
+                }
+                let old_bytes = stored_bytes(self.index.item(slot));
+                self.index.set_collection(slot, collection);
+                self.stats.bytes = self.stats.bytes.saturating_sub(old_bytes);
+                slot
+            }
+            Err(vacancy) => {
+                let item = ItemBox::new_collection(key, collection);
+                let slot = self.index.insert_vacant(vacancy, item);
+                self.stats.curr_items += 1;
+                slot
+            }
+        };
+        self.stats.bytes += stored_bytes(self.index.item(slot));
+        self.stats.total_items += 1;
+        let mut item = Item::new(self, slot);
+        item.reset_meta(meta, now);
+        Ok(item)
     }
 
     /// One call of a SCAN over this store: visits the keys of live items
@@ -391,8 +435,7 @@ impl Store {
     /// Removes the item in `slot` from the index and frees it.
     fn unlink(&mut self, slot: SlotId) {
         let item = self.index.remove(slot);
-        let item = item.as_ref();
-        let size = item_bytes(item.key().len(), item.value().len());
+        let size = stored_bytes(item.as_ref());
         self.stats.curr_items = self.stats.curr_items.saturating_sub(1);
         self.stats.bytes = self.stats.bytes.saturating_sub(size);
     }
@@ -413,3 +456,5 @@ fn expires_at_from(millis: u64) -> ExpiresAt {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_collections;
