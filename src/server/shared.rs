@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 use super::watchdog::Heartbeat;
 use crate::clock::Now;
+use crate::command::resp::encodings::EncodingConfig;
 use crate::command::resp::slowlog::SharedSlowlog;
 use crate::config::Settings;
 use crate::stats::{PublishedShard, Totals};
@@ -36,6 +37,8 @@ pub struct Shared {
     /// The RESP slow log and its settings (locked only to add a slow
     /// request or to answer `SLOWLOG`).
     pub slowlog: SharedSlowlog,
+    /// The collection encoding thresholds `CONFIG SET` may change.
+    pub encodings: EncodingConfig,
 }
 
 impl Shared {
@@ -55,6 +58,7 @@ impl Shared {
             wake_fds: (0..shards).map(|_| AtomicI32::new(-1)).collect(),
             heartbeats: (0..shards).map(|_| Heartbeat::default()).collect(),
             slowlog: SharedSlowlog::default(),
+            encodings: EncodingConfig::default(),
         }
     }
 

@@ -75,6 +75,7 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
         cpu_user_micros: user,
         cpu_system_micros: system,
         slowlog: &shared.slowlog.config,
+        encodings: &shared.encodings,
     }
 }
 

@@ -84,6 +84,12 @@ impl<'s> Item<'s> {
         self.raw().collection()
     }
 
+    /// The value of a collection item, borrowed for as long as the item
+    /// borrowed the store.
+    pub fn into_collection(self) -> Option<&'s Collection> {
+        self.store.index.item(self.slot).collection()
+    }
+
     /// Changes the item's collection with `change` and returns what it
     /// returned, or `None` for a string item. This is the one place where a
     /// collection changes, so the one place that keeps the store's `bytes`

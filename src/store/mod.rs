@@ -43,7 +43,7 @@ mod raw;
 use crate::clock::{ExpiresAt, Now};
 use crate::stats::StoreStats;
 
-pub use collection::{Collection, Hash, Kind, Limits, List, Set};
+pub use collection::{Collection, Hash, Kind, Limits, List, Set, Typed};
 pub use item::Item;
 use raw::{bits, Index, ItemBox, ItemRef, SlotId, ValueChange};
 
@@ -347,24 +347,52 @@ impl Store {
         Ok(item)
     }
 
+    /// The live item under `key`, or, if there is none, a new item holding
+    /// `make()`'s collection (an expired item there is counted and
+    /// replaced). The item found may hold any type: the caller checks.
+    /// The caller fills a new collection through
+    /// [`Item::update_collection`], which removes it again if it stays
+    /// empty.
+    pub fn get_or_insert_collection(
+        &mut self,
+        key: &[u8],
+        now: Now,
+        make: impl FnOnce() -> Collection,
+    ) -> Result<Item<'_>, InsertError> {
+        self.run_due_flush(now);
+        let hash = self.index.hash(key);
+        if let Ok(slot) = self.index.probe(hash, key) {
+            if !self.expires_at(slot).has_passed(now) {
+                return Ok(Item::new(self, slot));
+            }
+        }
+        let meta = ItemMeta {
+            cas: self.next_cas(),
+            ..ItemMeta::default()
+        };
+        self.insert_collection(key, make(), meta, now)
+    }
+
     /// One call of a SCAN over this store: visits the keys of live items
     /// under at least `count` home buckets starting at `cursor` (0 starts a
     /// scan), and returns the cursor to continue from, 0 when done. A key
     /// present for the whole scan is visited at least once, even if the
     /// index grows in between; a key may be visited twice when it does.
+    /// `visit` gets each key with the type of its value.
     pub fn scan(
         &mut self,
         mut cursor: u64,
         count: usize,
         now: Now,
-        mut visit: impl FnMut(&[u8]),
+        mut visit: impl FnMut(&[u8], Kind),
     ) -> u64 {
         self.run_due_flush(now);
         for _ in 0..count.max(1) {
             cursor = self.index.scan_step(cursor, |item| {
                 let expires_at = item.header().expires_at;
                 if expires_at == 0 || expires_at > now.millis() {
-                    visit(item.key());
+                    let kind = item.collection().map_or(Kind::String, Collection::kind);
+                    visit(item.key(), kind);
                 }
             });
             if cursor == 0 {

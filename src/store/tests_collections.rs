@@ -18,7 +18,7 @@ fn hash_of(pairs: &[(&[u8], &[u8])]) -> Collection {
 /// What `bytes` must be: every item's size, summed afresh.
 fn recount(store: &mut Store) -> u64 {
     let mut keys = Vec::new();
-    store.scan(0, usize::MAX, T0, |key| keys.push(key.to_vec()));
+    store.scan(0, usize::MAX, T0, |key, _| keys.push(key.to_vec()));
     keys.iter()
         .map(|key| store.get(key, T0).map_or(0, |item| item.size()))
         .sum()

@@ -18,7 +18,9 @@ pub mod bitfield;
 pub mod bits;
 pub mod client;
 pub mod connection;
+pub mod encodings;
 pub mod glob;
+mod hash;
 mod keys;
 pub mod lcs;
 mod long_double;
@@ -38,6 +40,7 @@ mod tests_bitfield;
 mod tests_bits;
 #[cfg(test)]
 mod tests_server;
+pub mod typecheck;
 
 pub use table::{lookup, Command, Keys, Spec, COMMANDS};
 
@@ -47,7 +50,8 @@ use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::Argv;
 use crate::shard::SlotMap;
 use crate::stats::ShardStats;
-use crate::store::Store;
+use crate::store::{Limits, Store};
+use encodings::EncodingConfig;
 
 /// What a command may touch while it runs.
 pub struct RespContext<'a> {
@@ -60,6 +64,15 @@ pub struct RespContext<'a> {
     /// This shard's id, and how many shards there are (for SCAN cursors).
     pub shard: usize,
     pub shards: usize,
+    /// When small collections convert (`CONFIG SET hash-max-listpack-…`).
+    pub encodings: &'a EncodingConfig,
+}
+
+impl RespContext<'_> {
+    /// The encoding thresholds now.
+    pub fn limits(&self) -> Limits {
+        self.encodings.limits()
+    }
 }
 
 /// Where a request must run.
@@ -165,6 +178,9 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
 
 /// Runs a keyed command on the shard that owns its key.
 pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    if let Some(error) = typecheck::refusal(command, argv, cx) {
+        return reply::error(out, error);
+    }
     match command {
         Command::Get
         | Command::Set
@@ -213,6 +229,22 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         },
         Command::Keys => scan::keys(argv.get(1).unwrap_or_default(), cx, out),
         Command::Object | Command::Memory => object::execute(command, argv, cx, out),
+        Command::Hset
+        | Command::Hsetnx
+        | Command::Hget
+        | Command::Hmget
+        | Command::Hmset
+        | Command::Hdel
+        | Command::Hexists
+        | Command::Hlen
+        | Command::Hstrlen
+        | Command::Hkeys
+        | Command::Hvals
+        | Command::Hgetall
+        | Command::Hincrby
+        | Command::Hincrbyfloat
+        | Command::Hrandfield
+        | Command::Hscan => hash::execute(command, argv, cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),
     }
@@ -224,11 +256,12 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
 pub fn execute_key(command: Command, key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     match command {
         Command::Mget => match cx.store.get(key, cx.now) {
-            Some(mut item) => {
+            // MGET answers null for a key of another type, as Redis.
+            Some(mut item) if item.is_string() => {
                 item.set_last_access(cx.now);
                 reply::bulk(out, item.value())
             }
-            None => reply::null(out, cx.version),
+            _ => reply::null(out, cx.version),
         },
         Command::Del | Command::Unlink | Command::Exists | Command::Touch => {
             reply::integer(out, count_key(command, key, cx))

@@ -2,9 +2,10 @@
 //! encoding as Redis would choose it, its idle time, its size), on the
 //! shard that owns the key.
 //!
-//! Values are byte strings here, so the encodings are Redis's three string
-//! encodings, chosen from the value as `tryObjectEncoding` does for a
-//! string just stored. There is no LFU policy (nothing is evicted), so
+//! A string's encoding is one of Redis's three string encodings, chosen
+//! from the value as `tryObjectEncoding` does for a string just stored; a
+//! collection reports its own (`listpack`, `hashtable`, `intset`,
+//! `quicklist`). There is no LFU policy (nothing is evicted), so
 //! `OBJECT FREQ` is refused as Redis refuses it without one. None of these
 //! commands counts as an access to the key.
 
@@ -183,15 +184,23 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         return reply::null(out, cx.version);
     };
     match sub {
-        Sub::Encoding => reply::bulk(out, string_encoding(item.value()).as_bytes()),
+        Sub::Encoding => {
+            let encoding = match item.collection() {
+                Some(collection) => collection.encoding(),
+                None => string_encoding(item.value()),
+            };
+            reply::bulk(out, encoding.as_bytes())
+        }
         Sub::Freq => reply::error(out, LFU_NOT_SELECTED),
         Sub::Idletime => {
             let idle = now.unix_secs().saturating_sub(item.last_access_secs());
             reply::integer(out, idle as i64);
         }
+        Sub::Refcount if !item.is_string() => reply::integer(out, 1),
         Sub::Refcount => reply::integer(out, string_refcount(item.value())),
         // The bytes the store counts for the item: header, index slot, key
-        // and value (`store::item_bytes`), what `used_memory` sums.
+        // and value (`store::item_bytes`), and a collection's heap bytes
+        // (`Collection::heap_bytes`), what `used_memory` sums.
         Sub::Usage => reply::integer(out, item.size() as i64),
         Sub::Help => {}
     }

@@ -12,6 +12,7 @@
 use std::fmt::{Display, Write};
 
 use super::connection::REDIS_VERSION;
+use super::encodings::{EncodingConfig, Threshold};
 use super::slowlog::SlowlogConfig;
 use super::{glob, parse_i64, wrong_arity, Command};
 use crate::clock::Now;
@@ -62,6 +63,8 @@ pub struct ServerView<'a> {
     pub cpu_system_micros: u64,
     /// The slow log's settings, which `CONFIG SET` may change.
     pub slowlog: &'a SlowlogConfig,
+    /// The collection encoding thresholds, which `CONFIG SET` may change.
+    pub encodings: &'a EncodingConfig,
 }
 
 /// Answers `INFO` or `CONFIG` into `out`. For `CONFIG RESETSTAT` the
@@ -356,6 +359,29 @@ const PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "hash-max-listpack-entries",
+        value: |v| {
+            v.encodings
+                .get(Threshold::HashMaxListpackEntries)
+                .to_string()
+        },
+        set: Some(Setter {
+            min: 0,
+            apply: |v, n| {
+                v.encodings
+                    .set(Threshold::HashMaxListpackEntries, n as usize)
+            },
+        }),
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        value: |v| v.encodings.get(Threshold::HashMaxListpackValue).to_string(),
+        set: Some(Setter {
+            min: 0,
+            apply: |v, n| v.encodings.set(Threshold::HashMaxListpackValue, n as usize),
+        }),
+    },
+    Param {
         name: "maxclients",
         value: |v| v.settings.max_connections.to_string(),
         set: None,
@@ -384,6 +410,14 @@ const PARAMS: &[Param] = &[
         name: "save",
         value: |_| String::new(),
         set: None,
+    },
+    Param {
+        name: "set-max-intset-entries",
+        value: |v| v.encodings.get(Threshold::SetMaxIntsetEntries).to_string(),
+        set: Some(Setter {
+            min: 0,
+            apply: |v, n| v.encodings.set(Threshold::SetMaxIntsetEntries, n as usize),
+        }),
     },
     Param {
         name: "slowlog-log-slower-than",

@@ -46,7 +46,8 @@ impl Kind {
     }
 }
 
-/// When a small encoding converts to the full one (Redis's defaults).
+/// When a small encoding converts to the full one. The defaults are
+/// Redis 7.0.15's (`CONFIG GET` on a server started without a file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// `hash-max-listpack-entries`: most fields of a listpack hash.
@@ -60,12 +61,52 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
         }
     }
 }
+
+/// One of the collection types, as commands of its family take it out of
+/// a [`Collection`].
+pub trait Typed: Sized {
+    /// Its kind.
+    const KIND: Kind;
+    /// A new, empty collection of this type.
+    fn empty() -> Collection;
+    /// This type's value, if `collection` is one.
+    fn of(collection: &Collection) -> Option<&Self>;
+    /// This type's value to change, if `collection` is one.
+    fn of_mut(collection: &mut Collection) -> Option<&mut Self>;
+}
+
+macro_rules! typed {
+    ($type:ident) => {
+        impl Typed for $type {
+            const KIND: Kind = Kind::$type;
+            fn empty() -> Collection {
+                Collection::$type($type::default())
+            }
+            fn of(collection: &Collection) -> Option<&$type> {
+                match collection {
+                    Collection::$type(value) => Some(value),
+                    _ => None,
+                }
+            }
+            fn of_mut(collection: &mut Collection) -> Option<&mut $type> {
+                match collection {
+                    Collection::$type(value) => Some(value),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+typed!(Hash);
+typed!(List);
+typed!(Set);
 
 /// A typed value.
 #[derive(Debug, Clone, PartialEq)]

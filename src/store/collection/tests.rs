@@ -78,11 +78,11 @@ fn heap_bytes_follow_every_change() {
     let Collection::Hash(h) = &mut hash else {
         unreachable!()
     };
-    for i in 0..200 {
+    for i in 0..600 {
         h.insert(format!("f{i}").as_bytes(), b"v", &Limits::default());
     }
     assert_eq!(h.encoding(), "hashtable");
-    for i in 0..200 {
+    for i in 0..600 {
         h.remove(format!("f{i}").as_bytes());
     }
     h.remove(b"field");
