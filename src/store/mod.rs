@@ -75,6 +75,16 @@ impl<'s> Lookup<'s> {
     }
 }
 
+/// A value, borrowed from the store, by type.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'s> {
+    /// A string.
+    Bytes(&'s [u8]),
+    Hash(&'s Hash),
+    List(&'s List),
+    Set(&'s Set),
+}
+
 /// Metadata of an item being stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ItemMeta {
@@ -259,6 +269,28 @@ impl Store {
             return Lookup::Expired;
         }
         Lookup::Hit(Item::new(self, slot))
+    }
+
+    /// The value under `key`, read without changing anything: no access
+    /// recorded, and an expired item (or one a due flush would remove) is
+    /// absent but stays until the next [`Store::lookup`] meets it. For
+    /// commands that read several keys at once (`SINTER`…), which cannot
+    /// hold several [`Item`]s.
+    pub fn peek(&self, key: &[u8], now: Now) -> Option<Value<'_>> {
+        if self.flush_deadline.is_some_and(|deadline| now >= deadline) {
+            return None;
+        }
+        let slot = self.index.find(self.index.hash(key), key)?;
+        if self.expires_at(slot).has_passed(now) {
+            return None;
+        }
+        let item = self.index.item(slot);
+        Some(match item.collection() {
+            None => Value::Bytes(item.value()),
+            Some(Collection::Hash(hash)) => Value::Hash(hash),
+            Some(Collection::List(list)) => Value::List(list),
+            Some(Collection::Set(set)) => Value::Set(set),
+        })
     }
 
     /// The live item under `key`, if any (see [`Store::lookup`]).

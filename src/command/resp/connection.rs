@@ -356,6 +356,7 @@ fn write_info(spec: &Spec, version: Version, out: &mut Vec<u8>) {
         Keys::Two => (1, 2, 1),
         Keys::AfterFirst => (2, -1, 1),
         Keys::Second => (2, 2, 1),
+        Keys::Numkeys => (0, 0, 0),
     };
     reply::integer(out, first);
     reply::integer(out, last);

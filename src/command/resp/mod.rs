@@ -29,6 +29,7 @@ mod object;
 pub mod pubsub;
 pub mod scan;
 pub mod server;
+pub mod set;
 pub mod slowlog;
 mod strings;
 mod table;
@@ -171,6 +172,8 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Option<(Command, Route<'
             // Without its key (`OBJECT HELP`, or too few arguments) the
             // command is answered where the connection is.
             Keys::Second => argv.get(2).map_or(Route::Connection, Route::Key),
+            // The first key; a bad count is answered on that shard too.
+            Keys::Numkeys => Route::Key(argv.get(2).unwrap_or_default()),
         },
     };
     Some((command, route))
@@ -245,6 +248,23 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Hincrbyfloat
         | Command::Hrandfield
         | Command::Hscan => hash::execute(command, argv, cx, out),
+        Command::Sadd
+        | Command::Srem
+        | Command::Smembers
+        | Command::Sismember
+        | Command::Smismember
+        | Command::Scard
+        | Command::Spop
+        | Command::Srandmember
+        | Command::Smove
+        | Command::Sinter
+        | Command::Sintercard
+        | Command::Sunion
+        | Command::Sdiff
+        | Command::Sinterstore
+        | Command::Sunionstore
+        | Command::Sdiffstore
+        | Command::Sscan => set::execute(command, argv, cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),
     }
