@@ -343,6 +343,26 @@ mod tests {
         }
     }
 
+    /// The README's list of RESP commands is written by hand; this keeps
+    /// it in step with the table (each command named in backquotes).
+    #[test]
+    fn the_readme_names_every_command() {
+        let readme = include_str!("../../../README.md");
+        let missing: Vec<&str> = COMMANDS
+            .iter()
+            .map(|spec| spec.name)
+            .filter(|name| {
+                let upper = name.to_ascii_uppercase();
+                ["`", " ", "/"].iter().all(|before| {
+                    [" ", "`", "|"]
+                        .iter()
+                        .all(|after| !readme.contains(&format!("{before}{upper}{after}")))
+                })
+            })
+            .collect();
+        assert!(missing.is_empty(), "missing from the README: {missing:?}");
+    }
+
     #[test]
     fn names_match_in_any_case() {
         assert_eq!(lookup(b"GET"), Some(Command::Get));
