@@ -23,6 +23,7 @@ pub mod glob;
 mod hash;
 mod keys;
 pub mod lcs;
+mod list;
 mod long_double;
 pub mod moves;
 mod object;
@@ -265,6 +266,23 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Sunionstore
         | Command::Sdiffstore
         | Command::Sscan => set::execute(command, argv, cx, out),
+        Command::Lpush
+        | Command::Rpush
+        | Command::Lpushx
+        | Command::Rpushx
+        | Command::Lpop
+        | Command::Rpop
+        | Command::Llen
+        | Command::Lrange
+        | Command::Lindex
+        | Command::Lset
+        | Command::Linsert
+        | Command::Lrem
+        | Command::Ltrim
+        | Command::Lpos
+        | Command::Lmove
+        | Command::Rpoplpush
+        | Command::Lmpop => list::execute(command, argv, cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),
     }

@@ -19,6 +19,12 @@ fn element_bytes(element: &[u8]) -> u64 {
 }
 
 impl List {
+    /// A list with no element (a `const` for statics).
+    pub const EMPTY: List = List {
+        elements: VecDeque::new(),
+        bytes: 0,
+    };
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         self.elements.len()
@@ -68,5 +74,42 @@ impl List {
     /// Every element, head first.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.elements.iter().map(|e| &**e)
+    }
+
+    /// Replaces the element at `index`; false if there is none.
+    pub fn set(&mut self, index: usize, element: &[u8]) -> bool {
+        let Some(slot) = self.elements.get_mut(index) else {
+            return false;
+        };
+        self.bytes = self.bytes - element_bytes(slot) + element_bytes(element);
+        *slot = element.into();
+        true
+    }
+
+    /// Inserts `element` before position `index` (`len`: at the tail).
+    pub fn insert(&mut self, index: usize, element: &[u8]) {
+        self.bytes += element_bytes(element);
+        self.elements
+            .insert(index.min(self.elements.len()), element.into());
+    }
+
+    /// Removes the element at `index`.
+    pub fn remove(&mut self, index: usize) -> Option<Box<[u8]>> {
+        let element = self.elements.remove(index)?;
+        self.bytes -= element_bytes(&element);
+        Some(element)
+    }
+
+    /// Keeps only the elements at positions `start..end` (clamped).
+    pub fn keep(&mut self, start: usize, end: usize) {
+        let end = end.min(self.elements.len());
+        let start = start.min(end);
+        let mut dropped: u64 = self.elements.drain(end..).map(|e| element_bytes(&e)).sum();
+        dropped += self
+            .elements
+            .drain(..start)
+            .map(|e| element_bytes(&e))
+            .sum::<u64>();
+        self.bytes -= dropped;
     }
 }
