@@ -58,6 +58,11 @@ fn collection(i: usize) -> Collection {
             for e in 0..(i % 50) + 1 {
                 list.push_back(format!("element{e}").as_bytes());
             }
+            list.insert(1, b"inserted");
+            list.set(0, b"replaced with a longer element");
+            list.remove(list.len() / 2);
+            list.push_front(b"to be trimmed");
+            list.keep(1, list.len());
             Collection::List(list)
         }
         _ => {

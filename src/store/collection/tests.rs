@@ -95,6 +95,29 @@ fn heap_bytes_follow_every_change() {
     assert_eq!(list.pop_back().as_deref(), Some(&b"abc"[..]));
     assert_eq!(list.pop_front().as_deref(), Some(&b"de"[..]));
     assert_eq!(list.heap_bytes(), 0);
+
+    // Every change keeps the count equal to a fresh one.
+    let fresh = |list: &List| {
+        let mut copy = List::default();
+        list.iter().for_each(|element| copy.push_back(element));
+        copy.heap_bytes()
+    };
+    for element in [&b"a"[..], b"bb", b"ccc", b"dddd", b"eeeee"] {
+        list.push_back(element);
+    }
+    assert!(list.set(1, b"a much longer element"));
+    assert!(!list.set(99, b"x"));
+    list.insert(0, b"first");
+    list.insert(99, b"last");
+    assert_eq!(list.remove(1).as_deref(), Some(&b"a"[..]));
+    assert_eq!(list.heap_bytes(), fresh(&list));
+    list.keep(1, 4);
+    let kept: Vec<&[u8]> = list.iter().collect();
+    assert_eq!(kept, [&b"a much longer element"[..], b"ccc", b"dddd"]);
+    assert_eq!(list.heap_bytes(), fresh(&list));
+    list.keep(5, 9);
+    assert!(list.is_empty());
+    assert_eq!(list.heap_bytes(), 0);
 }
 
 #[test]
