@@ -25,6 +25,14 @@
 //! rounding (which depends on the allocator; the numbers must stay a
 //! function of the lengths so that every shard and test agrees on them).
 //!
+//! Typed values (hashes, lists, sets: [`collection`]) are items too: the
+//! payload is the address of the item's own boxed [`Collection`], so
+//! lookups, expiry, flushes and removal treat every type alike. A
+//! collection's [`Collection::heap_bytes`] is added to its item's count;
+//! [`Item::update_collection`] is the only way to change one, and keeps
+//! `bytes` current. Commands read several collections at once through
+//! [`Store::peek`].
+//!
 //! Expiry is lazy: an access that finds an expired item removes it and
 //! counts it (`reclaimed`, and `expired_unfetched` if it was never fetched).
 //! A delayed flush (`flush_all <delay>`) is kept as a deadline: the first
@@ -36,7 +44,7 @@
 
 #![deny(unsafe_code)]
 
-mod collection;
+pub mod collection;
 mod item;
 mod raw;
 

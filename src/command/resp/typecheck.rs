@@ -9,7 +9,7 @@
 //! before argument errors, where Redis sometimes parses arguments first
 //! (`INCRBY k notanumber` on a hash says `WRONGTYPE` here).
 //!
-//! The collection families go through [`read`], [`write`] and [`update`],
+//! The collection families go through [`read`], [`write()`] and [`update`],
 //! which find (or create) a key's collection of the family's type or say
 //! why not.
 

@@ -26,7 +26,7 @@ pub use set::Set;
 pub enum Kind {
     /// A byte string.
     String,
-    /// A [`Hash`].
+    /// A [`Hash`](struct@Hash).
     Hash,
     /// A [`List`].
     List,
