@@ -6,6 +6,8 @@
 #
 #   scripts/bench-redis-benchmark.sh            # 3 rounds of GET and SET
 #   ROUNDS=10 REQUESTS=500000 scripts/bench-redis-benchmark.sh
+#   COMMANDS="hset sadd lpush lpop lrange_100" scripts/bench-redis-benchmark.sh
+#     (any of redis-benchmark's -t tests, in that order each round)
 #
 # Needs Debian's redis-server and redis-tools (installed if missing).
 set -euo pipefail
@@ -16,6 +18,7 @@ REQUESTS=${REQUESTS:-300000}
 SERVER_CPU=${SERVER_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 BASE_PORT=${BASE_PORT:-26380}
+COMMANDS=${COMMANDS:-get set}
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
@@ -42,7 +45,7 @@ cpu_us() { awk -v hz="$ticks_per_sec" '{ sub(/.*\) /, ""); print ($12 + $13) * 1
 for ((r = 1; r <= ROUNDS; r++)); do
   for server in "corecache $corecache $BASE_PORT" "redis $redis $((BASE_PORT + 1))"; do
     read -r name pid port <<<"$server"
-    for command in get set; do
+    for command in $COMMANDS; do
       before=$(cpu_us "$pid")
       rate=$(taskset -c "$LOAD_CPU" redis-benchmark -p "$port" -t "$command" -n "$REQUESTS" -c 50 -q 2>&1 |
         tr '\r' '\n' | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1)

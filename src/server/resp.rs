@@ -839,5 +839,6 @@ fn context(state: &mut ShardState, origin: Origin) -> RespContext<'_> {
         version: origin.version,
         shard: state.id,
         shards: state.slots.shard_count(),
+        encodings: &state.shared.encodings,
     }
 }

@@ -15,6 +15,7 @@ use super::watchdog::Heartbeat;
 use crate::clock::Now;
 use crate::command::memory::MemoryConfig;
 use crate::command::resp::auth::RequirePass;
+use crate::command::resp::encodings::EncodingConfig;
 use crate::command::resp::label::Label;
 use crate::command::resp::pubsub::limit::SharedOutputLimit;
 use crate::command::resp::slowlog::SharedSlowlog;
@@ -54,6 +55,8 @@ pub struct Shared {
     pub pubsub_output_limit: SharedOutputLimit,
     /// The memory limit and eviction policy, which `CONFIG SET` may change.
     pub memory: MemoryConfig,
+    /// The collection encoding thresholds `CONFIG SET` may change.
+    pub encodings: EncodingConfig,
 }
 
 impl Shared {
@@ -79,6 +82,7 @@ impl Shared {
             error_stats: (0..shards).map(|_| Arc::default()).collect(),
             requirepass: RequirePass::new(settings.requirepass.as_deref()),
             pubsub_output_limit: SharedOutputLimit::new(settings.pubsub_output_limit),
+            encodings: EncodingConfig::default(),
             settings,
         }
     }

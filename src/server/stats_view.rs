@@ -89,6 +89,7 @@ pub fn server_view(state: &ShardState) -> ServerView<'_> {
             .collect(),
         errors: shared.error_totals(),
         memory: &shared.memory,
+        encodings: &shared.encodings,
     }
 }
 

@@ -48,7 +48,8 @@ use super::output::{parse_integer, ReplySlot};
 use super::worker::{self, ShardState};
 use crate::command::resp::bits::{self, BitOp};
 use crate::command::resp::lcs::{self, LcsOptions};
-use crate::command::resp::moves::{self, Decision, Dumped};
+use crate::command::resp::moves::{self, Decision};
+use crate::command::resp::typecheck;
 use crate::command::resp::Command;
 use crate::protocol::resp::reply;
 use crate::shard::mesh::{RemoteOp, ReplyBatch, RequestBatch, TxnId, TxnMessage};
@@ -486,12 +487,13 @@ fn decide(txn: &mut Txn) -> Option<Vec<u8>> {
             destination_key,
             db,
         } => {
-            let values: Vec<Option<&[u8]>> = sources
+            let dumps = sources
                 .iter()
-                .map(|&(shard, position)| {
-                    Dumped::decode(txn.probe_replies[shard].reply(position)).map(|d| d.value)
-                })
-                .collect();
+                .map(|&(shard, position)| txn.probe_replies[shard].reply(position));
+            let Some(values) = moves::dumped_strings(dumps) else {
+                reply::error(&mut out, typecheck::WRONGTYPE);
+                return Some(out);
+            };
             let result = bits::bitop(*op, &values);
             let ops = &mut txn.plan.finals[*destination];
             let key = ops.push_bytes(destination_key);
@@ -515,11 +517,16 @@ fn decide(txn: &mut Txn) -> Option<Vec<u8>> {
             version,
             keys,
         } => {
-            let value = |(shard, position): (usize, usize)| {
-                Dumped::decode(txn.probe_replies[shard].reply(position))
-                    .map_or(&[][..], |d| d.value)
-            };
-            lcs::lcs_reply(value(keys[0]), value(keys[1]), options, *version, &mut out);
+            let dumps = keys
+                .iter()
+                .map(|&(shard, position)| txn.probe_replies[shard].reply(position));
+            match moves::dumped_strings(dumps).as_deref() {
+                Some(&[a, b]) => {
+                    let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
+                    lcs::lcs_reply(a, b, options, *version, &mut out);
+                }
+                _ => reply::error(&mut out, typecheck::LCS_NOT_STRINGS),
+            }
         }
     }
     Some(out)

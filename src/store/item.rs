@@ -4,8 +4,9 @@
 
 use std::fmt;
 
+use super::collection::{Collection, Kind};
 use super::raw::{bits, Header, ItemRef, SlotId, ValueChange};
-use super::{expires_at_from, item_bytes, last_access_secs, Store};
+use super::{expires_at_from, last_access_secs, stored_bytes, ItemMeta, Store};
 use crate::clock::{ExpiresAt, Now};
 
 /// A live item of a [`Store`], found by [`Store::lookup`] or created by
@@ -61,10 +62,52 @@ impl<'s> Item<'s> {
         self.raw().key()
     }
 
-    /// The value, as bytes. (Typed values will add a typed accessor; a byte
-    /// string is the only kind today.)
+    /// The value of a string item. Empty for a collection: check
+    /// [`Item::kind`] (or use [`Item::collection`]) first, as the commands
+    /// that answer `WRONGTYPE` do.
     pub fn value(&self) -> &[u8] {
-        self.raw().value()
+        self.raw().bytes()
+    }
+
+    /// The type of the value.
+    pub fn kind(&self) -> Kind {
+        self.collection().map_or(Kind::String, Collection::kind)
+    }
+
+    /// Whether the value is a byte string.
+    pub fn is_string(&self) -> bool {
+        self.collection().is_none()
+    }
+
+    /// The value of a collection item.
+    pub fn collection(&self) -> Option<&Collection> {
+        self.raw().collection()
+    }
+
+    /// The value of a collection item, borrowed for as long as the item
+    /// borrowed the store.
+    pub fn into_collection(self) -> Option<&'s Collection> {
+        self.store.index.item(self.slot).collection()
+    }
+
+    /// Changes the item's collection with `change` and returns what it
+    /// returned, or `None` for a string item. This is the one place where a
+    /// collection changes, so the one place that keeps the store's `bytes`
+    /// current for collections (from [`Collection::heap_bytes`] before and
+    /// after); a collection left empty is removed with its key.
+    pub fn update_collection<R>(self, change: impl FnOnce(&mut Collection) -> R) -> Option<R> {
+        let collection = self.store.index.item_mut(self.slot).into_collection_mut()?;
+        let before = collection.heap_bytes();
+        let result = change(collection);
+        let (after, empty) = (collection.heap_bytes(), collection.is_empty());
+        let stats = &mut self.store.stats;
+        stats.bytes = stats.bytes.saturating_sub(before) + after;
+        // The item's footprint counts its collection's heap bytes too.
+        self.store.charge(before as usize, after as usize);
+        if empty {
+            self.store.unlink(self.slot);
+        }
+        Some(result)
     }
 
     /// The memcached client flags.
@@ -107,9 +150,22 @@ impl<'s> Item<'s> {
         self.has(bits::BINARY_KEY)
     }
 
-    /// The bytes the store counts for this item.
+    /// The bytes the store counts for this item (a collection's included).
     pub fn size(&self) -> u64 {
-        item_bytes(self.key().len(), self.value().len())
+        stored_bytes(self.raw())
+    }
+
+    /// Sets the metadata of a newly stored item: `meta`, fresh access bits,
+    /// last access `now`.
+    pub(super) fn reset_meta(&mut self, meta: ItemMeta, now: Now) {
+        let header = self.header_mut();
+        header.client_flags = meta.client_flags;
+        header.expires_at = meta.expires_at.millis().unwrap_or(0);
+        header.cas = meta.cas;
+        header.last_access = last_access_secs(now);
+        // The eviction policy's bits stay: the item keeps its place.
+        let policy_bits = header.bits & bits::POLICY;
+        header.bits = policy_bits | if meta.binary_key { bits::BINARY_KEY } else { 0 };
     }
 
     /// The LFU counter (0 to 15, decayed to `now`) when an LFU policy is

@@ -27,6 +27,14 @@
 //! eviction queues — see `evict`, which also picks victims when a write
 //! needs room (policies: [`EvictionPolicy`]).
 //!
+//! Typed values (hashes, lists, sets: [`collection`]) are items too: the
+//! payload is the address of the item's own boxed [`Collection`], so
+//! lookups, expiry, flushes and removal treat every type alike. A
+//! collection's [`Collection::heap_bytes`] is added to its item's count;
+//! [`Item::update_collection`] is the only way to change one, and keeps
+//! `bytes` current. Commands read several collections at once through
+//! [`Store::peek`].
+//!
 //! Expiry is lazy — an access that finds an expired item removes it and
 //! counts it (`reclaimed`, and `expired_unfetched` if it was never fetched)
 //! — and active: [`Store::expire_cycle`] sweeps a few buckets per call
@@ -40,6 +48,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod collection;
 mod evict;
 mod expire;
 mod item;
@@ -50,10 +59,11 @@ mod s3fifo;
 use crate::clock::{ExpiresAt, Now};
 use crate::stats::StoreStats;
 
+pub use collection::{Collection, Hash, Kind, Limits, List, Set, Typed};
 pub use expire::CYCLE_INTERVAL_MS as EXPIRE_CYCLE_INTERVAL_MS;
 pub use item::Item;
 pub use policy::EvictionPolicy;
-use raw::{bits, Index, ItemBox, SlotId, ValueChange};
+use raw::{bits, Index, ItemBox, ItemRef, SlotId, ValueChange};
 
 /// Bytes the store counts for one item besides its key and value: the
 /// 32-byte item header and the 8-byte index slot.
@@ -81,6 +91,16 @@ impl<'s> Lookup<'s> {
             Lookup::Miss | Lookup::Expired => None,
         }
     }
+}
+
+/// A value, borrowed from the store, by type.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'s> {
+    /// A string.
+    Bytes(&'s [u8]),
+    Hash(&'s Hash),
+    List(&'s List),
+    Set(&'s Set),
 }
 
 /// Metadata of an item being stored.
@@ -140,6 +160,14 @@ pub fn item_bytes(key_len: usize, value_len: usize) -> u64 {
         0
     };
     ITEM_OVERHEAD + extension + key_len as u64 + value_len as u64
+}
+
+/// The bytes [`StoreStats::bytes`] counts for a stored item: its
+/// [`item_bytes`] (a collection's payload is an 8-byte address), plus its
+/// collection's [`Collection::heap_bytes`].
+fn stored_bytes(item: ItemRef<'_>) -> u64 {
+    let heap = item.collection().map_or(0, Collection::heap_bytes);
+    item_bytes(item.key().len(), item.value().len()) + heap
 }
 
 impl Store {
@@ -271,6 +299,28 @@ impl Store {
         Lookup::Hit(Item::new(self, slot))
     }
 
+    /// The value under `key`, read without changing anything: no access
+    /// recorded, and an expired item (or one a due flush would remove) is
+    /// absent but stays until the next [`Store::lookup`] meets it. For
+    /// commands that read several keys at once (`SINTER`…), which cannot
+    /// hold several [`Item`]s.
+    pub fn peek(&self, key: &[u8], now: Now) -> Option<Value<'_>> {
+        if self.flush_deadline.is_some_and(|deadline| now >= deadline) {
+            return None;
+        }
+        let slot = self.index.find(self.index.hash(key), key)?;
+        if self.expires_at(slot).has_passed(now) {
+            return None;
+        }
+        let item = self.index.item(slot);
+        Some(match item.collection() {
+            None => Value::Bytes(item.value()),
+            Some(Collection::Hash(hash)) => Value::Hash(hash),
+            Some(Collection::List(list)) => Value::List(list),
+            Some(Collection::Set(set)) => Value::Set(set),
+        })
+    }
+
     /// The live item under `key`, if any (see [`Store::lookup`]).
     pub fn get(&mut self, key: &[u8], now: Now) -> Option<Item<'_>> {
         self.lookup(key, now).hit()
@@ -322,7 +372,7 @@ impl Store {
                 if self.expires_at(slot).has_passed(now) {
                     self.count_reclaimed(slot);
                 }
-                let old_bytes = item_bytes(key.len(), self.index.item(slot).value().len());
+                let old_bytes = stored_bytes(self.index.item(slot));
                 let old_block = self.index.item(slot).footprint();
                 self.index.change_value(slot, ValueChange::Replace(value));
                 self.stats.bytes = self.stats.bytes.saturating_sub(old_bytes);
@@ -341,16 +391,83 @@ impl Store {
                 slot
             }
         };
-        let header = self.index.item_mut(slot).into_header_mut();
-        header.client_flags = meta.client_flags;
-        header.expires_at = meta.expires_at.millis().unwrap_or(0);
-        header.cas = meta.cas;
-        header.last_access = last_access_secs(now);
-        let policy_bits = header.bits & bits::POLICY;
-        header.bits = policy_bits | if meta.binary_key { bits::BINARY_KEY } else { 0 };
+
         self.stats.bytes += item_bytes(key.len(), value.len());
         self.stats.total_items += 1;
-        Ok(Item::new(self, slot))
+        let mut item = Item::new(self, slot);
+        item.reset_meta(meta, now);
+        Ok(item)
+    }
+
+    /// Stores `collection` under `key` as a new item (as [`Store::insert`]
+    /// stores a string), replacing any item already there, and returns it.
+    /// The caller keeps it non-empty: an empty collection is no value
+    /// (see [`Item::update_collection`]).
+    pub fn insert_collection(
+        &mut self,
+        key: &[u8],
+        collection: Collection,
+        meta: ItemMeta,
+        now: Now,
+    ) -> Result<Item<'_>, InsertError> {
+        self.run_due_flush(now);
+        let hash = self.index.hash(key);
+        let collection = Box::new(collection);
+        let slot = match self.index.probe(hash, key) {
+            Ok(slot) => {
+                if self.expires_at(slot).has_passed(now) {
+                    self.count_reclaimed(slot);
+                }
+                let old_bytes = stored_bytes(self.index.item(slot));
+                let old_block = self.index.item(slot).footprint();
+                self.index.set_collection(slot, collection);
+                self.stats.bytes = self.stats.bytes.saturating_sub(old_bytes);
+                let new_block = self.index.item(slot).footprint();
+                self.charge(old_block, new_block);
+                self.record_access(slot, now);
+                slot
+            }
+            Err(vacancy) => {
+                let item = ItemBox::new_collection(key, collection);
+                let block = item.as_ref().footprint();
+                let slot = self.index.insert_vacant(vacancy, item);
+                self.stats.curr_items += 1;
+                self.charge(0, block);
+                self.admit(slot, hash);
+                slot
+            }
+        };
+        self.stats.bytes += stored_bytes(self.index.item(slot));
+        self.stats.total_items += 1;
+        let mut item = Item::new(self, slot);
+        item.reset_meta(meta, now);
+        Ok(item)
+    }
+
+    /// The live item under `key`, or, if there is none, a new item holding
+    /// `make()`'s collection (an expired item there is counted and
+    /// replaced). The item found may hold any type: the caller checks.
+    /// The caller fills a new collection through
+    /// [`Item::update_collection`], which removes it again if it stays
+    /// empty.
+    pub fn get_or_insert_collection(
+        &mut self,
+        key: &[u8],
+        now: Now,
+        make: impl FnOnce() -> Collection,
+    ) -> Result<Item<'_>, InsertError> {
+        self.run_due_flush(now);
+        let hash = self.index.hash(key);
+        if let Ok(slot) = self.index.probe(hash, key) {
+            if !self.expires_at(slot).has_passed(now) {
+                return Ok(Item::new(self, slot));
+            }
+        }
+        let meta = ItemMeta {
+            cas: self.next_cas(),
+            ..ItemMeta::default()
+        };
+        self.insert_collection(key, make(), meta, now)
     }
 
     /// One call of a SCAN over this store: visits the keys of live items
@@ -358,19 +475,21 @@ impl Store {
     /// scan), and returns the cursor to continue from, 0 when done. A key
     /// present for the whole scan is visited at least once, even if the
     /// index grows in between; a key may be visited twice when it does.
+    /// `visit` gets each key with the type of its value.
     pub fn scan(
         &mut self,
         mut cursor: u64,
         count: usize,
         now: Now,
-        mut visit: impl FnMut(&[u8]),
+        mut visit: impl FnMut(&[u8], Kind),
     ) -> u64 {
         self.run_due_flush(now);
         for _ in 0..count.max(1) {
             cursor = self.index.scan_step(cursor, |item| {
                 let expires_at = item.header().expires_at;
                 if expires_at == 0 || expires_at > now.millis() {
-                    visit(item.key());
+                    let kind = item.collection().map_or(Kind::String, Collection::kind);
+                    visit(item.key(), kind);
                 }
             });
             if cursor == 0 {
@@ -446,9 +565,8 @@ impl Store {
     fn unlink(&mut self, slot: SlotId) {
         self.forget(slot);
         let item = self.index.remove(slot);
-        let item = item.as_ref();
-        let size = item_bytes(item.key().len(), item.value().len());
-        let block = item.footprint();
+        let size = stored_bytes(item.as_ref());
+        let block = item.as_ref().footprint();
         self.stats.curr_items = self.stats.curr_items.saturating_sub(1);
         self.stats.bytes = self.stats.bytes.saturating_sub(size);
         self.charge(block, 0);
@@ -477,3 +595,5 @@ fn expires_at_from(millis: u64) -> ExpiresAt {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_collections;

@@ -429,7 +429,7 @@ fn scan_all(store: &mut Store, count: usize, mut between: impl FnMut(&mut Store)
     let mut seen = Vec::new();
     let mut cursor = 0;
     loop {
-        cursor = store.scan(cursor, count, T0, |key| seen.push(key.to_vec()));
+        cursor = store.scan(cursor, count, T0, |key, _| seen.push(key.to_vec()));
         if cursor == 0 {
             return seen;
         }

@@ -188,8 +188,10 @@ fn find_hashed<'s>(
     now: Now,
 ) -> Option<Item<'s>> {
     match store.lookup_hashed(key, hash, now) {
-        Lookup::Hit(item) => Some(item),
-        Lookup::Miss => None,
+        Lookup::Hit(item) if item.is_string() => Some(item),
+        // A key holding a Redis hash, list or set is invisible here: the
+        // memcached protocol has only strings (see the README).
+        Lookup::Hit(_) | Lookup::Miss => None,
         Lookup::Expired => {
             stats.get_expired += 1;
             None

@@ -443,6 +443,8 @@ fn key_range(keys: Keys) -> (i64, i64, i64) {
         Keys::Two => (1, 2, 1),
         Keys::AfterFirst => (2, -1, 1),
         Keys::Second => (2, 2, 1),
+        // A count, then that many keys: none at fixed positions.
+        Keys::Numkeys => (0, 0, 0),
     }
 }
 

@@ -12,12 +12,11 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
     let key = argv.get(1).unwrap_or_default();
     match command {
         Command::Type => {
-            let kind: &[u8] = if cx.store.get(key, cx.now).is_some() {
-                b"string"
-            } else {
-                b"none"
-            };
-            reply::simple_string(out, kind);
+            let kind = cx
+                .store
+                .get(key, cx.now)
+                .map_or("none", |item| item.kind().name());
+            reply::simple_string(out, kind.as_bytes());
         }
         Command::Ttl | Command::Pttl | Command::Expiretime | Command::Pexpiretime => {
             let deadline = cx.store.get(key, cx.now).map(|item| item.expires_at());

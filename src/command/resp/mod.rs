@@ -20,16 +20,20 @@ pub mod bits;
 pub mod client;
 pub mod connection;
 pub mod debug;
+pub mod encodings;
 pub mod glob;
+mod hash;
 mod keys;
 pub mod label;
 pub mod lcs;
+mod list;
 mod long_double;
 pub mod moves;
 mod object;
 pub mod pubsub;
 pub mod scan;
 pub mod server;
+pub mod set;
 pub mod slowlog;
 mod strings;
 mod table;
@@ -41,6 +45,7 @@ mod tests_bitfield;
 mod tests_bits;
 #[cfg(test)]
 mod tests_server;
+pub mod typecheck;
 
 pub use table::{lookup, Command, Keys, Spec, COMMANDS};
 
@@ -50,7 +55,8 @@ use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::Argv;
 use crate::shard::SlotMap;
 use crate::stats::ShardStats;
-use crate::store::Store;
+use crate::store::{Limits, Store};
+use encodings::EncodingConfig;
 
 /// What a command may touch while it runs.
 pub struct RespContext<'a> {
@@ -63,6 +69,15 @@ pub struct RespContext<'a> {
     /// This shard's id, and how many shards there are (for SCAN cursors).
     pub shard: usize,
     pub shards: usize,
+    /// When small collections convert (`CONFIG SET hash-max-listpack-…`).
+    pub encodings: &'a EncodingConfig,
+}
+
+impl RespContext<'_> {
+    /// The encoding thresholds now.
+    pub fn limits(&self) -> Limits {
+        self.encodings.limits()
+    }
 }
 
 /// Where a request must run.
@@ -175,6 +190,8 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Result<(Command, Route<'
             // Without its key (`OBJECT HELP`, or too few arguments) the
             // command is answered where the connection is.
             Keys::Second => argv.get(2).map_or(Route::Connection, Route::Key),
+            // The first key; a bad count is answered on that shard too.
+            Keys::Numkeys => Route::Key(argv.get(2).unwrap_or_default()),
         },
     };
     Ok((command, route))
@@ -190,6 +207,9 @@ pub const OOM: &[u8] = b"OOM command not allowed when used memory > 'maxmemory'.
 pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     if command.spec().flags.contains(&"denyoom") && !cx.store.make_room_for_write(cx.now) {
         return reply::error(out, OOM);
+    }
+    if let Some(error) = typecheck::refusal(command, argv, cx) {
+        return reply::error(out, error);
     }
     match command {
         Command::Get
@@ -240,6 +260,56 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         Command::Keys => scan::keys(argv.get(1).unwrap_or_default(), cx, out),
         Command::Randomkey => scan::random_key(cx, out),
         Command::Object | Command::Memory => object::execute(command, argv, cx, out),
+        Command::Hset
+        | Command::Hsetnx
+        | Command::Hget
+        | Command::Hmget
+        | Command::Hmset
+        | Command::Hdel
+        | Command::Hexists
+        | Command::Hlen
+        | Command::Hstrlen
+        | Command::Hkeys
+        | Command::Hvals
+        | Command::Hgetall
+        | Command::Hincrby
+        | Command::Hincrbyfloat
+        | Command::Hrandfield
+        | Command::Hscan => hash::execute(command, argv, cx, out),
+        Command::Sadd
+        | Command::Srem
+        | Command::Smembers
+        | Command::Sismember
+        | Command::Smismember
+        | Command::Scard
+        | Command::Spop
+        | Command::Srandmember
+        | Command::Smove
+        | Command::Sinter
+        | Command::Sintercard
+        | Command::Sunion
+        | Command::Sdiff
+        | Command::Sinterstore
+        | Command::Sunionstore
+        | Command::Sdiffstore
+        | Command::Sscan => set::execute(command, argv, cx, out),
+        Command::Lpush
+        | Command::Rpush
+        | Command::Lpushx
+        | Command::Rpushx
+        | Command::Lpop
+        | Command::Rpop
+        | Command::Llen
+        | Command::Lrange
+        | Command::Lindex
+        | Command::Lset
+        | Command::Linsert
+        | Command::Lrem
+        | Command::Ltrim
+        | Command::Lpos
+        | Command::Lmove
+        | Command::Rpoplpush
+        | Command::Lmpop => list::execute(command, argv, cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),
     }
@@ -251,11 +321,12 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
 pub fn execute_key(command: Command, key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     match command {
         Command::Mget => match cx.store.get(key, cx.now) {
-            Some(mut item) => {
+            // MGET answers null for a key of another type, as Redis.
+            Some(mut item) if item.is_string() => {
                 item.set_last_access(cx.now);
                 reply::bulk(out, item.value())
             }
-            None => reply::null(out, cx.version),
+            _ => reply::null(out, cx.version),
         },
         Command::Del | Command::Unlink | Command::Exists | Command::Touch => {
             reply::integer(out, count_key(command, key, cx))

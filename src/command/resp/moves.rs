@@ -6,14 +6,15 @@
 //!
 //! The moved item keeps its value, its memcached flags and its deadline, as
 //! Redis keeps the TTL; it gets a fresh CAS, since it is a new item under
-//! the destination key.
+//! the destination key. A hash, list or set travels in its
+//! `Collection::encode` form and is rebuilt at the destination.
 
 use super::connection::parse_db;
 use super::{Command, RespContext, SYNTAX_ERROR};
 use crate::clock::ExpiresAt;
 use crate::protocol::resp::reply;
 use crate::protocol::resp::Argv;
-use crate::store::ItemMeta;
+use crate::store::{Collection, ItemMeta};
 
 /// `ERR no such key`.
 pub const NO_SUCH_KEY: &[u8] = b"ERR no such key";
@@ -127,15 +128,23 @@ pub fn parse_copy(argv: &Argv<'_>, databases: usize) -> Result<CopyOptions, &'st
 /// A key's item in transit: what [`dump`] wrote, borrowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dumped<'a> {
+    /// A string's value, or a collection's encoding.
     pub value: &'a [u8],
+    /// Whether `value` is a collection's encoding.
+    pub collection: bool,
     pub client_flags: u32,
     pub expires_at: ExpiresAt,
 }
 
+/// Dump header: flags (4 bytes), deadline (8), kind (1: 0 a string, 1 a
+/// collection).
+const HEADER: usize = 13;
+
 impl<'a> Dumped<'a> {
     /// Reads what [`dump`] wrote; `None` if the key did not exist.
     pub fn decode(bytes: &'a [u8]) -> Option<Dumped<'a>> {
-        let (header, value) = bytes.split_first_chunk::<12>()?;
+        let (header, value) = bytes.split_first_chunk::<HEADER>()?;
+        let (header, kind) = header.split_at(12);
         let (flags, deadline) = header.split_at(4);
         let client_flags = u32::from_le_bytes(flags.try_into().ok()?);
         let millis = u64::from_le_bytes(deadline.try_into().ok()?);
@@ -146,6 +155,7 @@ impl<'a> Dumped<'a> {
         };
         Some(Dumped {
             value,
+            collection: kind[0] == 1,
             client_flags,
             expires_at,
         })
@@ -158,8 +168,32 @@ pub fn dump(key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     if let Some(item) = cx.store.get(key, cx.now) {
         out.extend_from_slice(&item.client_flags().to_le_bytes());
         out.extend_from_slice(&item.expires_at().millis().unwrap_or(0).to_le_bytes());
-        out.extend_from_slice(item.value());
+        match item.collection() {
+            Some(collection) => {
+                out.push(1);
+                collection.encode(out);
+            }
+            None => {
+                out.push(0);
+                out.extend_from_slice(item.value());
+            }
+        }
     }
+}
+
+/// The string values of dumped items, for commands that read strings
+/// (`BITOP`, `LCS` across shards), each `None` for a missing key; `None`
+/// in all if one of them holds a collection (`WRONGTYPE`).
+pub fn dumped_strings<'a>(
+    dumps: impl IntoIterator<Item = &'a [u8]>,
+) -> Option<Vec<Option<&'a [u8]>>> {
+    dumps
+        .into_iter()
+        .map(|bytes| match Dumped::decode(bytes) {
+            Some(item) if item.collection => None,
+            item => Some(item.map(|item| item.value)),
+        })
+        .collect()
 }
 
 /// Writes `value` as [`dump`] writes a plain string without TTL (for a
@@ -167,6 +201,7 @@ pub fn dump(key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
 pub fn dump_value(value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(&0u32.to_le_bytes());
     out.extend_from_slice(&0u64.to_le_bytes());
+    out.push(0);
     out.extend_from_slice(value);
 }
 
@@ -179,5 +214,17 @@ pub fn restore(key: &[u8], item: &Dumped<'_>, cx: &mut RespContext<'_>) {
         binary_key: false,
     };
     // Insertion fails only when the shard's index is full.
-    let _ = cx.store.insert(key, item.value, meta, cx.now);
+    if !item.collection {
+        let _ = cx.store.insert(key, item.value, meta, cx.now);
+        return;
+    }
+    match Collection::decode(item.value, &cx.limits()) {
+        Some(collection) if !collection.is_empty() => {
+            let _ = cx.store.insert_collection(key, collection, meta, cx.now);
+        }
+        // `dump` wrote it on this server: cannot happen.
+        _ => {
+            cx.store.remove(key);
+        }
+    }
 }

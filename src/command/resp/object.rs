@@ -2,12 +2,13 @@
 //! encoding as Redis would choose it, its idle time, its size), on the
 //! shard that owns the key.
 //!
-//! Values are byte strings here, so the encodings are Redis's three string
-//! encodings, chosen from the value as `tryObjectEncoding` does for a
-//! string just stored. `OBJECT FREQ` answers under an LFU policy (the
-//! store's 4-bit counter, 0 to 15, where Redis's goes to 255) and
-//! `OBJECT IDLETIME` under any other, each refused as Redis refuses it
-//! otherwise. None of these commands counts as an access to the key.
+//! A string's encoding is one of Redis's three string encodings, chosen
+//! from the value as `tryObjectEncoding` does for a string just stored; a
+//! collection reports its own (`listpack`, `hashtable`, `intset`,
+//! `quicklist`). `OBJECT FREQ` answers under an LFU policy (the store's
+//! 4-bit counter, 0 to 15, where Redis's goes to 255) and `OBJECT
+//! IDLETIME` under any other, each refused as Redis refuses it otherwise.
+//! None of these commands counts as an access to the key.
 
 use super::{parse_i64, wrong_arity, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
 use crate::protocol::resp::reply;
@@ -188,7 +189,13 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         return reply::null(out, cx.version);
     };
     match sub {
-        Sub::Encoding => reply::bulk(out, string_encoding(item.value()).as_bytes()),
+        Sub::Encoding => {
+            let encoding = match item.collection() {
+                Some(collection) => collection.encoding(),
+                None => string_encoding(item.value()),
+            };
+            reply::bulk(out, encoding.as_bytes())
+        }
         Sub::Freq => match item.lfu_frequency(now) {
             Some(counter) => reply::integer(out, i64::from(counter)),
             None => reply::error(out, LFU_NOT_SELECTED),
@@ -198,10 +205,12 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
             let idle = now.unix_secs().saturating_sub(item.last_access_secs());
             reply::integer(out, idle as i64);
         }
+        Sub::Refcount if !item.is_string() => reply::integer(out, 1),
         Sub::Refcount => reply::integer(out, string_refcount(item.value())),
         // The bytes the store counts for the item: header, index slot, key
-        // and value (`store::item_bytes`, what memcached's `bytes` sums;
-        // `used_memory` counts the block as the allocator rounds it).
+        // and value (`store::item_bytes`, what memcached's `bytes` sums), and
+        // a collection's heap bytes (`Collection::heap_bytes`); `used_memory`
+        // counts the block as the allocator rounds it.
         Sub::Usage => reply::integer(out, item.size() as i64),
         Sub::Help => {}
     }

@@ -26,13 +26,23 @@ pub struct ScanRequest<'a> {
     pub cursor: u64,
     pub pattern: Option<&'a [u8]>,
     pub count: usize,
-    /// Only keys of this type (every key is a string for now).
+    /// Only keys of this type (`TYPE`'s names; an unknown one matches none).
     pub kind: Option<&'a [u8]>,
 }
 
 /// Parses SCAN's arguments; the error is the reply text.
 pub fn parse<'a>(argv: &Argv<'a>) -> Result<ScanRequest<'a>, &'static [u8]> {
-    let cursor = std::str::from_utf8(argv.get(1).unwrap_or_default())
+    parse_from(argv, 1, true)
+}
+
+/// Parses the cursor at argument `at` and the options after it (`TYPE`
+/// only if `with_type`: HSCAN, SSCAN and ZSCAN have no `TYPE`).
+pub fn parse_from<'a>(
+    argv: &Argv<'a>,
+    at: usize,
+    with_type: bool,
+) -> Result<ScanRequest<'a>, &'static [u8]> {
+    let cursor = std::str::from_utf8(argv.get(at).unwrap_or_default())
         .ok()
         .and_then(|text| text.parse::<u64>().ok())
         .ok_or(&b"ERR invalid cursor"[..])?;
@@ -42,7 +52,7 @@ pub fn parse<'a>(argv: &Argv<'a>) -> Result<ScanRequest<'a>, &'static [u8]> {
         count: DEFAULT_COUNT,
         kind: None,
     };
-    let mut index = 2;
+    let mut index = at + 1;
     while let Some(option) = argv.get(index) {
         let value = argv.get(index + 1).ok_or(SYNTAX_ERROR)?;
         match option.to_ascii_uppercase().as_slice() {
@@ -54,7 +64,7 @@ pub fn parse<'a>(argv: &Argv<'a>) -> Result<ScanRequest<'a>, &'static [u8]> {
                 }
                 request.count = count as usize;
             }
-            b"TYPE" => request.kind = Some(value),
+            b"TYPE" if with_type => request.kind = Some(value),
             _ => return Err(SYNTAX_ERROR),
         }
         index += 2;
@@ -77,12 +87,12 @@ pub fn scan(
     out: &mut Vec<u8>,
 ) {
     let position = request.cursor / shards as u64;
-    let strings_wanted = request
-        .kind
-        .is_none_or(|kind| kind.eq_ignore_ascii_case(b"string"));
     let mut keys: Vec<Vec<u8>> = Vec::new();
-    let next = cx.store.scan(position, request.count, cx.now, |key| {
-        if strings_wanted && request.pattern.is_none_or(|p| glob::matches(p, key, false)) {
+    let next = cx.store.scan(position, request.count, cx.now, |key, kind| {
+        let wanted = request
+            .kind
+            .is_none_or(|name| name.eq_ignore_ascii_case(kind.name().as_bytes()));
+        if wanted && request.pattern.is_none_or(|p| glob::matches(p, key, false)) {
             keys.push(key.to_vec());
         }
     });
@@ -109,7 +119,7 @@ pub fn random_key(cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let mut cursor = fastrand::u64(..);
     let mut wrapped = false;
     while found.is_none() && !cx.store.is_empty() {
-        cursor = cx.store.scan(cursor, 1, cx.now, |key| {
+        cursor = cx.store.scan(cursor, 1, cx.now, |key, _| {
             if found.is_none() {
                 found = Some(key.to_vec());
             }
@@ -133,7 +143,7 @@ pub fn keys(pattern: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let mut cursor = 0;
     loop {
-        cursor = cx.store.scan(cursor, 1024, cx.now, |key| {
+        cursor = cx.store.scan(cursor, 1024, cx.now, |key, _| {
             if glob::matches(pattern, key, false) {
                 keys.push(key.to_vec());
             }

@@ -14,6 +14,7 @@ use std::fmt::{Display, Write};
 
 use super::auth::RequirePass;
 use super::connection::REDIS_VERSION;
+use super::encodings::{EncodingConfig, Threshold};
 use super::pubsub::limit::{self, SharedOutputLimit};
 use super::slowlog::SlowlogConfig;
 use super::{glob, parse_i64, wrong_arity, Command};
@@ -80,6 +81,8 @@ pub struct ServerView<'a> {
     pub errors: ErrorTable,
     /// The memory limit and policy, which `CONFIG SET` may change.
     pub memory: &'a MemoryConfig,
+    /// The collection encoding thresholds, which `CONFIG SET` may change.
+    pub encodings: &'a EncodingConfig,
 }
 
 /// Answers `INFO` or `CONFIG` into `out`. For `CONFIG RESETSTAT` the
@@ -512,6 +515,29 @@ const PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "hash-max-listpack-entries",
+        value: |v| {
+            v.encodings
+                .get(Threshold::HashMaxListpackEntries)
+                .to_string()
+        },
+        set: Some(Setter::Integer {
+            parse: integer_at_least::<0>,
+            apply: |v, n| {
+                v.encodings
+                    .set(Threshold::HashMaxListpackEntries, n as usize)
+            },
+        }),
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        value: |v| v.encodings.get(Threshold::HashMaxListpackValue).to_string(),
+        set: Some(Setter::Integer {
+            parse: integer_at_least::<0>,
+            apply: |v, n| v.encodings.set(Threshold::HashMaxListpackValue, n as usize),
+        }),
+    },
+    Param {
         name: "maxclients",
         value: |v| v.settings.max_connections.to_string(),
         set: None,
@@ -554,6 +580,14 @@ const PARAMS: &[Param] = &[
         name: "save",
         value: |_| String::new(),
         set: None,
+    },
+    Param {
+        name: "set-max-intset-entries",
+        value: |v| v.encodings.get(Threshold::SetMaxIntsetEntries).to_string(),
+        set: Some(Setter::Integer {
+            parse: integer_at_least::<0>,
+            apply: |v, n| v.encodings.set(Threshold::SetMaxIntsetEntries, n as usize),
+        }),
     },
     Param {
         name: "slowlog-log-slower-than",

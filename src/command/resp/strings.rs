@@ -5,6 +5,7 @@
 //! Redis 7's replies and errors.
 
 use super::long_double::{self, LongDouble, Number};
+use super::typecheck::WRONGTYPE;
 use super::{parse_i64, Command, RespContext, MAX_STRING, NOT_AN_INTEGER, SYNTAX_ERROR};
 use crate::clock::ExpiresAt;
 use crate::protocol::resp::reply;
@@ -102,6 +103,7 @@ fn mset(argv: &Argv<'_>, cx: &mut RespContext<'_>) {
 /// (`OBJECT IDLETIME`).
 fn get(key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     match cx.store.get(key, cx.now) {
+        Some(item) if !item.is_string() => reply::error(out, WRONGTYPE),
         Some(mut item) => {
             item.set_last_access(cx.now);
             reply::bulk(out, item.value())
@@ -214,6 +216,9 @@ fn set(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let old = cx.store.get(key, cx.now);
     let exists = old.is_some();
     let old_expiry = old.as_ref().map(|item| item.expires_at());
+    if get_old && old.as_ref().is_some_and(|item| !item.is_string()) {
+        return reply::error(out, WRONGTYPE);
+    }
     if get_old {
         match &old {
             Some(item) => reply::bulk(out, item.value()),

@@ -2,6 +2,7 @@
 //! as Redis 7 writes them.
 
 use super::connection::{answer, select, Session};
+use super::encodings::EncodingConfig;
 use super::*;
 use crate::clock::Now;
 use crate::config::Settings;
@@ -35,6 +36,7 @@ pub(super) struct Shard {
     store: Store,
     stats: ShardStats,
     settings: Settings,
+    encodings: EncodingConfig,
     now: Now,
     session: Session,
 }
@@ -45,6 +47,7 @@ impl Shard {
             store: Store::new(),
             stats: ShardStats::default(),
             settings: Settings::for_tests(),
+            encodings: EncodingConfig::default(),
             now: T0,
             session: Session::default(),
         }
@@ -73,6 +76,7 @@ impl Shard {
                 version: self.session.version,
                 shard: 0,
                 shards: 1,
+                encodings: &self.encodings,
             };
             match route {
                 Route::Key(_)

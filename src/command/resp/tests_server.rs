@@ -71,6 +71,7 @@ fn run_full(
     let requirepass = RequirePass::new(Some("pw"));
     let output_limit = SharedOutputLimit::new(PUBSUB_DEFAULT);
     let started = Now(1_700_000_000_000);
+    let encodings = super::encodings::EncodingConfig::default();
     let view = ServerView {
         process: &process,
         settings,
@@ -131,6 +132,7 @@ fn run_full(
             total: 4,
         },
         memory,
+        encodings: &encodings,
     };
     let frame = super::tests::encode(args);
     let mut parsed = Args::new();
@@ -340,7 +342,7 @@ fn config_get_matches_names_as_globs_in_any_case() {
          $16\r\nmaxmemory-policy\r\n$14\r\nallkeys-s3fifo\r\n"
     );
     assert_eq!(r2(&["CONFIG", "GET", "nosuch"]), "*0\r\n");
-    assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*32\r\n"));
+    assert!(r2(&["CONFIG", "GET", "*"]).starts_with("*38\r\n"));
     assert_eq!(
         r2(&["CONFIG", "GET", "client-output*"]),
         "*2\r\n$26\r\nclient-output-buffer-limit\r\n$67\r\n\
@@ -364,6 +366,7 @@ fn config_get_matches_names_as_globs_in_any_case() {
             "proto-max-bulk-len",
             "requirepass",
             "save",
+            "set-max-intset-entries",
             "slowlog*",
             "timeout"
         ])

@@ -525,3 +525,43 @@ fn s3fifo_beats_lru_on_a_zipf_trace() {
     assert!(s3fifo > lru, "s3fifo {s3fifo} lru {lru}");
     assert!(s3fifo > random, "s3fifo {s3fifo} random {random}");
 }
+
+#[test]
+fn collections_count_their_heap_against_the_limit_and_balance_to_zero() {
+    use crate::store::collection::{Collection, Hash, Limits};
+    let mut store = Store::new();
+    let limits = Limits::default();
+    let before = store.used_memory();
+    let item = store
+        .insert_collection(
+            b"h",
+            Collection::Hash(Hash::default()),
+            ItemMeta::default(),
+            T0,
+        )
+        .unwrap();
+    item.update_collection(|collection| {
+        let Collection::Hash(hash) = collection else {
+            unreachable!("a hash was stored");
+        };
+        for n in 0..2000u32 {
+            hash.insert(format!("field:{n}").as_bytes(), &[b'x'; 64], &limits);
+        }
+    });
+    let grown = store.used_memory();
+    assert!(grown > before + 2000 * 64, "{before} → {grown}");
+    // The index and queues aside, the items are the hash's item and heap.
+    let heap = match store
+        .get(b"h", T0)
+        .and_then(|item| item.collection().map(Collection::heap_bytes))
+    {
+        Some(heap) => heap,
+        None => panic!("the hash is there"),
+    };
+    assert!(grown - before >= heap, "{heap} heap bytes counted");
+    assert!(store.remove(b"h"));
+    assert_eq!(store.memory.items, 0, "the item and its heap are uncharged");
+    assert_eq!(store.stats().bytes, 0);
+    store.flush_all();
+    assert_eq!(store.used_memory(), before);
+}

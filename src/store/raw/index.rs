@@ -40,6 +40,7 @@ use std::mem::ManuallyDrop;
 use hashbrown::DefaultHashBuilder;
 
 use super::item_box::{ItemBox, ItemMut, ItemRef, ValueChange};
+use crate::store::collection::Collection;
 
 /// Slots per bucket: 8 × 8 bytes = one 64-byte cache line.
 const SLOTS: usize = 8;
@@ -388,15 +389,27 @@ impl<S: BuildHasher> Index<S> {
     /// Changes the value of the item in `slot` (its address may move).
     /// Panics if the slot holds none.
     pub(in crate::store) fn change_value(&mut self, slot: SlotId, change: ValueChange<'_>) {
+        self.reshape(slot, |item| item.change_value(change));
+    }
+
+    /// Makes the item in `slot` hold `collection` instead of its value
+    /// (its address may move). Panics if the slot holds none.
+    pub(in crate::store) fn set_collection(&mut self, slot: SlotId, collection: Box<Collection>) {
+        self.reshape(slot, |item| item.set_collection(collection));
+    }
+
+    /// Lends the item in `slot` as an [`ItemBox`] to `change`, which may
+    /// move it, and keeps its new address. Panics if the slot holds none.
+    fn reshape(&mut self, slot: SlotId, change: impl FnOnce(&mut ItemBox)) {
         let word = self.word(slot);
         assert!(is_item(word), "slot {slot:?} holds no item");
         // Safety: the word holds a live item this index owns; we lend
         // ownership to the `ItemBox` only until its address is written back
         // below (`ManuallyDrop`: a panic inside leaks rather than frees an
-        // item the slot still names; `change_value` does not panic once it
-        // may have moved the item).
+        // item the slot still names; `change_value` and `set_collection` do
+        // not panic once they may have moved the item).
         let mut item = ManuallyDrop::new(unsafe { ItemBox::from_addr(addr_of(word)) });
-        item.change_value(change);
+        change(&mut item);
         let addr = ManuallyDrop::into_inner(item).into_addr();
         self.buckets[slot.0 / SLOTS].0[slot.0 % SLOTS] = pack(word >> ADDR_BITS, addr);
     }

@@ -26,12 +26,19 @@
 //! for the real size of the block (`mi_usable_size`: the request rounded up
 //! to its size class), which is what the store accounts against the memory
 //! limit.
+//!
+//! A typed value (kind [`ValueKind::Collection`]) keeps the same layout:
+//! its payload is the 8-byte address of a `Box<Collection>` that the item
+//! owns, so the key stays inline where the index compares it. The box is
+//! freed with the item, or when a byte value replaces it.
 
 use std::alloc::{self, Layout};
 use std::ffi::c_void;
 use std::marker::PhantomData;
 use std::mem::{self, align_of, size_of};
 use std::ptr::{self, NonNull};
+
+use crate::store::collection::Collection;
 
 /// Flag bits of an item ([`Header::bits`]).
 pub(in crate::store) mod bits {
@@ -60,7 +67,13 @@ pub(in crate::store) enum ValueKind {
     /// A byte string (a memcached item, a Redis string): the payload is the
     /// value itself.
     Bytes = 0,
+    /// A hash, list, set or sorted set: the payload is the address of the
+    /// item's own `Box<Collection>` ([`COLLECTION_PAYLOAD`] bytes, unaligned).
+    Collection = 1,
 }
+
+/// Payload bytes of a [`ValueKind::Collection`] item: one address.
+pub(in crate::store) const COLLECTION_PAYLOAD: usize = size_of::<usize>();
 
 /// The fixed part of an item, at the start of its allocation. The length
 /// fields are private: only this module may change them, because they
@@ -213,17 +226,55 @@ impl<'a> ItemRef<'a> {
         }
     }
 
-    /// The bytes the item's allocation really takes: the allocator's
-    /// usable size of its block (the request rounded up to a size class).
+    /// The bytes the item really takes: the allocator's usable size of its
+    /// block (the request rounded up to a size class), plus, for a
+    /// collection, the collection's own heap bytes.
     pub(in crate::store) fn footprint(self) -> usize {
         // Safety: the item's block came from mimalloc and is live for `'a`.
-        unsafe { libmimalloc_sys::mi_usable_size(self.ptr.as_ptr().cast::<c_void>()) }
+        let block = unsafe { libmimalloc_sys::mi_usable_size(self.ptr.as_ptr().cast::<c_void>()) };
+        block + self.collection().map_or(0, |c| c.heap_bytes() as usize)
     }
 
     pub(in crate::store) fn kind(self) -> ValueKind {
-        debug_assert_eq!(self.header().kind, ValueKind::Bytes as u8);
+        kind_of(self.header())
+    }
+
+    /// The item's bytes: its value, or empty for a collection (whose
+    /// payload is an address, not data).
+    pub(in crate::store) fn bytes(self) -> &'a [u8] {
+        match self.kind() {
+            ValueKind::Bytes => self.value(),
+            ValueKind::Collection => &[],
+        }
+    }
+
+    /// The item's collection, if it holds one.
+    pub(in crate::store) fn collection(self) -> Option<&'a Collection> {
+        // Safety: a collection item's payload is the address of the
+        // `Box<Collection>` it owns, alive as long as the item; `'a`
+        // borrows the item shared, so no `&mut` to the collection exists.
+        collection_ptr(self).map(|ptr| unsafe { &*ptr })
+    }
+}
+
+/// The kind a header names (only this module writes it, so it is valid).
+fn kind_of(header: &Header) -> ValueKind {
+    if header.kind == ValueKind::Collection as u8 {
+        ValueKind::Collection
+    } else {
         ValueKind::Bytes
     }
+}
+
+/// The address of the collection a collection item owns.
+fn collection_ptr(item: ItemRef<'_>) -> Option<*mut Collection> {
+    if item.kind() != ValueKind::Collection {
+        return None;
+    }
+    let payload = item.value();
+    debug_assert_eq!(payload.len(), COLLECTION_PAYLOAD);
+    let addr = usize::from_ne_bytes(payload.try_into().ok()?);
+    Some(ptr::with_exposed_provenance_mut(addr))
 }
 
 /// An exclusive borrow of an item: its metadata can change, its size
@@ -238,6 +289,17 @@ impl<'a> ItemMut<'a> {
         // Safety: an `ItemMut` points to a live item that nothing else
         // reads or writes during `'a` (it borrows the owner mutably).
         unsafe { &mut *self.ptr.as_ptr() }
+    }
+
+    /// The item's collection, to change, if it holds one.
+    pub(in crate::store) fn into_collection_mut(self) -> Option<&'a mut Collection> {
+        let shared = ItemRef {
+            ptr: self.ptr,
+            _item: PhantomData,
+        };
+        // Safety: as in `ItemRef::collection`; the `ItemMut` borrows the
+        // item exclusively for `'a`, and the collection belongs to it.
+        collection_ptr(shared).map(|ptr| unsafe { &mut *ptr })
     }
 }
 
@@ -258,6 +320,39 @@ impl ItemBox {
     /// A new item holding `key` and `value`, with zeroed metadata.
     pub(in crate::store) fn new(key: &[u8], value: &[u8]) -> ItemBox {
         ItemBox::build(key, [value, &[], &[]])
+    }
+
+    /// A new item holding `key` and `collection`, with zeroed metadata.
+    pub(in crate::store) fn new_collection(key: &[u8], collection: Box<Collection>) -> ItemBox {
+        let addr = Box::into_raw(collection).expose_provenance();
+        let mut item = ItemBox::build(key, [&addr.to_ne_bytes(), &[], &[]]);
+        item.header_mut().kind = ValueKind::Collection as u8;
+        item
+    }
+
+    /// Frees the collection the item holds, if any, leaving an empty byte
+    /// string: afterwards no payload byte is ever read as an address.
+    fn drop_collection(&mut self) {
+        let Some(ptr) = collection_ptr(self.as_ref()) else {
+            return;
+        };
+        // Kind first: should the collection's drop panic, the item no
+        // longer names the box.
+        self.header_mut().kind = ValueKind::Bytes as u8;
+        // Safety: the address came from `Box::into_raw` in `new_collection`
+        // and the item owned the box alone; its kind no longer says so, so
+        // it is freed exactly once.
+        drop(unsafe { Box::from_raw(ptr) });
+        self.change_value(ValueChange::Replace(&[]));
+    }
+
+    /// Replaces the value by `collection` (freeing a previous one); the key
+    /// and metadata stay.
+    pub(in crate::store) fn set_collection(&mut self, collection: Box<Collection>) {
+        self.drop_collection();
+        let addr = Box::into_raw(collection).expose_provenance();
+        self.change_value(ValueChange::Replace(&addr.to_ne_bytes()));
+        self.header_mut().kind = ValueKind::Collection as u8;
     }
 
     /// A new item holding `key` and the concatenation of `parts`.
@@ -305,8 +400,10 @@ impl ItemBox {
     }
 
     /// Applies `change` to the value; the key and metadata stay. Never
-    /// panics once the allocation may have moved.
+    /// panics once the allocation may have moved. A collection the item
+    /// held is freed first: the change applies to an empty byte string.
     pub(in crate::store) fn change_value(&mut self, change: ValueChange<'_>) {
+        self.drop_collection();
         // Safety: we own a live item.
         let (key_at, key_len, old_len) = unsafe { lengths(self.ptr) };
         let (prefix, keep, suffix) = match change {
@@ -418,6 +515,11 @@ impl ItemBox {
 
 impl Drop for ItemBox {
     fn drop(&mut self) {
+        if let Some(ptr) = collection_ptr(self.as_ref()) {
+            // Safety: as in `drop_collection`: the item owns the box alone,
+            // and is freed (below) right after, so the box is freed once.
+            drop(unsafe { Box::from_raw(ptr) });
+        }
         // Safety: we own a live item, allocated by mimalloc, and free it
         // once: an `ItemBox` is never duplicated, and `into_addr` forgets it.
         unsafe { libmimalloc_sys::mi_free(self.ptr.as_ptr().cast::<c_void>()) }

@@ -1,0 +1,439 @@
+//! The list commands that never block: LPUSH, RPUSH, LPUSHX, RPUSHX,
+//! LPOP, RPOP (with count), LLEN, LRANGE, LINDEX, LSET, LINSERT, LREM,
+//! LTRIM, LPOS, LMOVE, RPOPLPUSH and LMPOP, with Redis 7's replies and
+//! errors, on the store's [`List`] (`OBJECT ENCODING` says `quicklist`, as
+//! Redis 7.0 does for every list). A list emptied by a pop, LREM or LTRIM
+//! disappears with its key.
+//!
+//! LMOVE, RPOPLPUSH and LMPOP need their keys on this shard (a `{hash
+//! tag}`); otherwise they answer `CROSSSLOT`, as the multi-key set
+//! commands do.
+
+use super::set::CROSSSLOT;
+use super::typecheck::{self, Refused};
+use super::{
+    keys_are_local, parse_i64, wrong_arity, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR,
+};
+use crate::protocol::resp::reply;
+use crate::protocol::resp::Argv;
+use crate::store::{List, Value};
+
+/// A count that must be positive (`LPOP`, `RPOP`).
+const NOT_POSITIVE: &[u8] = b"ERR value is out of range, must be positive";
+
+/// Which end of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Left,
+    Right,
+}
+
+impl End {
+    fn parse(word: &[u8]) -> Option<End> {
+        if word.eq_ignore_ascii_case(b"left") {
+            Some(End::Left)
+        } else if word.eq_ignore_ascii_case(b"right") {
+            Some(End::Right)
+        } else {
+            None
+        }
+    }
+
+    fn pop(self, list: &mut List) -> Option<Box<[u8]>> {
+        match self {
+            End::Left => list.pop_front(),
+            End::Right => list.pop_back(),
+        }
+    }
+
+    fn push(self, list: &mut List, element: &[u8]) {
+        match self {
+            End::Left => list.push_front(element),
+            End::Right => list.push_back(element),
+        }
+    }
+}
+
+/// Runs a list command (the caller checked its arity).
+pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let key = argv.get(1).unwrap_or_default();
+    let arg = |index: usize| argv.get(index).unwrap_or_default();
+    let version = cx.version;
+    let result = match command {
+        Command::Lpush | Command::Rpush | Command::Lpushx | Command::Rpushx => {
+            let end = match command {
+                Command::Lpush | Command::Lpushx => End::Left,
+                _ => End::Right,
+            };
+            let push = |list: &mut List| {
+                argv.iter()
+                    .skip(2)
+                    .for_each(|element| end.push(list, element));
+                list.len()
+            };
+            match command {
+                Command::Lpush | Command::Rpush => typecheck::write(key, cx, push),
+                _ => typecheck::update(key, cx, push).map(|len| len.unwrap_or(0)),
+            }
+            .map(|len| reply::integer(out, len as i64))
+        }
+        Command::Lpop | Command::Rpop => return pop(command, argv, cx, out),
+        Command::Llen => {
+            read(key, cx).map(|list| reply::integer(out, list.map_or(0, List::len) as i64))
+        }
+        Command::Lrange => {
+            let (Some(start), Some(stop)) = (parse_i64(arg(2)), parse_i64(arg(3))) else {
+                return reply::error(out, NOT_AN_INTEGER);
+            };
+            read(key, cx).map(|list| {
+                let list = list.map_or(&EMPTY, |list| list);
+                let (start, end) = range(start, stop, list.len());
+                reply::array_header(out, end - start);
+                for element in list.iter().skip(start).take(end - start) {
+                    reply::bulk(out, element);
+                }
+            })
+        }
+        Command::Lindex => {
+            let Some(index) = parse_i64(arg(2)) else {
+                return reply::error(out, NOT_AN_INTEGER);
+            };
+            read(key, cx).map(|list| {
+                let element =
+                    list.and_then(|list| position(index, list.len()).and_then(|at| list.get(at)));
+                match element {
+                    Some(element) => reply::bulk(out, element),
+                    None => reply::null(out, version),
+                }
+            })
+        }
+        Command::Lset => {
+            let Some(index) = parse_i64(arg(2)) else {
+                return reply::error(out, NOT_AN_INTEGER);
+            };
+            let done = typecheck::update(key, cx, |list: &mut List| {
+                position(index, list.len()).is_some_and(|at| list.set(at, arg(3)))
+            });
+            done.map(|done| match done {
+                None => reply::error(out, b"ERR no such key"),
+                Some(false) => reply::error(out, b"ERR index out of range"),
+                Some(true) => reply::simple_string(out, b"OK"),
+            })
+        }
+        Command::Linsert => {
+            let after = match arg(2) {
+                word if word.eq_ignore_ascii_case(b"before") => false,
+                word if word.eq_ignore_ascii_case(b"after") => true,
+                _ => return reply::error(out, SYNTAX_ERROR),
+            };
+            typecheck::update(key, cx, |list: &mut List| {
+                let pivot = list.iter().position(|element| element == arg(3));
+                match pivot {
+                    Some(at) => {
+                        list.insert(at + after as usize, arg(4));
+                        list.len() as i64
+                    }
+                    None => -1,
+                }
+            })
+            .map(|len| reply::integer(out, len.unwrap_or(0)))
+        }
+        Command::Lrem => {
+            let Some(count) = parse_i64(arg(2)) else {
+                return reply::error(out, NOT_AN_INTEGER);
+            };
+            typecheck::update(key, cx, |list: &mut List| remove(list, count, arg(3)))
+                .map(|removed| reply::integer(out, removed.unwrap_or(0) as i64))
+        }
+        Command::Ltrim => {
+            let (Some(start), Some(stop)) = (parse_i64(arg(2)), parse_i64(arg(3))) else {
+                return reply::error(out, NOT_AN_INTEGER);
+            };
+            typecheck::update(key, cx, |list: &mut List| {
+                let (start, end) = range(start, stop, list.len());
+                list.keep(start, end);
+            })
+            .map(|_| reply::simple_string(out, b"OK"))
+        }
+        Command::Lpos => return lpos(argv, cx, out),
+        Command::Lmove | Command::Rpoplpush => return lmove(command, argv, cx, out),
+        Command::Lmpop => return lmpop(argv, cx, out),
+        _ => return reply::error(out, b"ERR internal routing error"),
+    };
+    if let Err(refused) = result {
+        refused.answer(out);
+    }
+}
+
+/// What a missing list reads as.
+static EMPTY: List = List::EMPTY;
+
+/// The list under `key` to read.
+fn read<'c>(key: &[u8], cx: &'c mut RespContext<'_>) -> Result<Option<&'c List>, Refused> {
+    typecheck::read::<List>(key, cx)
+}
+
+/// The position `index` names in a list of `len` (negative: from the
+/// tail), if inside it.
+fn position(index: i64, len: usize) -> Option<usize> {
+    let at = if index < 0 {
+        index.checked_add(len as i64)?
+    } else {
+        index
+    };
+    (0..len as i64).contains(&at).then_some(at as usize)
+}
+
+/// The positions `start..end` that LRANGE and LTRIM's `start stop`
+/// (inclusive, negative from the tail) name in a list of `len`.
+fn range(start: i64, stop: i64, len: usize) -> (usize, usize) {
+    let len = len as i64;
+    let start = if start < 0 {
+        (start + len).max(0)
+    } else {
+        start
+    };
+    let stop = if stop < 0 {
+        stop + len
+    } else {
+        stop.min(len - 1)
+    };
+    if start > stop || start >= len {
+        return (0, 0);
+    }
+    (start as usize, stop as usize + 1)
+}
+
+/// LREM: removes up to `count` (0: all; negative: from the tail) elements
+/// equal to `element`; returns how many.
+fn remove(list: &mut List, count: i64, element: &[u8]) -> usize {
+    let limit = if count == 0 {
+        usize::MAX
+    } else {
+        count.unsigned_abs() as usize
+    };
+    let mut removed = 0;
+    if count >= 0 {
+        let mut at = 0;
+        while at < list.len() && removed < limit {
+            if list.get(at) == Some(element) {
+                list.remove(at);
+                removed += 1;
+            } else {
+                at += 1;
+            }
+        }
+    } else {
+        let mut at = list.len();
+        while at > 0 && removed < limit {
+            at -= 1;
+            if list.get(at) == Some(element) {
+                list.remove(at);
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+/// `LPOP`/`RPOP key [count]`.
+fn pop(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let key = argv.get(1).unwrap_or_default();
+    let version = cx.version;
+    if argv.len() > 3 {
+        return wrong_arity(command.spec().name, out);
+    }
+    let count = match argv.get(2).map(parse_i64) {
+        None => None,
+        Some(Some(count)) if count >= 0 => Some(count as usize),
+        Some(_) => return reply::error(out, NOT_POSITIVE),
+    };
+    let end = if command == Command::Lpop {
+        End::Left
+    } else {
+        End::Right
+    };
+    let popped = typecheck::update(key, cx, |list: &mut List| {
+        let take = count.unwrap_or(1).min(list.len());
+        (0..take).filter_map(|_| end.pop(list)).collect::<Vec<_>>()
+    });
+    match (popped, count) {
+        (Err(refused), _) => refused.answer(out),
+        (Ok(None), None) => reply::null(out, version),
+        (Ok(None), Some(_)) => reply::null_array(out, version),
+        (Ok(Some(popped)), None) => reply::bulk(out, popped.first().map_or(&[][..], |e| e)),
+        (Ok(Some(popped)), Some(_)) => {
+            reply::array_header(out, popped.len());
+            popped.iter().for_each(|element| reply::bulk(out, element));
+        }
+    }
+}
+
+/// `LPOS key element [RANK rank] [COUNT count] [MAXLEN len]`.
+fn lpos(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let key = argv.get(1).unwrap_or_default();
+    let element = argv.get(2).unwrap_or_default();
+    let version = cx.version;
+    let (mut rank, mut count, mut maxlen) = (1i64, None, 0usize);
+    let mut index = 3;
+    while let Some(option) = argv.get(index) {
+        let Some(value) = argv.get(index + 1) else {
+            return reply::error(out, SYNTAX_ERROR);
+        };
+        let Some(n) = parse_i64(value) else {
+            return reply::error(out, NOT_AN_INTEGER);
+        };
+        match option.to_ascii_uppercase().as_slice() {
+            b"RANK" if n == 0 => {
+                return reply::error(
+                    out,
+                    b"ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+                )
+            }
+            b"RANK" => rank = n,
+            b"COUNT" if n < 0 => return reply::error(out, b"ERR COUNT can't be negative"),
+            b"COUNT" => count = Some(n as usize),
+            b"MAXLEN" if n < 0 => return reply::error(out, b"ERR MAXLEN can't be negative"),
+            b"MAXLEN" => maxlen = n as usize,
+            _ => return reply::error(out, SYNTAX_ERROR),
+        }
+        index += 2;
+    }
+    let list = match read(key, cx) {
+        Ok(list) => list.map_or(&EMPTY, |list| list),
+        Err(refused) => return refused.answer(out),
+    };
+    let len = list.len();
+    let compared = if maxlen == 0 { len } else { maxlen.min(len) };
+    let positions: Box<dyn Iterator<Item = usize>> = if rank > 0 {
+        Box::new(0..compared)
+    } else {
+        Box::new((len - compared..len).rev())
+    };
+    let wanted = match count {
+        Some(0) => usize::MAX,
+        Some(count) => count,
+        None => 1,
+    };
+    let found: Vec<usize> = positions
+        .filter(|&at| list.get(at) == Some(element))
+        .skip(rank.unsigned_abs().saturating_sub(1).min(usize::MAX as u64) as usize)
+        .take(wanted)
+        .collect();
+    match count {
+        None => match found.first() {
+            Some(&at) => reply::integer(out, at as i64),
+            None => reply::null(out, version),
+        },
+        Some(_) => {
+            reply::array_header(out, found.len());
+            found.iter().for_each(|&at| reply::integer(out, at as i64));
+        }
+    }
+}
+
+/// `LMOVE source destination LEFT|RIGHT LEFT|RIGHT` and `RPOPLPUSH source
+/// destination`.
+fn lmove(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let (source, destination) = (
+        argv.get(1).unwrap_or_default(),
+        argv.get(2).unwrap_or_default(),
+    );
+    let (from, to) = match command {
+        Command::Rpoplpush => (End::Right, End::Left),
+        _ => match (
+            End::parse(argv.get(3).unwrap_or_default()),
+            End::parse(argv.get(4).unwrap_or_default()),
+        ) {
+            (Some(from), Some(to)) => (from, to),
+            _ => return reply::error(out, SYNTAX_ERROR),
+        },
+    };
+    if !keys_are_local([source, destination], cx) {
+        return reply::error(out, CROSSSLOT);
+    }
+    match (
+        cx.store.peek(source, cx.now),
+        cx.store.peek(destination, cx.now),
+    ) {
+        (None, _) => return reply::null(out, cx.version),
+        (Some(Value::List(_)), None | Some(Value::List(_))) => {}
+        _ => return Refused::WrongType.answer(out),
+    }
+    let moved = if source == destination {
+        // In place, so the key (and its TTL) stays.
+        typecheck::update(source, cx, |list: &mut List| {
+            let element = from.pop(list)?;
+            to.push(list, &element);
+            Some(element)
+        })
+        .map(Option::flatten)
+    } else {
+        typecheck::update(source, cx, |list: &mut List| from.pop(list)).and_then(|element| {
+            let element = element.flatten();
+            if let Some(element) = &element {
+                typecheck::write(destination, cx, |list: &mut List| to.push(list, element))?;
+            }
+            Ok(element)
+        })
+    };
+    match moved {
+        Ok(Some(element)) => reply::bulk(out, &element),
+        Ok(None) => reply::null(out, cx.version),
+        Err(refused) => refused.answer(out),
+    }
+}
+
+/// `LMPOP numkeys key … LEFT|RIGHT [COUNT count]`: pops from the first
+/// non-empty list.
+fn lmpop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let numkeys = match parse_i64(argv.get(1).unwrap_or_default()) {
+        Some(n) if n > 0 => n as u64,
+        _ => return reply::error(out, b"ERR numkeys should be greater than 0"),
+    };
+    if numkeys > (argv.len() - 2) as u64 {
+        return reply::error(out, SYNTAX_ERROR);
+    }
+    let numkeys = numkeys as usize;
+    let keys: Vec<&[u8]> = argv.iter().skip(2).take(numkeys).collect();
+    let Some(end) = argv.get(2 + numkeys).and_then(End::parse) else {
+        return reply::error(out, SYNTAX_ERROR);
+    };
+    let mut count = 1;
+    let mut index = 3 + numkeys;
+    while let Some(option) = argv.get(index) {
+        match (option.eq_ignore_ascii_case(b"count"), argv.get(index + 1)) {
+            (true, Some(value)) if index == 3 + numkeys => match parse_i64(value) {
+                Some(n) if n > 0 => count = n as usize,
+                _ => return reply::error(out, b"ERR count should be greater than 0"),
+            },
+            _ => return reply::error(out, SYNTAX_ERROR),
+        }
+        index += 2;
+    }
+    if !keys_are_local(keys.iter().copied(), cx) {
+        return reply::error(out, CROSSSLOT);
+    }
+    for key in keys {
+        match cx.store.peek(key, cx.now) {
+            None => continue,
+            Some(Value::List(_)) => {}
+            Some(_) => return Refused::WrongType.answer(out),
+        }
+        let popped = typecheck::update(key, cx, |list: &mut List| {
+            let take = count.min(list.len());
+            (0..take).filter_map(|_| end.pop(list)).collect::<Vec<_>>()
+        });
+        return match popped {
+            Ok(popped) => {
+                let popped = popped.unwrap_or_default();
+                reply::array_header(out, 2);
+                reply::bulk(out, key);
+                reply::array_header(out, popped.len());
+                popped.iter().for_each(|element| reply::bulk(out, element));
+            }
+            Err(refused) => refused.answer(out),
+        };
+    }
+    reply::null_array(out, cx.version);
+}
