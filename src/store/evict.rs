@@ -210,6 +210,7 @@ impl Store {
             }
             evicted += 1;
         }
+        self.refresh_used();
         self.used_memory() <= limit
     }
 

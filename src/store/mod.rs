@@ -348,6 +348,8 @@ impl Store {
         header.last_access = last_access_secs(now);
         let policy_bits = header.bits & bits::POLICY;
         header.bits = policy_bits | if meta.binary_key { bits::BINARY_KEY } else { 0 };
+        // The policy's queues may have grown.
+        self.refresh_used();
         self.stats.bytes += item_bytes(key.len(), value.len());
         self.stats.total_items += 1;
         Ok(Item::new(self, slot))
