@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::clock::ExpiresAt;
-use crate::store::{InsertError, ItemMeta};
+use crate::store::ItemMeta;
 
 const T0: Now = Now(1_700_000_000_000);
 
@@ -94,15 +94,15 @@ fn noeviction_refuses_writes_once_over_the_limit() {
     let mut store = Store::new();
     store.set_memory_limit(16 << 10, EvictionPolicy::NoEviction);
     let mut stored = 0;
-    let refused = loop {
+    // Each write checks first, as the front ends do.
+    while store.make_room_for_write(T0) {
         let key = format!("k{stored}");
-        match store.insert(key.as_bytes(), &[0; 200], ItemMeta::default(), T0) {
-            Ok(_) => stored += 1,
-            Err(error) => break error,
-        }
+        store
+            .insert(key.as_bytes(), &[0; 200], ItemMeta::default(), T0)
+            .unwrap();
+        stored += 1;
         assert!(stored < 1000, "never refused");
-    };
-    assert_eq!(refused, InsertError::OutOfMemory);
+    }
     assert!(store.used_memory() > 16 << 10);
     assert!(store.used_memory() < (16 << 10) + 300);
     assert!(!store.make_room_for_write(T0));
@@ -195,16 +195,13 @@ fn volatile_ttl_evicts_the_nearest_expiry_and_only_volatile_keys() {
         .insert(b"new2", &[0; 100], ItemMeta::default(), T0)
         .unwrap();
     assert!(store.get(b"late", T0).is_none());
-    // No volatile key is left: over the limit, writes are refused.
+    // No volatile key is left: a write takes the store over its limit,
+    // then writes are refused.
+    assert!(store.make_room_for_write(T0));
     store
         .insert(b"new3", &[0; 100], ItemMeta::default(), T0)
         .unwrap();
-    assert_eq!(
-        store
-            .insert(b"new4", &[0; 100], ItemMeta::default(), T0)
-            .err(),
-        Some(InsertError::OutOfMemory)
-    );
+    assert!(!store.make_room_for_write(T0));
     assert!(store.get(b"forever", T0).is_some());
 }
 
