@@ -246,7 +246,7 @@ fn info_through_the_redis_crate_on_resp2_and_resp3() {
         assert_eq!(fields["tcp_port"], server.resp_port.unwrap().to_string());
         assert_eq!(fields["process_id"], server.pid().to_string());
         assert_eq!(fields["role"], "master");
-        assert_eq!(fields["maxmemory_policy"], "noeviction");
+        assert_eq!(fields["maxmemory_policy"], "allkeys-s3fifo");
         assert_eq!(fields["db0"], "keys=1");
         assert!(fields["used_memory"].parse::<u64>().unwrap() > 0, "{text}");
         assert!(
@@ -293,9 +293,14 @@ fn config_get_reports_the_settings_the_server_runs_with() {
     }
     let mut conn = server.connect_resp();
     conn.expect(b"CONFIG GET nosuch*\r\n", b"*0\r\n");
+    conn.expect(b"CONFIG SET maxmemory 2m\r\n", b"+OK\r\n");
     conn.expect(
-        b"CONFIG SET maxmemory 2m\r\n",
-        b"-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - can't set \
+        b"CONFIG GET maxmemory\r\n",
+        b"*2\r\n$9\r\nmaxmemory\r\n$7\r\n2000000\r\n",
+    );
+    conn.expect(
+        b"CONFIG SET maxclients 2\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'maxclients') - can't set \
           immutable config\r\n",
     );
     conn.expect(
