@@ -185,6 +185,10 @@ fn noeviction_refuses_writes_on_both_ports() {
         assert_eq!(line, "STORED\r\n");
     }
     assert!(refused, "memcached port never refused");
+    memcache.expect(
+        b"ma counter N0 J5\r\n",
+        b"SERVER_ERROR out of memory storing object\r\n",
+    );
     let stats = stats(&server);
     assert_eq!(stats["evictions"], "0");
     assert_ne!(stats["store_no_memory"], "0");
