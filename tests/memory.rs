@@ -143,10 +143,12 @@ fn every_policy_evicts_past_the_limit_and_holds_it() {
                 "{policy} evicted a persistent key"
             );
         }
-        // memcached's view of the same figures.
+        // memcached's view of the same figures (the shards may evict a
+        // little more meanwhile: the limit they apply follows the RSS).
         let stats = stats(&server);
         assert_eq!(stats["limit_maxbytes"], limit.to_string());
-        assert_eq!(stats["evictions"], evicted.to_string());
+        let evictions: u64 = stats["evictions"].parse().unwrap();
+        assert!(evictions >= evicted, "{policy}: {evictions} < {evicted}");
     }
 }
 
