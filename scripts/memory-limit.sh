@@ -10,12 +10,16 @@
 #
 #   scripts/memory-limit.sh
 #   LIMIT_MB=64 KEYS=10000 CHURN=3 scripts/memory-limit.sh
+#   LIMIT_MB=64 SIZE=100 KEYS=2000000 CHURN=2 scripts/memory-limit.sh   # small items
+#
+# SIZE (default "mixed") sets one value size for every key instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LIMIT_MB=${LIMIT_MB:-256}
 KEYS=${KEYS:-30000}
 CHURN=${CHURN:-10}
+SIZE=${SIZE:-mixed}
 BASE_PORT=${BASE_PORT:-23220}
 THREADS=${THREADS:-2}
 
@@ -47,7 +51,7 @@ printf '%-10s %-8s %14s %8s\n' server phase rss rss/limit
 for round in $(seq 0 "$CHURN"); do
   phase=fill; [ "$round" -gt 0 ] && phase="churn$round"
   for i in 0 1 2; do
-    python3 scripts/memload.py "${protocols[$i]}" "$((port + i))" "$KEYS" mixed 0 "$((round + 1))"
+    python3 scripts/memload.py "${protocols[$i]}" "$((port + i))" "$KEYS" "$SIZE" 0 "$((round + 1))"
     sleep 0.5
     r=$(rss "${pids[$i]}")
     [ "${peak[$i]:-0}" -lt "$r" ] && peak[$i]=$r

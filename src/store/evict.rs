@@ -194,10 +194,9 @@ impl Store {
     }
 
     /// Makes room for `need` more bytes, never evicting the item in
-    /// `keep` (the one being written). Returns `false` when the store is
-    /// over its limit already and cannot evict: a write then fails. Room
-    /// that cannot be made for `need` alone is not an error (the write goes
-    /// over by at most its own size, as Redis's writes do).
+    /// `keep` (the one being written). Returns whether the store is within
+    /// its limit (room that cannot be made for `need` alone still lets the
+    /// write go over by its own size, as Redis's writes do).
     pub(super) fn make_room(&mut self, need: usize, keep: Option<SlotId>, now: Now) -> bool {
         let limit = self.memory.limit;
         if limit == 0 {
@@ -210,6 +209,7 @@ impl Store {
             }
             evicted += 1;
         }
+        self.refresh_used();
         self.used_memory() <= limit
     }
 

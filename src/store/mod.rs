@@ -125,9 +125,6 @@ pub enum InsertError {
     /// A key longer than 4 GiB.
     #[error("key too long to store")]
     KeyTooLong,
-    /// Over the memory limit, with nothing the policy may evict.
-    #[error("out of memory")]
-    OutOfMemory,
 }
 
 /// One shard's keyspace.
@@ -335,10 +332,13 @@ impl Store {
     /// access `now`), replacing any item already there, and returns it.
     ///
     /// Under a memory limit, first evicts what the policy allows until the
-    /// item fits; fails with [`InsertError::OutOfMemory`] only when the
-    /// store is over its limit already and may evict nothing (so a write
-    /// can take it past the limit by at most its own size, as in Redis).
-    /// An overwrite keeps the item's place in the eviction policy.
+    /// item fits, but never refuses: whether a write may go ahead at all is
+    /// the front end's check, once per command, before it writes
+    /// ([`Store::make_room_for_write`], as Redis checks `denyoom` commands),
+    /// so a command is never half applied. A write under `noeviction` (or
+    /// a volatile policy with nothing to evict) can therefore take the
+    /// store past its limit by its own size. An overwrite keeps the item's
+    /// place in the eviction policy.
     pub fn insert(
         &mut self,
         key: &[u8],
@@ -359,9 +359,7 @@ impl Store {
                 Err(_) => (new_bytes + self.index.growth_bytes(), None),
             };
             let evictions = self.stats.evictions + self.stats.reclaimed;
-            if !self.make_room(need, keep, now) && need > 0 {
-                return Err(InsertError::OutOfMemory);
-            }
+            self.make_room(need, keep, now);
             if self.stats.evictions + self.stats.reclaimed != evictions {
                 // Removals may have freed an earlier slot on the path.
                 probe = self.index.probe(hash, key);
@@ -391,7 +389,8 @@ impl Store {
                 slot
             }
         };
-
+        // The policy's queues may have grown.
+        self.refresh_used();
         self.stats.bytes += item_bytes(key.len(), value.len());
         self.stats.total_items += 1;
         let mut item = Item::new(self, slot);

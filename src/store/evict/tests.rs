@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::clock::ExpiresAt;
-use crate::store::{InsertError, ItemMeta};
+use crate::store::ItemMeta;
 
 const T0: Now = Now(1_700_000_000_000);
 
@@ -94,15 +94,15 @@ fn noeviction_refuses_writes_once_over_the_limit() {
     let mut store = Store::new();
     store.set_memory_limit(16 << 10, EvictionPolicy::NoEviction);
     let mut stored = 0;
-    let refused = loop {
+    // Each write checks first, as the front ends do.
+    while store.make_room_for_write(T0) {
         let key = format!("k{stored}");
-        match store.insert(key.as_bytes(), &[0; 200], ItemMeta::default(), T0) {
-            Ok(_) => stored += 1,
-            Err(error) => break error,
-        }
+        store
+            .insert(key.as_bytes(), &[0; 200], ItemMeta::default(), T0)
+            .unwrap();
+        stored += 1;
         assert!(stored < 1000, "never refused");
-    };
-    assert_eq!(refused, InsertError::OutOfMemory);
+    }
     assert!(store.used_memory() > 16 << 10);
     assert!(store.used_memory() < (16 << 10) + 300);
     assert!(!store.make_room_for_write(T0));
@@ -195,16 +195,13 @@ fn volatile_ttl_evicts_the_nearest_expiry_and_only_volatile_keys() {
         .insert(b"new2", &[0; 100], ItemMeta::default(), T0)
         .unwrap();
     assert!(store.get(b"late", T0).is_none());
-    // No volatile key is left: over the limit, writes are refused.
+    // No volatile key is left: a write takes the store over its limit,
+    // then writes are refused.
+    assert!(store.make_room_for_write(T0));
     store
         .insert(b"new3", &[0; 100], ItemMeta::default(), T0)
         .unwrap();
-    assert_eq!(
-        store
-            .insert(b"new4", &[0; 100], ItemMeta::default(), T0)
-            .err(),
-        Some(InsertError::OutOfMemory)
-    );
+    assert!(!store.make_room_for_write(T0));
     assert!(store.get(b"forever", T0).is_some());
 }
 
@@ -564,4 +561,94 @@ fn collections_count_their_heap_against_the_limit_and_balance_to_zero() {
     assert_eq!(store.stats().bytes, 0);
     store.flush_all();
     assert_eq!(store.used_memory(), before);
+}
+
+/// One step of the model test.
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(u8, usize, bool),
+    Append(u8, usize),
+    Read(u8),
+    Remove(u8),
+    Expire,
+    Policy(usize),
+    Flush,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => (any::<u8>(), 0..3000usize, any::<bool>()).prop_map(|(k, n, t)| Op::Insert(k, n, t)),
+        2 => (any::<u8>(), 0..500usize).prop_map(|(k, n)| Op::Append(k, n)),
+        4 => any::<u8>().prop_map(Op::Read),
+        2 => any::<u8>().prop_map(Op::Remove),
+        1 => Just(Op::Expire),
+        1 => (0..EvictionPolicy::ALL.len()).prop_map(Op::Policy),
+        1 => Just(Op::Flush),
+    ]
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    /// Whatever happens, the accounting equals the sum of the blocks, the
+    /// counters agree with the index, S3-FIFO's counts with the items in
+    /// its queues, and an evicting policy keeps the store within its limit
+    /// after every insert (but for its queues' growth).
+    #[test]
+    fn accounting_and_limit_hold_under_any_operations(ops in proptest::collection::vec(op(), 1..200)) {
+        let mut store = Store::new();
+        let limit = 64 << 10;
+        store.set_memory_limit(limit, EvictionPolicy::AllKeysS3Fifo);
+        let mut now = T0;
+        for op in ops {
+            now = Now(now.0 + 700);
+            match op {
+                Op::Insert(k, n, with_ttl) => {
+                    let meta = if with_ttl { ttl(now, 2) } else { ItemMeta::default() };
+                    let stored = store.insert(&[k], &vec![k; n], meta, now).is_ok();
+                    let policy = store.memory_limit().1;
+                    if policy != EvictionPolicy::NoEviction && !policy.is_volatile() {
+                        prop_assert!(stored);
+                        let queues = store.memory.fifo.bytes() as u64;
+                        prop_assert!(store.used_memory() <= limit + queues);
+                    }
+                }
+                Op::Append(k, n) => {
+                    if let Some(mut item) = store.get(&[k], now) {
+                        item.append_value(&vec![0; n]);
+                    }
+                }
+                Op::Read(k) => {
+                    if let Some(mut item) = store.get(&[k], now) {
+                        item.mark_fetched(now);
+                    }
+                }
+                Op::Remove(k) => {
+                    store.remove(&[k]);
+                }
+                Op::Expire => {
+                    store.expire_cycle(now);
+                }
+                Op::Policy(i) => store.set_memory_limit(limit, EvictionPolicy::ALL[i]),
+                Op::Flush => store.flush_all(),
+            }
+            let mut blocks = 0;
+            let mut queued = 0;
+            for bucket in 0..store.index.bucket_count() {
+                store.index.visit_bucket(bucket, |_, item| {
+                    blocks += item.footprint() as u64;
+                    queued += usize::from(item.header().bits & (s3fifo::bits::SMALL | s3fifo::bits::MAIN) != 0);
+                });
+            }
+            prop_assert_eq!(store.memory.items, blocks);
+            prop_assert_eq!(store.stats().used_memory, store.used_memory());
+            prop_assert_eq!(store.stats().curr_items as usize, store.len());
+            if store.memory_limit().1 == EvictionPolicy::AllKeysS3Fifo {
+                let fifo = &store.memory.fifo;
+                prop_assert_eq!(fifo.small_items + fifo.main_items, queued);
+            }
+        }
+        store.flush_all();
+        prop_assert_eq!(store.memory.items, 0);
+    }
 }

@@ -39,6 +39,12 @@ pub(super) fn execute(request: &MetaRequest<'_>, cx: &mut ShardContext<'_>, out:
             Ok((item, value))
         }
         Err(DeltaError::NotFound) if flags.vivify.is_some() => {
+            if !cx.store.make_room_for_write(now) {
+                // Over the memory limit with nothing the policy may evict.
+                stats.store_no_memory += 1;
+                ProtocolError::OUT_OF_MEMORY.write_to(out);
+                return;
+            }
             let value = flags.initial.unwrap_or(0);
             let cas = flags.explicit_cas.unwrap_or_else(|| cx.store.next_cas());
             let meta = ItemMeta {
