@@ -149,7 +149,7 @@ fn connections_over_the_limit_are_refused_and_counted() {
     drop(first);
     // The freed place is taken again (the close may take a moment to count).
     let mut stats = None;
-    for _ in 0..100 {
+    for _ in 0..500 {
         let mut again = server.connect();
         again.send(b"stats\r\n");
         let mut reply = Vec::new();
