@@ -15,6 +15,7 @@
 
 mod hash;
 mod list;
+mod listpack;
 mod set;
 
 pub use hash::Hash;
