@@ -115,6 +115,10 @@ counters! {
         evicted_unfetched,
         /// Expired items reclaimed (lazily or by the active expiry cycle).
         reclaimed,
+        /// RESP reads that found their key (Redis's `keyspace_hits`).
+        keyspace_hits,
+        /// RESP reads that did not (`keyspace_misses`).
+        keyspace_misses,
     }
 }
 

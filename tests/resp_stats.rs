@@ -93,3 +93,48 @@ fn commands_and_errors_are_counted_on_every_shard() {
     assert!(stats.contains_key("cmdstat_config|resetstat"), "{stats:?}");
     assert!(!info(&mut redis, "errorstats").contains_key("errorstat_ERR"));
 }
+
+#[test]
+fn reads_count_as_keyspace_hits_and_misses_on_every_shard() {
+    let server = Server::start_resp(3);
+    let mut redis = server.redis(2);
+    let keys: Vec<String> = (0..3).map(|shard| key_on_shard("h", shard, 3)).collect();
+    for key in &keys {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg("v")
+            .query(&mut redis)
+            .unwrap();
+    }
+    // Writes are no reads: nothing counted yet.
+    let stats = info(&mut redis, "stats");
+    assert_eq!(
+        (
+            stats["keyspace_hits"].as_str(),
+            stats["keyspace_misses"].as_str()
+        ),
+        ("0", "0")
+    );
+    for key in &keys {
+        let _: String = redis::cmd("GET").arg(key).query(&mut redis).unwrap();
+        let _: Option<String> = redis::cmd("GET")
+            .arg(format!("{key}:missing"))
+            .query(&mut redis)
+            .unwrap();
+    }
+    // MGET across shards reads each key; EXISTS too; DEL does not.
+    let _: Vec<Option<String>> = redis::cmd("MGET")
+        .arg(&keys)
+        .arg("nope")
+        .query(&mut redis)
+        .unwrap();
+    let _: i64 = redis::cmd("EXISTS")
+        .arg(&keys[0])
+        .arg("nope")
+        .query(&mut redis)
+        .unwrap();
+    let _: i64 = redis::cmd("DEL").arg("nope").query(&mut redis).unwrap();
+    let stats = info(&mut redis, "stats");
+    assert_eq!(stats["keyspace_hits"], (3 + 3 + 1).to_string());
+    assert_eq!(stats["keyspace_misses"], (3 + 1 + 1).to_string());
+}

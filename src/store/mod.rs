@@ -72,6 +72,13 @@ pub const ITEM_OVERHEAD: u64 = (raw::HEADER_BYTES + SLOT_BYTES) as u64;
 /// Bytes of one index slot.
 const SLOT_BYTES: usize = 8;
 
+/// Why a lookup found no live item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Absent {
+    Miss,
+    Expired,
+}
+
 /// What a lookup found.
 #[derive(Debug)]
 pub enum Lookup<'s> {
@@ -283,17 +290,25 @@ impl Store {
     /// [`Store::hash_key`] or [`Store::prefetch`] of this store).
     #[inline]
     pub fn lookup_hashed(&mut self, key: &[u8], hash: KeyHash, now: Now) -> Lookup<'_> {
+        match self.find_live(key, hash, now) {
+            Ok(slot) => Lookup::Hit(Item::new(self, slot)),
+            Err(Absent::Miss) => Lookup::Miss,
+            Err(Absent::Expired) => Lookup::Expired,
+        }
+    }
+
+    /// The slot of the live item under `key`, or why there is none (an
+    /// expired item found is removed and counted; a due flush runs first).
+    fn find_live(&mut self, key: &[u8], hash: KeyHash, now: Now) -> Result<SlotId, Absent> {
         debug_assert_eq!(hash, self.hash_key(key), "a hash of another key or store");
         self.run_due_flush(now);
-        let Some(slot) = self.index.find(hash.0, key) else {
-            return Lookup::Miss;
-        };
+        let slot = self.index.find(hash.0, key).ok_or(Absent::Miss)?;
         if self.expires_at(slot).has_passed(now) {
             self.count_reclaimed(slot);
             self.unlink(slot);
-            return Lookup::Expired;
+            return Err(Absent::Expired);
         }
-        Lookup::Hit(Item::new(self, slot))
+        Ok(slot)
     }
 
     /// The value under `key`, read without changing anything: no access
@@ -321,6 +336,23 @@ impl Store {
     /// The live item under `key`, if any (see [`Store::lookup`]).
     pub fn get(&mut self, key: &[u8], now: Now) -> Option<Item<'_>> {
         self.lookup(key, now).hit()
+    }
+
+    /// [`Store::get`] for a command that reads the key, counted as a
+    /// keyspace hit or miss (Redis's `lookupKeyRead`; lookups on behalf of
+    /// writes are not counted).
+    pub fn read(&mut self, key: &[u8], now: Now) -> Option<Item<'_>> {
+        let hash = self.hash_key(key);
+        match self.find_live(key, hash, now) {
+            Ok(slot) => {
+                self.stats.keyspace_hits += 1;
+                Some(Item::new(self, slot))
+            }
+            Err(_) => {
+                self.stats.keyspace_misses += 1;
+                None
+            }
+        }
     }
 
     /// The live item under `key`, if any (see [`Store::lookup_hashed`]).

@@ -247,7 +247,7 @@ pub fn execute(argv: &Argv<'_>, read_only: bool, cx: &mut RespContext<'_>, out: 
         .max()
     else {
         // GETs only: read the value where it lies.
-        let item = cx.store.get(key, cx.now);
+        let item = cx.store.read(key, cx.now);
         let value = item.as_ref().map_or(&[][..], |item| item.value());
         reply::array_header(out, ops.len());
         for op in &ops {

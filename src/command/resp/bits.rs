@@ -101,7 +101,7 @@ fn getbit(key: &[u8], offset: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>
     };
     let bit = cx
         .store
-        .get(key, cx.now)
+        .read(key, cx.now)
         .map_or(0, |item| bit_at(item.value(), offset));
     reply::integer(out, bit.into());
 }
@@ -172,7 +172,7 @@ pub fn count_bits(value: &[u8], first: u64, last: u64) -> u64 {
 fn bitcount(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let key = argv.get(1).unwrap_or_default();
     // A missing key counts 0 before any argument is looked at.
-    let Some(item) = cx.store.get(key, cx.now) else {
+    let Some(item) = cx.store.read(key, cx.now) else {
         return reply::integer(out, 0);
     };
     let value = item.value();
@@ -239,7 +239,7 @@ fn bitpos(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         Some(_) => return reply::error(out, b"ERR The bit argument must be 1 or 0."),
     };
     // A missing key is all zeros: its first 0 is bit 0, it has no 1.
-    let Some(item) = cx.store.get(key, cx.now) else {
+    let Some(item) = cx.store.read(key, cx.now) else {
         return reply::integer(out, if bit == 1 { -1 } else { 0 });
     };
     let value = item.value();
@@ -373,7 +373,7 @@ pub fn execute_bitop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8
     }
     let mut result = Vec::new();
     for (index, key) in argv.iter().skip(3).enumerate() {
-        let item = cx.store.get(key, cx.now);
+        let item = cx.store.read(key, cx.now);
         let source = item.as_ref().map_or(&[][..], |item| item.value());
         fold_source(op, &mut result, index == 0, source);
     }

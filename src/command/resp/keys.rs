@@ -14,12 +14,12 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         Command::Type => {
             let kind = cx
                 .store
-                .get(key, cx.now)
+                .read(key, cx.now)
                 .map_or("none", |item| item.kind().name());
             reply::simple_string(out, kind.as_bytes());
         }
         Command::Ttl | Command::Pttl | Command::Expiretime | Command::Pexpiretime => {
-            let deadline = cx.store.get(key, cx.now).map(|item| item.expires_at());
+            let deadline = cx.store.read(key, cx.now).map(|item| item.expires_at());
             let n = match deadline {
                 None => -2,
                 Some(at) => match at.millis() {

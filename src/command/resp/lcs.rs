@@ -232,10 +232,10 @@ pub fn execute(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     }
     let a = cx
         .store
-        .get(key_a, cx.now)
+        .read(key_a, cx.now)
         .map(|item| item.value().to_vec())
         .unwrap_or_default();
-    let item = cx.store.get(key_b, cx.now);
+    let item = cx.store.read(key_b, cx.now);
     let b = item.as_ref().map_or(&[][..], |item| item.value());
     lcs_reply(&a, b, &options, cx.version, out);
 }

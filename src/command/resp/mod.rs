@@ -320,7 +320,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
 /// (0 or 1) for the others.
 pub fn execute_key(command: Command, key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     match command {
-        Command::Mget => match cx.store.get(key, cx.now) {
+        Command::Mget => match cx.store.read(key, cx.now) {
             // MGET answers null for a key of another type, as Redis.
             Some(mut item) if item.is_string() => {
                 item.set_last_access(cx.now);
@@ -338,7 +338,13 @@ pub fn execute_key(command: Command, key: &[u8], cx: &mut RespContext<'_>, out: 
 /// One key of `DEL`, `UNLINK`, `EXISTS` or `TOUCH`: 1 if it counts (it
 /// was live), else 0. The shard answering for several keys sums these.
 pub fn count_key(command: Command, key: &[u8], cx: &mut RespContext<'_>) -> i64 {
-    let Some(mut item) = cx.store.get(key, cx.now) else {
+    // EXISTS and TOUCH read the key (a keyspace hit or miss); DEL and
+    // UNLINK do not.
+    let found = match command {
+        Command::Exists | Command::Touch => cx.store.read(key, cx.now),
+        _ => cx.store.get(key, cx.now),
+    };
+    let Some(mut item) = found else {
         return 0;
     };
     match command {

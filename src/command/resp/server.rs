@@ -309,6 +309,9 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
             field(text, "total_commands_processed", calls);
             field(text, "expired_keys", store.reclaimed);
             field(text, "evicted_keys", store.evictions);
+            // RESP reads; memcached's are its `get_hits`/`get_misses`.
+            field(text, "keyspace_hits", store.keyspace_hits);
+            field(text, "keyspace_misses", store.keyspace_misses);
             field(text, "total_error_replies", view.errors.total);
             // No `pubsub_channels`/`pubsub_patterns`: each shard knows only
             // its own subscribers (`PUBSUB CHANNELS`/`NUMPAT` gather them).

@@ -61,7 +61,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         Command::Strlen => {
             let len = cx
                 .store
-                .get(key, cx.now)
+                .read(key, cx.now)
                 .map_or(0, |item| item.value().len());
             reply::integer(out, len as i64);
         }
@@ -102,7 +102,7 @@ fn mset(argv: &Argv<'_>, cx: &mut RespContext<'_>) {
 /// Replies with the key's value, or null. A read is an access
 /// (`OBJECT IDLETIME`).
 fn get(key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
-    match cx.store.get(key, cx.now) {
+    match cx.store.read(key, cx.now) {
         Some(item) if !item.is_string() => reply::error(out, WRONGTYPE),
         Some(mut item) => {
             item.set_last_access(cx.now);
@@ -330,7 +330,7 @@ fn getrange(key: &[u8], start: &[u8], end: &[u8], cx: &mut RespContext<'_>, out:
     let (Some(start), Some(end)) = (parse_i64(start), parse_i64(end)) else {
         return reply::error(out, NOT_AN_INTEGER);
     };
-    let Some(item) = cx.store.get(key, cx.now) else {
+    let Some(item) = cx.store.read(key, cx.now) else {
         return reply::bulk(out, b"");
     };
     let value = item.value();

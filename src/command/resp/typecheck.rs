@@ -101,7 +101,7 @@ pub fn read<'c, T: Typed>(
     cx: &'c mut RespContext<'_>,
 ) -> Result<Option<&'c T>, Refused> {
     let now = cx.now;
-    let Some(mut item) = cx.store.get(key, now) else {
+    let Some(mut item) = cx.store.read(key, now) else {
         return Ok(None);
     };
     item.set_last_access(now);
