@@ -9,7 +9,7 @@
 //! the project's 2-core VM (2026-12-02, Redis 7.0.15 on CPU 1, the client
 //! on CPU 0, 50 connections, one GET in flight each, 200,000 requests, five
 //! alternating rounds): `examples/glommio_probe.rs`, the same closed loop
-//! with a glommio task per connection, used 11.7–15.1 µs of CPU per request
+//! with a glommio task per connection, used 12.3–15.1 µs of CPU per request
 //! (median 13.0); this epoll loop 6.6–9.8 µs (median 9.1), at equal or
 //! higher throughput. glommio's `TcpStream` costs a `recv` and a `send` per
 //! request like epoll does, plus its executor's polling of its rings. A
