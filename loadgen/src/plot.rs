@@ -1,6 +1,7 @@
 //! Latency-by-percentile plots, drawn as HdrHistogram's plotter draws them:
 //! the x axis is `log10(1 / (1 - percentile))`, so 90%, 99%, 99.9%… are
-//! evenly spaced and the tail gets room; the y axis is latency in µs. One
+//! evenly spaced and the tail gets room; the y axis is latency in µs on a
+//! log scale (a tail many times the median would flatten the rest). One
 //! line per run; the curves come from the reports' `percentiles` arrays, so
 //! `loadgen plot` needs only the `--json` files.
 
@@ -64,11 +65,9 @@ pub fn draw(path: &Path, title: &str, curves: &[Curve]) -> Result<(), PlotError>
         .flat_map(|c| c.points.iter().map(|p| nines(p[0])))
         .fold(2.0f64, f64::max)
         .ceil();
-    let y_max = curves
-        .iter()
-        .flat_map(|c| c.points.iter().map(|p| p[1]))
-        .fold(1.0f64, f64::max)
-        * 1.05;
+    let latencies = || curves.iter().flat_map(|c| c.points.iter().map(|p| p[1]));
+    let y_max = latencies().fold(1.0f64, f64::max) * 1.2;
+    let y_min = latencies().filter(|&y| y > 0.0).fold(y_max, f64::min) / 1.2;
     let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
@@ -76,7 +75,7 @@ pub fn draw(path: &Path, title: &str, curves: &[Curve]) -> Result<(), PlotError>
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+        .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale())
         .map_err(|e| fail(e.to_string()))?;
     chart
         .configure_mesh()
@@ -84,11 +83,18 @@ pub fn draw(path: &Path, title: &str, curves: &[Curve]) -> Result<(), PlotError>
         .y_desc("latency (µs)")
         .x_labels(x_max as usize + 1)
         .x_label_formatter(&|x| percentile_label(*x))
+        .y_label_formatter(&|y| {
+            if *y < 10.0 {
+                format!("{y:.1}")
+            } else {
+                format!("{y:.0}")
+            }
+        })
         .draw()
         .map_err(|e| fail(e.to_string()))?;
     for (i, curve) in curves.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
-        let points = curve.points.iter().map(|p| (nines(p[0]), p[1]));
+        let points = curve.points.iter().map(|p| (nines(p[0]), p[1].max(y_min)));
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
             .map_err(|e| fail(e.to_string()))?

@@ -9,7 +9,7 @@
 //! the project's 2-core VM (2026-12-02, Redis 7.0.15 on CPU 1, the client
 //! on CPU 0, 50 connections, one GET in flight each, 200,000 requests, five
 //! alternating rounds): `examples/glommio_probe.rs`, the same closed loop
-//! with a glommio task per connection, used 11.7–15.1 µs of CPU per request
+//! with a glommio task per connection, used 12.3–15.1 µs of CPU per request
 //! (median 13.0); this epoll loop 6.6–9.8 µs (median 9.1), at equal or
 //! higher throughput. glommio's `TcpStream` costs a `recv` and a `send` per
 //! request like epoll does, plus its executor's polling of its rings. A
@@ -18,7 +18,8 @@
 //! a less portable client (kernel version, memlock limits). So: one epoll
 //! instance per thread (through mio) serves every ready connection; a short
 //! read ends a connection's read loop without the extra `EAGAIN` read;
-//! replies are decoded in place.
+//! replies are decoded in place; in open loop a timerfd in the same epoll
+//! set wakes the thread when the next send is due.
 //!
 //! Once a second the worker hands the reporter a copy of that second's
 //! statistics; its measured totals go back when the thread ends.
@@ -27,11 +28,17 @@ use std::sync::mpsc::Sender;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use mio::{Events, Poll, Token};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Registry, Token};
 
 use crate::conn::{Connection, Phase, Sinks};
 use crate::plan::Plan;
 use crate::stats::Stats;
+
+/// The timer's token (connections use their index).
+const TIMER: Token = Token(usize::MAX);
 
 /// Longest sleep in `epoll_wait`, so reconnects and timeouts are looked at.
 const HOUSEKEEPING: Duration = Duration::from_millis(10);
@@ -72,11 +79,23 @@ pub fn run(
             return Err(error);
         }
     };
-    Worker::new(plan, index).run(&mut poll, barrier, &ticks)
+    let mut worker = Worker::new(plan, index);
+    if plan.rate.is_some() {
+        match Timer::new(poll.registry()) {
+            Ok(timer) => worker.timer = Some(timer),
+            Err(error) => {
+                barrier.wait();
+                return Err(error);
+            }
+        }
+    }
+    worker.run(&mut poll, barrier, &ticks)
 }
 
 struct Worker<'p> {
     plan: &'p Plan,
+    /// Wakes the loop when an open-loop send is due (`--rate` only).
+    timer: Option<Timer>,
     connections: Vec<Connection>,
     live: Stats,
     total: Stats,
@@ -94,6 +113,7 @@ impl<'p> Worker<'p> {
             .collect();
         Worker {
             plan,
+            timer: None,
             connections,
             live: Stats::new(),
             total: Stats::new(),
@@ -194,22 +214,15 @@ impl<'p> Worker<'p> {
                     tick = second;
                 }
             }
-            let mut timeout = next_care.saturating_duration_since(now);
-            if plan.rate.is_some() {
+            let timeout = next_care.saturating_duration_since(now);
+            if let Some(timer) = &mut self.timer {
                 let due = self
                     .connections
                     .iter()
                     .filter_map(|c| c.next_due(phase, plan.pipeline))
                     .min();
                 if let Some(due) = due {
-                    // epoll sleeps in whole milliseconds: closer than one,
-                    // poll without sleeping so sends are not late.
-                    let wait = due.saturating_duration_since(now);
-                    timeout = timeout.min(if wait < Duration::from_millis(1) {
-                        Duration::ZERO
-                    } else {
-                        wait
-                    });
+                    timer.arm(due, now)?;
                 }
             }
             match poll.poll(events, Some(timeout)) {
@@ -222,10 +235,78 @@ impl<'p> Worker<'p> {
                 total: &mut self.total,
             };
             for event in events.iter() {
-                if let Some(connection) = self.connections.get_mut(event.token().0) {
+                if event.token() == TIMER {
+                    if let Some(timer) = &mut self.timer {
+                        timer.fired();
+                    }
+                } else if let Some(connection) = self.connections.get_mut(event.token().0) {
                     connection.on_event(plan, poll.registry(), phase, &mut sinks);
                 }
             }
         }
+    }
+}
+
+/// A timerfd in the worker's epoll set: `epoll_wait` sleeps in whole
+/// milliseconds, too coarse for open-loop send times, so the loop sleeps
+/// until the next send is due on this instead (to the microsecond, without
+/// spinning).
+struct Timer {
+    fd: OwnedFd,
+    /// The due time it is armed for.
+    armed: Option<Instant>,
+}
+
+impl Timer {
+    fn new(registry: &Registry) -> std::io::Result<Timer> {
+        // SAFETY: timerfd_create takes no pointers; the result is checked.
+        let fd = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is a new descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        registry.register(&mut SourceFd(&fd.as_raw_fd()), TIMER, Interest::READABLE)?;
+        Ok(Timer { fd, armed: None })
+    }
+
+    /// Fires once at `due` (re-arming replaces the previous time).
+    fn arm(&mut self, due: Instant, now: Instant) -> std::io::Result<()> {
+        if self.armed == Some(due) {
+            return Ok(());
+        }
+        // A zero time would disarm the timer: fire as soon as possible.
+        let after = due
+            .saturating_duration_since(now)
+            .max(Duration::from_nanos(1));
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: after.as_secs() as libc::time_t,
+                tv_nsec: after.subsec_nanos().into(),
+            },
+        };
+        // SAFETY: spec outlives the call; the old value is not asked for.
+        if unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) } < 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        self.armed = Some(due);
+        Ok(())
+    }
+
+    /// Notes that the timer went off. Its expiry count is not read: the
+    /// epoll set is edge-triggered and every expiry wakes it anew, which
+    /// saves a `read` per wake-up.
+    fn fired(&mut self) {
+        self.armed = None;
     }
 }
