@@ -72,6 +72,12 @@ pub const ITEM_OVERHEAD: u64 = (raw::HEADER_BYTES + SLOT_BYTES) as u64;
 /// Bytes of one index slot.
 const SLOT_BYTES: usize = 8;
 
+/// What [`Store::place`] stores.
+enum Payload<'v> {
+    Bytes(&'v [u8]),
+    Collection(Box<Collection>),
+}
+
 /// Why a lookup found no live item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Absent {
@@ -397,37 +403,7 @@ impl Store {
                 probe = self.index.probe(hash, key);
             }
         }
-        let slot = match probe {
-            Ok(slot) => {
-                if self.expires_at(slot).has_passed(now) {
-                    self.count_reclaimed(slot);
-                }
-                let old_bytes = stored_bytes(self.index.item(slot));
-                let old_block = self.index.item(slot).footprint();
-                self.index.change_value(slot, ValueChange::Replace(value));
-                self.stats.bytes = self.stats.bytes.saturating_sub(old_bytes);
-                let new_block = self.index.item(slot).footprint();
-                self.charge(old_block, new_block);
-                self.record_access(slot, now);
-                slot
-            }
-            Err(vacancy) => {
-                let item = ItemBox::new(key, value);
-                let block = item.as_ref().footprint();
-                let slot = self.index.insert_vacant(vacancy, item);
-                self.stats.curr_items += 1;
-                self.charge(0, block);
-                self.admit(slot, hash);
-                slot
-            }
-        };
-        // The policy's queues may have grown.
-        self.refresh_used();
-        self.stats.bytes += item_bytes(key.len(), value.len());
-        self.stats.total_items += 1;
-        let mut item = Item::new(self, slot);
-        item.reset_meta(meta, now);
-        Ok(item)
+        Ok(self.place(key, hash, probe, Payload::Bytes(value), meta, now))
     }
 
     /// Stores `collection` under `key` as a new item (as [`Store::insert`]
@@ -443,15 +419,37 @@ impl Store {
     ) -> Result<Item<'_>, InsertError> {
         self.run_due_flush(now);
         let hash = self.index.hash(key);
-        let collection = Box::new(collection);
-        let slot = match self.index.probe(hash, key) {
+        let probe = self.index.probe(hash, key);
+        let payload = Payload::Collection(Box::new(collection));
+        Ok(self.place(key, hash, probe, payload, meta, now))
+    }
+
+    /// Stores `payload` under `key` where `probe` found its place: over the
+    /// item there (keeping its place in the eviction policy; an expired one
+    /// is counted) or in a vacancy (admitted to the policy), with fresh
+    /// metadata; the counters and `used_memory` follow.
+    fn place(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+        probe: Result<SlotId, raw::Vacancy>,
+        payload: Payload<'_>,
+        meta: ItemMeta,
+        now: Now,
+    ) -> Item<'_> {
+        let slot = match probe {
             Ok(slot) => {
                 if self.expires_at(slot).has_passed(now) {
                     self.count_reclaimed(slot);
                 }
                 let old_bytes = stored_bytes(self.index.item(slot));
                 let old_block = self.index.item(slot).footprint();
-                self.index.set_collection(slot, collection);
+                match payload {
+                    Payload::Bytes(value) => {
+                        self.index.change_value(slot, ValueChange::Replace(value))
+                    }
+                    Payload::Collection(collection) => self.index.set_collection(slot, collection),
+                }
                 self.stats.bytes = self.stats.bytes.saturating_sub(old_bytes);
                 let new_block = self.index.item(slot).footprint();
                 self.charge(old_block, new_block);
@@ -459,7 +457,10 @@ impl Store {
                 slot
             }
             Err(vacancy) => {
-                let item = ItemBox::new_collection(key, collection);
+                let item = match payload {
+                    Payload::Bytes(value) => ItemBox::new(key, value),
+                    Payload::Collection(collection) => ItemBox::new_collection(key, collection),
+                };
                 let block = item.as_ref().footprint();
                 let slot = self.index.insert_vacant(vacancy, item);
                 self.stats.curr_items += 1;
@@ -468,11 +469,13 @@ impl Store {
                 slot
             }
         };
+        // The policy's queues may have grown.
+        self.refresh_used();
         self.stats.bytes += stored_bytes(self.index.item(slot));
         self.stats.total_items += 1;
         let mut item = Item::new(self, slot);
         item.reset_meta(meta, now);
-        Ok(item)
+        item
     }
 
     /// The live item under `key`, or, if there is none, a new item holding

@@ -15,7 +15,7 @@
 mod index;
 mod item_box;
 
-pub(super) use index::{Index, SlotId};
+pub(super) use index::{Index, SlotId, Vacancy};
 pub(super) use item_box::{
     bits, block_size, collect_free_pages, is_long, Header, ItemBox, ItemRef, ValueChange,
     EXTENSION_BYTES, HEADER_BYTES,
