@@ -270,29 +270,29 @@ fn client(argv: &Argv<'_>, session: &mut Session, out: &mut Vec<u8>) {
             }
             reply::simple_string(out, b"OK");
         }
-        (b"HELP", 2) => write_help(
-            &[
-                "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "ID",
-                "    This connection's id.",
-                "GETNAME | SETNAME <name>",
-                "    This connection's name.",
-                "SETINFO LIB-NAME|LIB-VER <value>",
-                "    The client library's name and version, shown by CLIENT LIST.",
-                "INFO",
-                "    This connection, as a CLIENT LIST line.",
-                "LIST [TYPE NORMAL|PUBSUB|MASTER|REPLICA] [ID <id> ...]",
-                "    Every connection, on every shard, one line each.",
-                "KILL <ip:port> | KILL <filter> <value> ...",
-                "    Close connections: ID, ADDR, LADDR, TYPE, USER, SKIPME, MAXAGE.",
-                "REPLY ON|OFF|SKIP",
-                "    Whether replies to this connection are sent.",
-                "NO-EVICT ON|OFF | NO-TOUCH ON|OFF",
-                "    Flags shown by CLIENT LIST.",
-                "HELP",
-                "    This text.",
-            ],
+        (b"HELP", 2) => reply::help(
             out,
+            &[
+                b"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                b"ID",
+                b"    This connection's id.",
+                b"GETNAME | SETNAME <name>",
+                b"    This connection's name.",
+                b"SETINFO LIB-NAME|LIB-VER <value>",
+                b"    The client library's name and version, shown by CLIENT LIST.",
+                b"INFO",
+                b"    This connection, as a CLIENT LIST line.",
+                b"LIST [TYPE NORMAL|PUBSUB|MASTER|REPLICA] [ID <id> ...]",
+                b"    Every connection, on every shard, one line each.",
+                b"KILL <ip:port> | KILL <filter> <value> ...",
+                b"    Close connections: ID, ADDR, LADDR, TYPE, USER, SKIPME, MAXAGE.",
+                b"REPLY ON|OFF|SKIP",
+                b"    Whether replies to this connection are sent.",
+                b"NO-EVICT ON|OFF | NO-TOUCH ON|OFF",
+                b"    Flags shown by CLIENT LIST.",
+                b"HELP",
+                b"    This text.",
+            ],
         ),
         (b"ID" | b"GETNAME" | b"SETNAME" | b"SETINFO" | b"NO-EVICT" | b"NO-TOUCH" | b"HELP", _) => {
             let name = format!("client|{}", String::from_utf8_lossy(&sub).to_lowercase());
@@ -358,25 +358,25 @@ fn command_info(argv: &Argv<'_>, version: Version, out: &mut Vec<u8>) {
                 reply::map_header(out, version, 0);
             }
         }
-        b"HELP" if argv.len() == 2 => write_help(
-            &[
-                "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "(no subcommand)",
-                "    Every command corecache answers, as COMMAND INFO shows each.",
-                "COUNT",
-                "    How many commands there are.",
-                "LIST",
-                "    Their names.",
-                "INFO [<command-name> ...]",
-                "    Arity, flags and key positions of the commands named (or all).",
-                "DOCS [<command-name> ...]",
-                "    An entry per command named (or all), without documentation text.",
-                "GETKEYS <full-command>",
-                "    The arguments of a full command that are keys.",
-                "HELP",
-                "    This text.",
-            ],
+        b"HELP" if argv.len() == 2 => reply::help(
             out,
+            &[
+                b"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                b"(no subcommand)",
+                b"    Every command corecache answers, as COMMAND INFO shows each.",
+                b"COUNT",
+                b"    How many commands there are.",
+                b"LIST",
+                b"    Their names.",
+                b"INFO [<command-name> ...]",
+                b"    Arity, flags and key positions of the commands named (or all).",
+                b"DOCS [<command-name> ...]",
+                b"    An entry per command named (or all), without documentation text.",
+                b"GETKEYS <full-command>",
+                b"    The arguments of a full command that are keys.",
+                b"HELP",
+                b"    This text.",
+            ],
         ),
         b"GETKEYS" if argv.len() >= 4 => getkeys(argv, out),
         b"GETKEYS" => wrong_arity("command|getkeys", out),
@@ -387,14 +387,6 @@ fn command_info(argv: &Argv<'_>, version: Version, out: &mut Vec<u8>) {
             );
             reply::error(out, text.as_bytes());
         }
-    }
-}
-
-/// A help text: one simple string per line.
-fn write_help(lines: &[&str], out: &mut Vec<u8>) {
-    reply::array_header(out, lines.len());
-    for line in lines {
-        reply::simple_string(out, line.as_bytes());
     }
 }
 

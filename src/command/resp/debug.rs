@@ -51,10 +51,7 @@ pub fn answer(argv: &Argv<'_>, out: &mut Vec<u8>) -> Debug {
                 b"HELP",
                 b"    Print this help.",
             ];
-            reply::array_header(out, lines.len());
-            for line in lines {
-                reply::simple_string(out, line);
-            }
+            reply::help(out, lines);
             Debug::Answered
         }
         (b"sleep", 3) => {

@@ -155,10 +155,7 @@ fn check(command: Command, argv: &Argv<'_>, out: &mut Vec<u8>) -> Option<Sub> {
         } else {
             OBJECT_HELP
         };
-        reply::array_header(out, lines.len());
-        for line in lines {
-            reply::simple_string(out, line);
-        }
+        reply::help(out, lines);
         return None;
     }
     Some(sub)

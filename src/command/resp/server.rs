@@ -668,10 +668,7 @@ fn config(argv: &Argv<'_>, view: &ServerView<'_>, version: Version, out: &mut Ve
                     b"HELP",
                     b"    This text.",
                 ];
-                reply::array_header(out, lines.len());
-                for line in lines {
-                    reply::simple_string(out, line);
-                }
+                reply::help(out, lines);
             }
         }
         _ => {

@@ -73,6 +73,15 @@ pub fn error(out: &mut Vec<u8>, text: &[u8]) {
     out.extend_from_slice(CRLF);
 }
 
+/// Appends a help text, as Redis's `HELP` subcommands reply: an array of
+/// one simple string per line.
+pub fn help(out: &mut Vec<u8>, lines: &[&[u8]]) {
+    array_header(out, lines.len());
+    for line in lines {
+        simple_string(out, line);
+    }
+}
+
 /// Appends an integer, `:<n>\r\n`.
 pub fn integer(out: &mut Vec<u8>, n: i64) {
     header(out, b':', n);
