@@ -205,7 +205,7 @@ pub const OOM: &[u8] = b"OOM command not allowed when used memory > 'maxmemory'.
 /// flags `denyoom` first makes room under the memory limit (evicting what
 /// the policy allows) and is refused with [`OOM`] if it cannot.
 pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
-    if command.spec().flags.contains(&"denyoom") && !cx.store.make_room_for_write(cx.now) {
+    if command.is_denyoom() && !cx.store.make_room_for_write(cx.now) {
         return reply::error(out, OOM);
     }
     if let Some(error) = typecheck::refusal(command, argv, cx) {

@@ -351,6 +351,37 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Unsubscribe, "unsubscribe", -1, None, SUB),
 ];
 
+/// Which commands of [`COMMANDS`] are flagged `denyoom`, by index,
+/// computed from the table when compiling.
+const DENYOOM: [bool; COMMANDS.len()] = {
+    let mut flags = [false; COMMANDS.len()];
+    let mut index = 0;
+    while index < COMMANDS.len() {
+        flags[index] = has_flag(COMMANDS[index].flags, b"denyoom");
+        index += 1;
+    }
+    flags
+};
+
+/// Whether `flags` holds `flag` (a `const fn`, for [`DENYOOM`]).
+const fn has_flag(flags: &[&str], flag: &[u8]) -> bool {
+    let mut index = 0;
+    while index < flags.len() {
+        let name = flags[index].as_bytes();
+        if name.len() == flag.len() {
+            let mut at = 0;
+            while at < name.len() && name[at] == flag[at] {
+                at += 1;
+            }
+            if at == name.len() {
+                return true;
+            }
+        }
+        index += 1;
+    }
+    false
+}
+
 impl Command {
     /// This command's entry in [`COMMANDS`].
     pub fn spec(self) -> &'static Spec {
@@ -361,6 +392,14 @@ impl Command {
     /// in the table's (name) order.
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// Whether the command is flagged `denyoom` (it may grow memory, so it
+    /// is refused when nothing can be evicted): looked up, not searched,
+    /// since every keyed command asks.
+    #[inline]
+    pub fn is_denyoom(self) -> bool {
+        DENYOOM[self.index()]
     }
 }
 
@@ -450,6 +489,20 @@ mod tests {
             assert_eq!(lookup(spec.name.as_bytes()), Some(spec.command));
             assert_eq!(spec.command.spec().name, spec.name);
         }
+    }
+
+    #[test]
+    fn denyoom_is_looked_up_as_flagged() {
+        for spec in COMMANDS {
+            assert_eq!(
+                spec.command.is_denyoom(),
+                spec.flags.contains(&"denyoom"),
+                "{}",
+                spec.name
+            );
+        }
+        assert!(Command::Set.is_denyoom());
+        assert!(!Command::Get.is_denyoom());
     }
 
     #[test]
