@@ -7,6 +7,7 @@
 //! a hash emptied by HDEL disappears with its key.
 
 use super::long_double::{self, LongDouble, Number};
+use super::random::{self, MAX_REPEATED_PICKS};
 use super::scan::{self, ScanRequest};
 use super::typecheck::{self, Refused};
 use super::{glob, parse_i64, wrong_arity, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
@@ -21,10 +22,6 @@ const NOT_A_FLOAT_FIELD: &[u8] = b"ERR hash value is not a float";
 /// HRANDFIELD's count outside `-i64::MAX..=i64::MAX`.
 const OUT_OF_RANGE: &[u8] =
     b"ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-/// The most fields a negative HRANDFIELD count may ask for. Redis has no
-/// such bound (its client output limit ends such a reply); here the reply
-/// is built whole in memory first, so a count of -10^12 would exhaust it.
-const MAX_REPEATED_PICKS: i64 = 1 << 24;
 /// `ERR value is not a valid float`.
 const NOT_A_FLOAT: &[u8] = b"ERR value is not a valid float";
 
@@ -218,18 +215,7 @@ fn hrandfield(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         Err(refused) => return refused.answer(out),
     };
     let len = hash.len();
-    let picks: Vec<usize> = if count < 0 {
-        (0..count.unsigned_abs())
-            .map(|_| fastrand::usize(..len))
-            .collect()
-    } else if count as u64 >= len as u64 {
-        (0..len).collect()
-    } else {
-        let mut all: Vec<usize> = (0..len).collect();
-        fastrand::shuffle(&mut all);
-        all.truncate(count as usize);
-        all
-    };
+    let picks = random::picks(count, len);
     let pairs_nested = with_values && version == Version::Resp3;
     let items = if with_values && !pairs_nested {
         2 * picks.len()

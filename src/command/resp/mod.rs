@@ -31,6 +31,7 @@ mod long_double;
 pub mod moves;
 mod object;
 pub mod pubsub;
+mod random;
 pub mod scan;
 pub mod server;
 pub mod set;

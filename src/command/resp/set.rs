@@ -14,6 +14,7 @@
 
 use std::collections::HashSet;
 
+use super::random::{self, MAX_REPEATED_PICKS};
 use super::scan::{self, ScanRequest};
 use super::typecheck::{self, Refused};
 use super::{glob, keys_are_local, parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
@@ -23,10 +24,6 @@ use crate::store::{Collection, ItemMeta, Set, Value};
 
 /// Redis Cluster's words for keys on several shards.
 pub const CROSSSLOT: &[u8] = b"CROSSSLOT Keys in request don't hash to the same slot";
-
-/// The most members a negative SRANDMEMBER count may ask for (as
-/// HRANDFIELD's bound: the reply is built whole in memory).
-const MAX_REPEATED_PICKS: i64 = 1 << 24;
 
 /// Runs a set command (the caller checked its arity).
 pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
@@ -176,18 +173,7 @@ fn srandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         Err(refused) => return refused.answer(out),
     };
     let len = set.len();
-    let picks: Vec<usize> = if count < 0 {
-        (0..count.unsigned_abs())
-            .map(|_| fastrand::usize(..len))
-            .collect()
-    } else if count as u64 >= len as u64 {
-        (0..len).collect()
-    } else {
-        let mut all: Vec<usize> = (0..len).collect();
-        fastrand::shuffle(&mut all);
-        all.truncate(count as usize);
-        all
-    };
+    let picks = random::picks(count, len);
     reply::array_header(out, picks.len());
     for index in picks {
         reply::bulk(out, &set.get_index(index).unwrap_or_default());
