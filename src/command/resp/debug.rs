@@ -74,15 +74,26 @@ pub fn answer(argv: &Argv<'_>, out: &mut Vec<u8>) -> Debug {
     }
 }
 
+/// Longest number text [`parse_seconds`] considers (any float needs far
+/// fewer characters); bounds its work on a huge argument.
+const MAX_NUMBER_LEN: usize = 1024;
+
 /// Seconds as Redis reads them (`strtod`: the longest number at the start,
 /// 0 when there is none).
 fn parse_seconds(text: &[u8]) -> f64 {
-    let text = String::from_utf8_lossy(text);
-    let text = text.trim_start();
-    (1..=text.len())
+    let start = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    // Only these bytes can be part of the number; the longest prefix of
+    // them that parses is it.
+    let candidate: &[u8] = &text[start..];
+    let span = candidate
+        .iter()
+        .take(MAX_NUMBER_LEN)
+        .take_while(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+        .count();
+    let candidate = std::str::from_utf8(&candidate[..span]).unwrap_or_default();
+    (1..=candidate.len())
         .rev()
-        .filter(|&end| text.is_char_boundary(end))
-        .find_map(|end| text[..end].parse::<f64>().ok())
+        .find_map(|end| candidate[..end].parse::<f64>().ok())
         .filter(|seconds| seconds.is_finite())
         .unwrap_or(0.0)
 }
@@ -129,6 +140,11 @@ mod tests {
             Debug::Sleep(Duration::from_secs(2))
         );
         assert_eq!(run(b"DEBUG SLEEP 1e9\r\n").0, Debug::Sleep(MAX_SLEEP));
+        // A huge argument costs a bounded parse.
+        let mut huge = b"*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$1000000\r\n".to_vec();
+        huge.extend(std::iter::repeat_n(b'0', 1_000_000));
+        huge.extend_from_slice(b"\r\n");
+        assert_eq!(run(&huge), (Debug::Answered, "+OK\r\n".into()));
     }
 
     #[test]
