@@ -101,7 +101,7 @@ fn parse_get(buf: &[u8], keys: u32) -> Result<Parse, ProtocolError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::decode_in_pieces;
+    use super::super::testing::{decode_cases, Case};
     use super::super::Protocol;
     use super::*;
     use proptest::prelude::*;
@@ -149,7 +149,7 @@ mod tests {
 
     /// One reply the server could send: to a get of `keys` keys with the
     /// first `hits` found (values of the given sizes), or to a set.
-    fn reply() -> impl Strategy<Value = (Vec<u8>, OpKind, u32, Reply)> {
+    fn reply() -> impl Strategy<Value = Case> {
         prop_oneof![
             (1u32..5, proptest::collection::vec(0usize..40, 0..5)).prop_map(|(keys, sizes)| {
                 let hits = sizes.len().min(keys as usize);
@@ -186,10 +186,7 @@ mod tests {
             replies in proptest::collection::vec(reply(), 1..8),
             cuts in proptest::collection::vec(any::<usize>(), 0..12),
         ) {
-            let stream: Vec<u8> = replies.iter().flat_map(|r| r.0.clone()).collect();
-            let requests: Vec<(OpKind, u32)> = replies.iter().map(|r| (r.1, r.2)).collect();
-            let expected: Vec<Reply> = replies.iter().map(|r| r.3).collect();
-            let decoded = decode_in_pieces(Protocol::Memcache, &stream, &requests, &cuts);
+            let (decoded, expected) = decode_cases(Protocol::Memcache, &replies, &cuts);
             prop_assert_eq!(decoded, expected);
         }
     }

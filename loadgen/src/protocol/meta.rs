@@ -157,7 +157,7 @@ fn item(buf: &[u8]) -> Result<Option<(usize, Item)>, ProtocolError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::decode_in_pieces;
+    use super::super::testing::{decode_cases, Case};
     use super::super::Protocol;
     use super::*;
     use proptest::prelude::*;
@@ -223,7 +223,7 @@ mod tests {
 
     /// One reply: to a read of `keys` keys, the listed ones found, or to a
     /// write.
-    fn reply() -> impl Strategy<Value = (Vec<u8>, OpKind, u32, Reply)> {
+    fn reply() -> impl Strategy<Value = Case> {
         prop_oneof![
             proptest::option::of(0usize..30).prop_map(|size| {
                 let (bytes, reply) = match size {
@@ -284,10 +284,7 @@ mod tests {
             replies in proptest::collection::vec(reply(), 1..8),
             cuts in proptest::collection::vec(any::<usize>(), 0..12),
         ) {
-            let stream: Vec<u8> = replies.iter().flat_map(|r| r.0.clone()).collect();
-            let requests: Vec<(OpKind, u32)> = replies.iter().map(|r| (r.1, r.2)).collect();
-            let expected: Vec<Reply> = replies.iter().map(|r| r.3).collect();
-            let decoded = decode_in_pieces(Protocol::Meta, &stream, &requests, &cuts);
+            let (decoded, expected) = decode_cases(Protocol::Meta, &replies, &cuts);
             prop_assert_eq!(decoded, expected);
         }
     }

@@ -155,6 +155,26 @@ pub(crate) mod testing {
 
     use super::{OpKind, Parse, Protocol, Reply};
 
+    /// One reply a property test feeds: its bytes, the request it answers
+    /// (operation and keys) and what it must decode to.
+    pub type Case = (Vec<u8>, OpKind, u32, Reply);
+
+    /// Decodes the cases' replies as one stream cut at `cuts`; returns
+    /// (decoded, expected).
+    pub fn decode_cases(
+        protocol: Protocol,
+        cases: &[Case],
+        cuts: &[usize],
+    ) -> (Vec<Reply>, Vec<Reply>) {
+        let stream: Vec<u8> = cases.iter().flat_map(|c| c.0.clone()).collect();
+        let requests: Vec<(OpKind, u32)> = cases.iter().map(|c| (c.1, c.2)).collect();
+        let expected = cases.iter().map(|c| c.3).collect();
+        (
+            decode_in_pieces(protocol, &stream, &requests, cuts),
+            expected,
+        )
+    }
+
     /// Decodes `stream` fed in chunks ending at `cuts`, as a connection
     /// would, and returns the replies in order.
     pub fn decode_in_pieces(

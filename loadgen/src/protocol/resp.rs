@@ -162,7 +162,7 @@ fn value(buf: &[u8], depth: usize) -> Result<Option<(usize, Value)>, ProtocolErr
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::decode_in_pieces;
+    use super::super::testing::{decode_cases, Case};
     use super::super::Protocol;
     use super::*;
     use proptest::prelude::*;
@@ -250,7 +250,7 @@ mod tests {
     }
 
     /// One reply: to a `GET`, an `MGET`, or a `SET`.
-    fn reply() -> impl Strategy<Value = (Vec<u8>, OpKind, u32, Reply)> {
+    fn reply() -> impl Strategy<Value = Case> {
         prop_oneof![
             element().prop_map(|(bytes, hit)| {
                 let reply = Reply {
@@ -295,10 +295,7 @@ mod tests {
             replies in proptest::collection::vec(reply(), 1..8),
             cuts in proptest::collection::vec(any::<usize>(), 0..12),
         ) {
-            let stream: Vec<u8> = replies.iter().flat_map(|r| r.0.clone()).collect();
-            let requests: Vec<(OpKind, u32)> = replies.iter().map(|r| (r.1, r.2)).collect();
-            let expected: Vec<Reply> = replies.iter().map(|r| r.3).collect();
-            let decoded = decode_in_pieces(Protocol::Resp, &stream, &requests, &cuts);
+            let (decoded, expected) = decode_cases(Protocol::Resp, &replies, &cuts);
             prop_assert_eq!(decoded, expected);
         }
     }
