@@ -436,6 +436,26 @@ pub fn wrong_arity(name: &str, out: &mut Vec<u8>) {
     reply::error(out, text.as_bytes());
 }
 
+/// A size in Redis's memory units, as its `memtoull` reads one: digits,
+/// then optionally `b`, `k`/`m`/`g` (decimal) or `kb`/`mb`/`gb` (binary),
+/// in any case; `None` for anything else or an overflow.
+pub fn memory_bytes(text: &[u8]) -> Option<u64> {
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = std::str::from_utf8(number).ok()?.parse().ok()?;
+    let multiplier: u64 = match unit.to_ascii_lowercase().as_slice() {
+        b"" | b"b" => 1,
+        b"k" => 1000,
+        b"kb" => 1 << 10,
+        b"m" => 1_000_000,
+        b"mb" => 1 << 20,
+        b"g" => 1_000_000_000,
+        b"gb" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(multiplier)
+}
+
 /// Parses a Redis integer argument (`string2ll`: optional `-`, digits, no
 /// leading zeros, no `+`, no spaces, within `i64`).
 pub fn parse_i64(bytes: &[u8]) -> Option<i64> {

@@ -17,7 +17,7 @@ use super::connection::REDIS_VERSION;
 use super::encodings::{EncodingConfig, Threshold};
 use super::pubsub::limit::{self, SharedOutputLimit};
 use super::slowlog::SlowlogConfig;
-use super::{glob, parse_i64, wrong_arity, Command};
+use super::{glob, memory_bytes, parse_i64, wrong_arity, Command};
 use crate::clock::Now;
 use crate::command::memory::MemoryConfig;
 use crate::config::Settings;
@@ -438,27 +438,11 @@ fn integer_at_least<const MIN: i64>(value: &[u8]) -> Result<i64, String> {
     }
 }
 
-/// A memory value as Redis writes one: digits and an optional unit, `b`,
-/// `k`/`m`/`g` (decimal) or `kb`/`mb`/`gb` (binary), in any case.
+/// `maxmemory`'s value in Redis's memory units ([`memory_bytes`]).
 fn memory_value(value: &[u8]) -> Result<i64, String> {
-    let refused = || "argument must be a memory value".to_string();
-    let text = std::str::from_utf8(value).map_err(|_| refused())?;
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let number: i64 = number.parse().map_err(|_| refused())?;
-    let multiplier: i64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1 << 10,
-        "m" => 1_000_000,
-        "mb" => 1 << 20,
-        "g" => 1_000_000_000,
-        "gb" => 1 << 30,
-        _ => return Err(refused()),
-    };
-    number.checked_mul(multiplier).ok_or_else(refused)
+    memory_bytes(value)
+        .and_then(|bytes| i64::try_from(bytes).ok())
+        .ok_or_else(|| "argument must be a memory value".to_string())
 }
 
 /// An eviction policy's name, as its place in [`EvictionPolicy::ALL`].

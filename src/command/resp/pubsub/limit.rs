@@ -9,6 +9,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::command::resp::memory_bytes;
+
 /// One class's limit: a hard limit in bytes, and a soft limit in bytes that
 /// may be exceeded for at most `soft_seconds`; 0 disables either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,26 +147,9 @@ pub fn parse(value: &[u8]) -> Result<Option<OutputLimit>, String> {
     Ok(pubsub)
 }
 
-/// A size as Redis's `memtoull` reads it: digits, then optionally `b`, `k`,
-/// `kb`, `m`, `mb`, `g`, `gb` in any case (`k` = 1000, `kb` = 1024).
+/// A limit in Redis's memory units, or the reason it is refused.
 fn memory_size(word: &str) -> Result<u64, String> {
-    let bad = || SETTING_ERROR.to_string();
-    let split = word
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(word.len());
-    let (digits, unit) = word.split_at(split);
-    let number: u64 = digits.parse().map_err(|_| bad())?;
-    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1 << 20,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1 << 30,
-        _ => return Err(bad()),
-    };
-    number.checked_mul(multiplier).ok_or_else(bad)
+    memory_bytes(word.as_bytes()).ok_or_else(|| SETTING_ERROR.to_string())
 }
 
 #[cfg(test)]
