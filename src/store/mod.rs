@@ -59,7 +59,7 @@ mod s3fifo;
 use crate::clock::{ExpiresAt, Now};
 use crate::stats::StoreStats;
 
-pub use collection::{Collection, Hash, Kind, Limits, List, Set, Typed};
+pub use collection::{Collection, Hash, Kind, Limits, List, Set, Typed, ZSet};
 pub use expire::CYCLE_INTERVAL_MS as EXPIRE_CYCLE_INTERVAL_MS;
 pub use item::Item;
 pub use policy::EvictionPolicy;
@@ -114,6 +114,7 @@ pub enum Value<'s> {
     Hash(&'s Hash),
     List(&'s List),
     Set(&'s Set),
+    ZSet(&'s ZSet),
 }
 
 /// Metadata of an item being stored.
@@ -336,6 +337,7 @@ impl Store {
             Some(Collection::Hash(hash)) => Value::Hash(hash),
             Some(Collection::List(list)) => Value::List(list),
             Some(Collection::Set(set)) => Value::Set(set),
+            Some(Collection::ZSet(zset)) => Value::ZSet(zset),
         })
     }
 

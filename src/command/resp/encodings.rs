@@ -14,6 +14,8 @@ pub struct EncodingConfig {
     hash_max_listpack_entries: AtomicUsize,
     hash_max_listpack_value: AtomicUsize,
     set_max_intset_entries: AtomicUsize,
+    zset_max_listpack_entries: AtomicUsize,
+    zset_max_listpack_value: AtomicUsize,
 }
 
 impl Default for EncodingConfig {
@@ -24,6 +26,8 @@ impl Default for EncodingConfig {
             hash_max_listpack_entries: AtomicUsize::new(limits.hash_max_listpack_entries),
             hash_max_listpack_value: AtomicUsize::new(limits.hash_max_listpack_value),
             set_max_intset_entries: AtomicUsize::new(limits.set_max_intset_entries),
+            zset_max_listpack_entries: AtomicUsize::new(limits.zset_max_listpack_entries),
+            zset_max_listpack_value: AtomicUsize::new(limits.zset_max_listpack_value),
         }
     }
 }
@@ -34,6 +38,8 @@ pub enum Threshold {
     HashMaxListpackEntries,
     HashMaxListpackValue,
     SetMaxIntsetEntries,
+    ZsetMaxListpackEntries,
+    ZsetMaxListpackValue,
 }
 
 impl EncodingConfig {
@@ -42,6 +48,8 @@ impl EncodingConfig {
             Threshold::HashMaxListpackEntries => &self.hash_max_listpack_entries,
             Threshold::HashMaxListpackValue => &self.hash_max_listpack_value,
             Threshold::SetMaxIntsetEntries => &self.set_max_intset_entries,
+            Threshold::ZsetMaxListpackEntries => &self.zset_max_listpack_entries,
+            Threshold::ZsetMaxListpackValue => &self.zset_max_listpack_value,
         }
     }
 
@@ -61,6 +69,8 @@ impl EncodingConfig {
             hash_max_listpack_entries: self.get(Threshold::HashMaxListpackEntries),
             hash_max_listpack_value: self.get(Threshold::HashMaxListpackValue),
             set_max_intset_entries: self.get(Threshold::SetMaxIntsetEntries),
+            zset_max_listpack_entries: self.get(Threshold::ZsetMaxListpackEntries),
+            zset_max_listpack_value: self.get(Threshold::ZsetMaxListpackValue),
         }
     }
 }

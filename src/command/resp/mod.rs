@@ -47,6 +47,7 @@ mod tests_bits;
 #[cfg(test)]
 mod tests_server;
 pub mod typecheck;
+pub mod zset;
 
 pub use table::{lookup, Command, Keys, Spec, COMMANDS};
 
@@ -294,6 +295,27 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Sunionstore
         | Command::Sdiffstore
         | Command::Sscan => set::execute(command, argv, cx, out),
+        Command::Zadd
+        | Command::Zcard
+        | Command::Zcount
+        | Command::Zincrby
+        | Command::Zlexcount
+        | Command::Zmscore
+        | Command::Zpopmax
+        | Command::Zpopmin
+        | Command::Zrange
+        | Command::Zrangebylex
+        | Command::Zrangebyscore
+        | Command::Zrank
+        | Command::Zrem
+        | Command::Zremrangebylex
+        | Command::Zremrangebyrank
+        | Command::Zremrangebyscore
+        | Command::Zrevrange
+        | Command::Zrevrangebylex
+        | Command::Zrevrangebyscore
+        | Command::Zrevrank
+        | Command::Zscore => zset::execute(command, argv, cx, out),
         Command::Lpush
         | Command::Rpush
         | Command::Lpushx

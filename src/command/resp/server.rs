@@ -598,6 +598,29 @@ const PARAMS: &[Param] = &[
         value: |_| "0".into(),
         set: None,
     },
+    Param {
+        name: "zset-max-listpack-entries",
+        value: |v| {
+            v.encodings
+                .get(Threshold::ZsetMaxListpackEntries)
+                .to_string()
+        },
+        set: Some(Setter::Integer {
+            parse: integer_at_least::<0>,
+            apply: |v, n| {
+                v.encodings
+                    .set(Threshold::ZsetMaxListpackEntries, n as usize)
+            },
+        }),
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        value: |v| v.encodings.get(Threshold::ZsetMaxListpackValue).to_string(),
+        set: Some(Setter::Integer {
+            parse: integer_at_least::<0>,
+            apply: |v, n| v.encodings.set(Threshold::ZsetMaxListpackValue, n as usize),
+        }),
+    },
 ];
 
 /// `CONFIG GET|SET|RESETSTAT|REWRITE|HELP …`.

@@ -17,10 +17,12 @@ mod hash;
 mod list;
 mod listpack;
 mod set;
+mod zset;
 
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
+pub use zset::ZSet;
 
 /// The type of a key's value, as `TYPE` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +35,8 @@ pub enum Kind {
     List,
     /// A [`Set`].
     Set,
+    /// A [`ZSet`].
+    ZSet,
 }
 
 impl Kind {
@@ -43,6 +47,7 @@ impl Kind {
             Kind::Hash => "hash",
             Kind::List => "list",
             Kind::Set => "set",
+            Kind::ZSet => "zset",
         }
     }
 }
@@ -57,6 +62,10 @@ pub struct Limits {
     pub hash_max_listpack_value: usize,
     /// `set-max-intset-entries`: most members of an intset.
     pub set_max_intset_entries: usize,
+    /// `zset-max-listpack-entries`: most members of a listpack sorted set.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value`: longest member of a listpack sorted set.
+    pub zset_max_listpack_value: usize,
 }
 
 impl Default for Limits {
@@ -65,6 +74,8 @@ impl Default for Limits {
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
         }
     }
 }
@@ -108,6 +119,7 @@ macro_rules! typed {
 typed!(Hash);
 typed!(List);
 typed!(Set);
+typed!(ZSet);
 
 /// A typed value.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +127,7 @@ pub enum Collection {
     Hash(Hash),
     List(List),
     Set(Set),
+    ZSet(ZSet),
 }
 
 /// Bytes counted for the collection's own box (its enum and bookkeeping).
@@ -131,6 +144,7 @@ impl Collection {
             Collection::Hash(_) => Kind::Hash,
             Collection::List(_) => Kind::List,
             Collection::Set(_) => Kind::Set,
+            Collection::ZSet(_) => Kind::ZSet,
         }
     }
 
@@ -140,6 +154,7 @@ impl Collection {
             Collection::Hash(hash) => hash.len(),
             Collection::List(list) => list.len(),
             Collection::Set(set) => set.len(),
+            Collection::ZSet(zset) => zset.len(),
         }
     }
 
@@ -155,6 +170,7 @@ impl Collection {
                 Collection::Hash(hash) => hash.heap_bytes(),
                 Collection::List(list) => list.heap_bytes(),
                 Collection::Set(set) => set.heap_bytes(),
+                Collection::ZSet(zset) => zset.heap_bytes(),
             }
     }
 
@@ -164,6 +180,7 @@ impl Collection {
             Collection::Hash(hash) => hash.encoding(),
             Collection::List(_) => "quicklist",
             Collection::Set(set) => set.encoding(),
+            Collection::ZSet(zset) => zset.encoding(),
         }
     }
 
@@ -191,6 +208,13 @@ impl Collection {
                 let mut buffer = itoa::Buffer::new();
                 set.for_each(&mut buffer, put);
             }
+            Collection::ZSet(zset) => {
+                put(b"z");
+                for (member, score) in zset.iter() {
+                    put(member);
+                    put(&score.to_bits().to_le_bytes());
+                }
+            }
         }
     }
 
@@ -202,6 +226,7 @@ impl Collection {
             b"h" => Collection::Hash(Hash::default()),
             b"l" => Collection::List(List::default()),
             b"s" => Collection::Set(Set::default()),
+            b"z" => Collection::ZSet(ZSet::default()),
             _ => return None,
         };
         while !rest.is_empty() {
@@ -213,6 +238,10 @@ impl Collection {
                 Collection::List(list) => list.push_back(element),
                 Collection::Set(set) => {
                     set.insert(element, limits);
+                }
+                Collection::ZSet(zset) => {
+                    let bits = take(&mut rest)?.try_into().ok()?;
+                    zset.insert(element, f64::from_bits(u64::from_le_bytes(bits)), limits);
                 }
             }
         }

@@ -5,6 +5,8 @@ fn limits(entries: usize, value: usize) -> Limits {
         hash_max_listpack_entries: entries,
         hash_max_listpack_value: value,
         set_max_intset_entries: entries,
+        zset_max_listpack_entries: entries,
+        zset_max_listpack_value: value,
     }
 }
 
@@ -23,7 +25,7 @@ fn recount(collection: &Collection) -> u64 {
                 hash.insert(field, value, &limits(usize::MAX, usize::MAX));
             }
         }
-        Collection::List(_) | Collection::Set(_) => {}
+        Collection::List(_) | Collection::Set(_) | Collection::ZSet(_) => {}
     }
     rebuilt.heap_bytes()
 }
@@ -178,4 +180,34 @@ fn collections_round_trip_through_their_encoding() {
         assert_eq!(decoded.heap_bytes(), collection.heap_bytes());
         assert_eq!(Collection::decode(&bytes[..bytes.len() - 1], &limits), None);
     }
+}
+
+#[test]
+fn a_sorted_set_round_trips_through_its_encoding_and_its_bytes_return_to_zero() {
+    let limits = limits(2, 8);
+    let mut zset = ZSet::default();
+    zset.insert(b"b", 2.0, &limits);
+    zset.insert(b"a", 1.0, &limits);
+    assert_eq!(zset.encoding(), "listpack");
+    zset.insert(b"c", f64::NEG_INFINITY, &limits);
+    assert_eq!(zset.encoding(), "skiplist");
+    let collection = Collection::ZSet(zset.clone());
+    let mut bytes = Vec::new();
+    collection.encode(&mut bytes);
+    let decoded = Collection::decode(&bytes, &limits).unwrap();
+    assert_eq!(decoded, collection);
+    let members: Vec<_> = zset.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+    assert_eq!(
+        members,
+        [
+            (b"c".to_vec(), f64::NEG_INFINITY),
+            (b"a".to_vec(), 1.0),
+            (b"b".to_vec(), 2.0)
+        ]
+    );
+    assert_eq!(zset.pop(true, 1), [(Box::from(&b"b"[..]), 2.0)]);
+    assert!(zset.remove(b"a"));
+    assert!(!zset.remove(b"a"));
+    assert_eq!(zset.pop(false, 5).len(), 1);
+    assert_eq!(zset.heap_bytes(), 0);
 }

@@ -1,0 +1,629 @@
+//! The sorted-set commands: ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE,
+//! ZCOUNT, ZLEXCOUNT, ZRANK, ZREVRANK, ZRANGE (BYSCORE, BYLEX, REV, LIMIT,
+//! WITHSCORES), ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX,
+//! ZREVRANGEBYLEX, ZPOPMIN, ZPOPMAX and ZREMRANGEBYRANK/SCORE/LEX, with
+//! Redis 7.0's replies and errors, on the store's [`ZSet`].
+//!
+//! Argument errors come before the key's type is looked at, as in Redis;
+//! a sorted set emptied by a command disappears with its key.
+
+use super::typecheck::{self, Refused};
+use super::{parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
+use crate::protocol::resp::reply::{self, Version};
+use crate::protocol::resp::Argv;
+use crate::store::ZSet;
+
+/// `ERR value is not a valid float`.
+const NOT_A_FLOAT: &[u8] = b"ERR value is not a valid float";
+/// An increment that gives NaN (`inf` plus `-inf`).
+const NAN_SCORE: &[u8] = b"ERR resulting score is not a number (NaN)";
+/// A score range bound that is not a float.
+const BAD_SCORE_RANGE: &[u8] = b"ERR min or max is not a float";
+/// A lex range bound that is not `[x`, `(x`, `-` or `+`.
+const BAD_LEX_RANGE: &[u8] = b"ERR min or max not valid string range item";
+
+/// Runs a sorted-set command (the caller checked its arity).
+pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let key = argv.get(1).unwrap_or_default();
+    let arg = |index: usize| argv.get(index).unwrap_or_default();
+    let version = cx.version;
+    let result = match command {
+        Command::Zadd => return zadd(argv, cx, out),
+        Command::Zincrby => {
+            let Some(by) = parse_score(arg(2)) else {
+                return reply::error(out, NOT_A_FLOAT);
+            };
+            let limits = cx.limits();
+            typecheck::write(key, cx, |zset: &mut ZSet| {
+                let score = zset.score(arg(3)).unwrap_or(0.0) + by;
+                if score.is_nan() {
+                    return None;
+                }
+                zset.insert(arg(3), score, &limits);
+                Some(score)
+            })
+            .map(|score| match score {
+                Some(score) => score_reply(out, version, score),
+                None => reply::error(out, NAN_SCORE),
+            })
+        }
+        Command::Zrem => typecheck::update(key, cx, |zset: &mut ZSet| {
+            argv.iter().skip(2).filter(|m| zset.remove(m)).count()
+        })
+        .map(|removed| reply::integer(out, removed.unwrap_or(0) as i64)),
+        Command::Zcard => {
+            read(key, cx).map(|zset| reply::integer(out, zset.map_or(0, ZSet::len) as i64))
+        }
+        Command::Zscore => read(key, cx).map(|zset| match zset.and_then(|z| z.score(arg(2))) {
+            Some(score) => score_reply(out, version, score),
+            None => reply::null(out, version),
+        }),
+        Command::Zmscore => read(key, cx).map(|zset| {
+            reply::array_header(out, argv.len() - 2);
+            for member in argv.iter().skip(2) {
+                match zset.and_then(|z| z.score(member)) {
+                    Some(score) => score_reply(out, version, score),
+                    None => reply::null(out, version),
+                }
+            }
+        }),
+        Command::Zrank | Command::Zrevrank => {
+            read(key, cx).map(|zset| match zset.and_then(|z| Some((z, z.rank(arg(2))?))) {
+                Some((zset, rank)) if command == Command::Zrevrank => {
+                    reply::integer(out, (zset.len() - 1 - rank) as i64)
+                }
+                Some((_, rank)) => reply::integer(out, rank as i64),
+                None => reply::null(out, version),
+            })
+        }
+        Command::Zcount | Command::Zlexcount => {
+            let range = match command {
+                Command::Zcount => parse_score_range(arg(2), arg(3)),
+                _ => parse_lex_range(arg(2), arg(3)),
+            };
+            let range = match range {
+                Ok(range) => range,
+                Err(error) => return reply::error(out, error),
+            };
+            read(key, cx).map(|zset| {
+                let (start, end) = zset.map_or((0, 0), |z| range.ranks(z));
+                reply::integer(out, end.saturating_sub(start) as i64)
+            })
+        }
+        Command::Zpopmin | Command::Zpopmax => return zpop(command, argv, cx, out),
+        Command::Zremrangebyrank | Command::Zremrangebyscore | Command::Zremrangebylex => {
+            return zremrange(command, argv, cx, out)
+        }
+        _ => return zrange(command, argv, cx, out),
+    };
+    if let Err(refused) = result {
+        refused.answer(out);
+    }
+}
+
+/// A score as Redis 7.0 replies one (`addReplyDouble`): `%.17g`, so
+/// `0.1` is `0.10000000000000001`; `inf` and `-inf`; RESP3's double type.
+fn score_reply(out: &mut Vec<u8>, version: Version, score: f64) {
+    let mut text = String::new();
+    format_g17(&mut text, score);
+    match version {
+        Version::Resp2 => reply::bulk(out, text.as_bytes()),
+        Version::Resp3 => {
+            out.push(b',');
+            out.extend_from_slice(text.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+/// Writes `value` as C's `printf("%.17g")` does (`inf`/`-inf` for the
+/// infinities).
+pub fn format_g17(out: &mut String, value: f64) {
+    use std::fmt::Write;
+    if value.is_infinite() {
+        out.push_str(if value > 0.0 { "inf" } else { "-inf" });
+        return;
+    }
+    let scientific = format!("{value:.16e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let trim = |digits: &str| -> String {
+        match digits.contains('.') {
+            true => digits
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string(),
+            false => digits.to_string(),
+        }
+    };
+    if !(-4..17).contains(&exponent) {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        let _ = write!(out, "{}e{sign}{:02}", trim(mantissa), exponent.abs());
+    } else {
+        let decimals = (16 - exponent) as usize;
+        out.push_str(&trim(&format!("{value:.decimals$}")));
+    }
+}
+
+/// The sorted set under `key` to read.
+fn read<'c>(key: &[u8], cx: &'c mut RespContext<'_>) -> Result<Option<&'c ZSet>, Refused> {
+    typecheck::read::<ZSet>(key, cx)
+}
+
+/// A score as Redis reads one (`strtod` over the whole argument, no
+/// leading space, NaN refused): `1`, `-1.5`, `1e3`, `inf`, `+inf`, `-inf`.
+pub fn parse_score(text: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(text).ok()?;
+    if text.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    // -0 is 0, as Redis's listpack stores it.
+    text.parse::<f64>()
+        .ok()
+        .filter(|score| !score.is_nan())
+        .map(|score| score + 0.0)
+}
+
+/// A range of a sorted set, by score or by member.
+#[derive(Debug, Clone)]
+enum Range<'a> {
+    /// Scores from `min` to `max`, each bound inclusive unless flagged.
+    Score {
+        min: f64,
+        min_open: bool,
+        max: f64,
+        max_open: bool,
+    },
+    /// Members from `min` to `max` (with all scores equal, as Redis
+    /// assumes).
+    Lex { min: Lex<'a>, max: Lex<'a> },
+}
+
+/// A lex range bound.
+#[derive(Debug, Clone, Copy)]
+enum Lex<'a> {
+    /// `-`.
+    Lowest,
+    /// `+`.
+    Highest,
+    /// `[x` (true) or `(x`.
+    Member(&'a [u8], bool),
+}
+
+/// `min max` of ZRANGEBYSCORE and friends.
+fn parse_score_range<'a>(min: &[u8], max: &[u8]) -> Result<Range<'a>, &'static [u8]> {
+    let bound = |text: &[u8]| match text.strip_prefix(b"(") {
+        Some(rest) => parse_score(rest).map(|score| (score, true)),
+        None => parse_score(text).map(|score| (score, false)),
+    };
+    let ((min, min_open), (max, max_open)) = bound(min).zip(bound(max)).ok_or(BAD_SCORE_RANGE)?;
+    Ok(Range::Score {
+        min,
+        min_open,
+        max,
+        max_open,
+    })
+}
+
+/// `min max` of ZRANGEBYLEX and friends.
+fn parse_lex_range<'a>(min: &'a [u8], max: &'a [u8]) -> Result<Range<'a>, &'static [u8]> {
+    let bound = |text: &'a [u8]| match text {
+        b"-" => Some(Lex::Lowest),
+        b"+" => Some(Lex::Highest),
+        [b'[', rest @ ..] => Some(Lex::Member(rest, true)),
+        [b'(', rest @ ..] => Some(Lex::Member(rest, false)),
+        _ => None,
+    };
+    let (min, max) = bound(min).zip(bound(max)).ok_or(BAD_LEX_RANGE)?;
+    Ok(Range::Lex { min, max })
+}
+
+impl Range<'_> {
+    /// The ranks `start..end` of the entries in range (empty if none).
+    fn ranks(&self, zset: &ZSet) -> (usize, usize) {
+        let (start, end) = match *self {
+            Range::Score {
+                min,
+                min_open,
+                max,
+                max_open,
+            } => (
+                zset.partition(|s, _| if min_open { s > min } else { s >= min }),
+                zset.partition(|s, _| if max_open { s >= max } else { s > max }),
+            ),
+            Range::Lex { min, max } => {
+                let start = match min {
+                    Lex::Lowest => 0,
+                    Lex::Highest => zset.len(),
+                    Lex::Member(bound, inclusive) => zset.partition(|_, m| match inclusive {
+                        true => m >= bound,
+                        false => m > bound,
+                    }),
+                };
+                let end = match max {
+                    Lex::Lowest => 0,
+                    Lex::Highest => zset.len(),
+                    Lex::Member(bound, inclusive) => zset.partition(|_, m| match inclusive {
+                        true => m > bound,
+                        false => m >= bound,
+                    }),
+                };
+                (start, end)
+            }
+        };
+        (start, end.max(start))
+    }
+}
+
+/// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member …]`.
+fn zadd(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) =
+        (false, false, false, false, false, false);
+    let mut at = 2;
+    while let Some(option) = argv.get(at) {
+        let flag = match option.to_ascii_lowercase().as_slice() {
+            b"nx" => &mut nx,
+            b"xx" => &mut xx,
+            b"gt" => &mut gt,
+            b"lt" => &mut lt,
+            b"ch" => &mut ch,
+            b"incr" => &mut incr,
+            _ => break,
+        };
+        *flag = true;
+        at += 1;
+    }
+    let pairs = argv.len() - at;
+    if pairs == 0 || pairs % 2 == 1 {
+        return reply::error(out, SYNTAX_ERROR);
+    }
+    if nx && xx {
+        return reply::error(
+            out,
+            b"ERR XX and NX options at the same time are not compatible",
+        );
+    }
+    if (gt && nx) || (lt && nx) || (gt && lt) {
+        return reply::error(
+            out,
+            b"ERR GT, LT, and/or NX options at the same time are not compatible",
+        );
+    }
+    if incr && pairs > 2 {
+        return reply::error(
+            out,
+            b"ERR INCR option supports a single increment-element pair",
+        );
+    }
+    let mut entries = Vec::with_capacity(pairs / 2);
+    let mut args = argv.iter().skip(at);
+    while let (Some(score), Some(member)) = (args.next(), args.next()) {
+        match parse_score(score) {
+            Some(score) => entries.push((score, member)),
+            None => return reply::error(out, NOT_A_FLOAT),
+        }
+    }
+    let version = cx.version;
+    let limits = cx.limits();
+    let result = typecheck::write(argv.get(1).unwrap_or_default(), cx, |zset: &mut ZSet| {
+        let (mut added, mut changed) = (0, 0);
+        let mut last = None;
+        for (score, member) in entries {
+            let old = zset.score(member);
+            if (nx && old.is_some()) || (xx && old.is_none()) {
+                continue;
+            }
+            let score = match (incr, old) {
+                (true, Some(old)) => old + score,
+                _ => score,
+            };
+            if score.is_nan() {
+                return Err(NAN_SCORE);
+            }
+            if let Some(old) = old {
+                if (gt && score <= old) || (lt && score >= old) {
+                    continue;
+                }
+                if score != old {
+                    changed += 1;
+                }
+            } else {
+                added += 1;
+            }
+            zset.insert(member, score, &limits);
+            last = Some(score);
+        }
+        Ok((added, changed, last))
+    });
+    match result {
+        Ok(Ok((_, _, last))) if incr => match last {
+            Some(score) => score_reply(out, version, score),
+            None => reply::null(out, version),
+        },
+        Ok(Ok((added, changed, _))) => reply::integer(out, added + if ch { changed } else { 0 }),
+        Ok(Err(error)) => reply::error(out, error),
+        Err(refused) => refused.answer(out),
+    }
+}
+
+/// Writes `entries` as a range reply: members, with their scores if
+/// `with_scores` (RESP3: as `[member, score]` pairs).
+fn reply_entries<'z>(
+    out: &mut Vec<u8>,
+    version: Version,
+    with_scores: bool,
+    entries: impl ExactSizeIterator<Item = (&'z [u8], f64)>,
+) {
+    let pairs = with_scores && version == Version::Resp3;
+    let len = entries.len();
+    reply::array_header(out, if with_scores && !pairs { 2 * len } else { len });
+    for (member, score) in entries {
+        if pairs {
+            reply::array_header(out, 2);
+        }
+        reply::bulk(out, member);
+        if with_scores {
+            score_reply(out, version, score);
+        }
+    }
+}
+
+/// How ZRANGE and its older forms select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    Rank,
+    Score,
+    Lex,
+}
+
+/// ZRANGE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX and
+/// ZREVRANGEBYLEX.
+fn zrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let (mut by, mut rev) = match command {
+        Command::Zrevrange => (Some(By::Rank), Some(true)),
+        Command::Zrangebyscore => (Some(By::Score), Some(false)),
+        Command::Zrevrangebyscore => (Some(By::Score), Some(true)),
+        Command::Zrangebylex => (Some(By::Lex), Some(false)),
+        Command::Zrevrangebylex => (Some(By::Lex), Some(true)),
+        _ => (None, None),
+    };
+    let (mut with_scores, mut offset, mut limit) = (false, 0i64, -1i64);
+    let mut at = 4;
+    while let Some(option) = argv.get(at) {
+        let left = argv.len() - at - 1;
+        match option.to_ascii_lowercase().as_slice() {
+            b"withscores" => with_scores = true,
+            b"limit" if left >= 2 => {
+                match (
+                    parse_i64(argv.get(at + 1).unwrap_or_default()),
+                    parse_i64(argv.get(at + 2).unwrap_or_default()),
+                ) {
+                    (Some(o), Some(l)) => (offset, limit) = (o, l),
+                    _ => return reply::error(out, NOT_AN_INTEGER),
+                }
+                at += 2;
+            }
+            b"rev" if rev.is_none() => rev = Some(true),
+            b"bylex" if by.is_none() => by = Some(By::Lex),
+            b"byscore" if by.is_none() => by = Some(By::Score),
+            _ => return reply::error(out, SYNTAX_ERROR),
+        }
+        at += 1;
+    }
+    let by = by.unwrap_or(By::Rank);
+    let rev = rev.unwrap_or(false);
+    if limit != -1 && by == By::Rank {
+        return reply::error(
+            out,
+            b"ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        );
+    }
+    if with_scores && by == By::Lex {
+        return reply::error(
+            out,
+            b"ERR syntax error, WITHSCORES not supported in combination with BYLEX",
+        );
+    }
+    let (mut min, mut max) = (
+        argv.get(2).unwrap_or_default(),
+        argv.get(3).unwrap_or_default(),
+    );
+    if rev && by != By::Rank {
+        std::mem::swap(&mut min, &mut max);
+    }
+    let range = match by {
+        By::Rank => match (parse_i64(min), parse_i64(max)) {
+            (Some(start), Some(end)) => Some(Err((start, end))),
+            _ => return reply::error(out, NOT_AN_INTEGER),
+        },
+        By::Score => Some(Ok(match parse_score_range(min, max) {
+            Ok(range) => range,
+            Err(error) => return reply::error(out, error),
+        })),
+        By::Lex => Some(Ok(match parse_lex_range(min, max) {
+            Ok(range) => range,
+            Err(error) => return reply::error(out, error),
+        })),
+    };
+    let version = cx.version;
+    let zset = match read(argv.get(1).unwrap_or_default(), cx) {
+        Ok(Some(zset)) => zset,
+        Ok(None) => return reply::array_header(out, 0),
+        Err(refused) => return refused.answer(out),
+    };
+    let (start, end) = match range {
+        Some(Err((start, end))) if rev => {
+            let (from, to) = rank_range(start, end, zset.len());
+            (zset.len() - to, zset.len() - from)
+        }
+        Some(Err((start, end))) => rank_range(start, end, zset.len()),
+        Some(Ok(range)) => range.ranks(zset),
+        None => (0, 0),
+    };
+    let (start, end) = if by == By::Rank {
+        (start, end)
+    } else {
+        // LIMIT counts from the end the range starts at (the top for REV).
+        let len = (end - start) as u64;
+        let skip = if offset < 0 {
+            len
+        } else {
+            (offset as u64).min(len)
+        };
+        let take = if limit < 0 {
+            len
+        } else {
+            (limit as u64).min(len - skip)
+        };
+        if rev {
+            (end - (skip + take) as usize, end - skip as usize)
+        } else {
+            (start + skip as usize, start + (skip + take) as usize)
+        }
+    };
+    let entries = zset.range(start, end);
+    let entries: Vec<_> = if rev {
+        entries.rev().collect()
+    } else {
+        entries.collect()
+    };
+    reply_entries(out, version, with_scores, entries.into_iter());
+}
+
+/// Redis's rank range `start..=end` (negatives from the end) as ranks
+/// `from..to` within `len`.
+fn rank_range(start: i64, end: i64, len: usize) -> (usize, usize) {
+    let len = len as i64;
+    let start = if start < 0 {
+        (start + len).max(0)
+    } else {
+        start
+    };
+    let end = if end < 0 { end + len } else { end.min(len - 1) };
+    if start > end || start >= len {
+        return (0, 0);
+    }
+    (start as usize, end as usize + 1)
+}
+
+/// `ZPOPMIN|ZPOPMAX key [count]`.
+fn zpop(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    if argv.len() > 3 {
+        return reply::error(out, SYNTAX_ERROR);
+    }
+    let count = match argv.get(2).map(parse_i64) {
+        None => None,
+        Some(Some(count)) if count >= 0 => Some(count as usize),
+        Some(_) => return reply::error(out, b"ERR value is out of range, must be positive"),
+    };
+    if count == Some(0) {
+        return reply::array_header(out, 0);
+    }
+    let version = cx.version;
+    let key = argv.get(1).unwrap_or_default();
+    let max = command == Command::Zpopmax;
+    let popped =
+        match typecheck::update(key, cx, |zset: &mut ZSet| zset.pop(max, count.unwrap_or(1))) {
+            Ok(popped) => popped.unwrap_or_default(),
+            Err(refused) => return refused.answer(out),
+        };
+    let entries = popped.iter().map(|(member, score)| (&**member, *score));
+    if count.is_none() {
+        // One entry: flat even in RESP3.
+        reply::array_header(out, 2 * popped.len());
+        for (member, score) in entries {
+            reply::bulk(out, member);
+            score_reply(out, version, score);
+        }
+    } else {
+        reply_entries(out, version, true, entries);
+    }
+}
+
+/// ZREMRANGEBYRANK, ZREMRANGEBYSCORE and ZREMRANGEBYLEX.
+fn zremrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let (min, max) = (
+        argv.get(2).unwrap_or_default(),
+        argv.get(3).unwrap_or_default(),
+    );
+    let range = match command {
+        Command::Zremrangebyrank => match (parse_i64(min), parse_i64(max)) {
+            (Some(start), Some(end)) => Err((start, end)),
+            _ => return reply::error(out, NOT_AN_INTEGER),
+        },
+        Command::Zremrangebyscore => match parse_score_range(min, max) {
+            Ok(range) => Ok(range),
+            Err(error) => return reply::error(out, error),
+        },
+        _ => match parse_lex_range(min, max) {
+            Ok(range) => Ok(range),
+            Err(error) => return reply::error(out, error),
+        },
+    };
+    let key = argv.get(1).unwrap_or_default();
+    let removed = typecheck::update(key, cx, |zset: &mut ZSet| {
+        let (start, end) = match &range {
+            Err((start, end)) => rank_range(*start, *end, zset.len()),
+            Ok(range) => range.ranks(zset),
+        };
+        zset.remove_range(start, end)
+    });
+    match removed {
+        Ok(removed) => reply::integer(out, removed.unwrap_or(0) as i64),
+        Err(refused) => refused.answer(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_print_as_printf_g17() {
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0"),
+            (3.0, "3"),
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (0.1, "0.10000000000000001"),
+            (1e20, "1e+20"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (1e300, "1.0000000000000001e+300"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0000000000000001e-05"),
+            (2.2250738585072014e-308, "2.2250738585072014e-308"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ];
+        for (value, expected) in cases {
+            let mut text = String::new();
+            format_g17(&mut text, *value);
+            assert_eq!(&text, expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn scores_parse_as_redis_reads_them() {
+        assert_eq!(parse_score(b"1.5"), Some(1.5));
+        assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score(b"1e3"), Some(1000.0));
+        assert_eq!(parse_score(b"nan"), None);
+        assert_eq!(parse_score(b" 1"), None);
+        assert_eq!(parse_score(b"1x"), None);
+        assert_eq!(parse_score(b""), None);
+    }
+
+    #[test]
+    fn rank_ranges_clamp_as_redis() {
+        assert_eq!(rank_range(0, -1, 5), (0, 5));
+        assert_eq!(rank_range(-2, -1, 5), (3, 5));
+        assert_eq!(rank_range(3, 1, 5), (0, 0));
+        assert_eq!(rank_range(-10, 100, 5), (0, 5));
+        assert_eq!(rank_range(5, 6, 5), (0, 0));
+        assert_eq!(rank_range(0, -1, 0), (0, 0));
+    }
+}
