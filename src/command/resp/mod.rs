@@ -315,7 +315,9 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Zrevrangebylex
         | Command::Zrevrangebyscore
         | Command::Zrevrank
-        | Command::Zscore => zset::execute(command, argv, cx, out),
+        | Command::Zscore
+        | Command::Zrandmember
+        | Command::Zscan => zset::execute(command, argv, cx, out),
         Command::Lpush
         | Command::Rpush
         | Command::Lpushx

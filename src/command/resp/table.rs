@@ -142,6 +142,7 @@ pub enum Command {
     Zmscore,
     Zpopmax,
     Zpopmin,
+    Zrandmember,
     Zrange,
     Zrangebylex,
     Zrangebyscore,
@@ -154,6 +155,7 @@ pub enum Command {
     Zrevrangebylex,
     Zrevrangebyscore,
     Zrevrank,
+    Zscan,
     Zscore,
 }
 
@@ -378,6 +380,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Zmscore, "zmscore", -3, First, RF),
     spec!(Zpopmax, "zpopmax", -2, First, WRF),
     spec!(Zpopmin, "zpopmin", -2, First, WRF),
+    spec!(Zrandmember, "zrandmember", -2, First, R),
     spec!(Zrange, "zrange", -4, First, R),
     spec!(Zrangebylex, "zrangebylex", -4, First, R),
     spec!(Zrangebyscore, "zrangebyscore", -4, First, R),
@@ -390,6 +393,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Zrevrangebylex, "zrevrangebylex", -4, First, R),
     spec!(Zrevrangebyscore, "zrevrangebyscore", -4, First, R),
     spec!(Zrevrank, "zrevrank", 3, First, RF),
+    spec!(Zscan, "zscan", -3, First, R),
     spec!(Zscore, "zscore", 3, First, RF),
 ];
 

@@ -7,8 +7,10 @@
 //! Argument errors come before the key's type is looked at, as in Redis;
 //! a sorted set emptied by a command disappears with its key.
 
+use super::random::{self, MAX_REPEATED_PICKS};
+use super::scan;
 use super::typecheck::{self, Refused};
-use super::{parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
+use super::{glob, parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::Argv;
 use crate::store::ZSet;
@@ -91,6 +93,8 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
             })
         }
         Command::Zpopmin | Command::Zpopmax => return zpop(command, argv, cx, out),
+        Command::Zrandmember => return zrandmember(argv, cx, out),
+        Command::Zscan => return zscan(argv, cx, out),
         Command::Zremrangebyrank | Command::Zremrangebyscore | Command::Zremrangebylex => {
             return zremrange(command, argv, cx, out)
         }
@@ -537,6 +541,113 @@ fn zpop(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut V
         }
     } else {
         reply_entries(out, version, true, entries);
+    }
+}
+
+/// `ZRANDMEMBER key [count [WITHSCORES]]`, with HRANDFIELD's count rules
+/// ([`random::picks`]).
+fn zrandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let key = argv.get(1).unwrap_or_default();
+    let version = cx.version;
+    let Some(count) = argv.get(2) else {
+        return match read(key, cx) {
+            Ok(Some(zset)) => {
+                let (member, _) = zset
+                    .get_index(fastrand::usize(..zset.len()))
+                    .unwrap_or_default();
+                reply::bulk(out, member)
+            }
+            Ok(None) => reply::null(out, version),
+            Err(refused) => refused.answer(out),
+        };
+    };
+    let count = match parse_i64(count) {
+        Some(i64::MIN) => {
+            return reply::error(
+                out,
+                b"ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+            )
+        }
+        Some(count) => count,
+        None => return reply::error(out, NOT_AN_INTEGER),
+    };
+    let with_scores = match argv.get(3) {
+        None => false,
+        Some(option) if argv.len() == 4 && option.eq_ignore_ascii_case(b"withscores") => true,
+        Some(_) => return reply::error(out, SYNTAX_ERROR),
+    };
+    if (with_scores && count < -(i64::MAX / 2)) || count < -MAX_REPEATED_PICKS {
+        return reply::error(out, b"ERR value is out of range");
+    }
+    let zset = match read(key, cx) {
+        Ok(Some(zset)) => zset,
+        Ok(None) => return reply::array_header(out, 0),
+        Err(refused) => return refused.answer(out),
+    };
+    let mut picks = random::picks(count, zset.len());
+    if count >= 0 && count as u64 >= zset.len() as u64 {
+        // The whole set, highest first, as Redis gives it.
+        picks.reverse();
+    }
+    let entries = picks
+        .into_iter()
+        .map(|index| zset.get_index(index).unwrap_or_default());
+    reply_entries(
+        out,
+        version,
+        with_scores,
+        entries.collect::<Vec<_>>().into_iter(),
+    );
+}
+
+/// `ZSCAN key cursor [MATCH pattern] [COUNT count]`: a listpack whole with
+/// cursor 0, as Redis; a skiplist by rank from the top down, the cursor
+/// being the number of ranks still to visit. Scores are bulk strings in
+/// `%.17g`, as Redis's.
+fn zscan(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let key = argv.get(1).unwrap_or_default();
+    let request = match scan::parse_from(argv, 2, false) {
+        Ok(request) => request,
+        Err(error) => return reply::error(out, error),
+    };
+    let zset = match read(key, cx) {
+        Ok(zset) => zset,
+        Err(refused) => return refused.answer(out),
+    };
+    let wanted = |member: &[u8]| {
+        request
+            .pattern
+            .is_none_or(|p| glob::matches(p, member, false))
+    };
+    let (next, picked): (u64, Vec<(&[u8], f64)>) = match zset {
+        None => (0, Vec::new()),
+        Some(zset) if zset.encoding() == "listpack" => {
+            (0, zset.iter().filter(|(m, _)| wanted(m)).collect())
+        }
+        Some(zset) => {
+            let len = zset.len() as u64;
+            let start = match request.cursor {
+                0 => len,
+                cursor => cursor.min(len),
+            };
+            let end = start.saturating_sub(request.count as u64);
+            let picked = zset
+                .range(end as usize, start as usize)
+                .rev()
+                .filter(|(m, _)| wanted(m))
+                .collect();
+            (end, picked)
+        }
+    };
+    reply::array_header(out, 2);
+    reply::bulk(out, itoa::Buffer::new().format(next).as_bytes());
+    reply::array_header(out, 2 * picked.len());
+    let mut text = String::new();
+    for (member, score) in picked {
+        reply::bulk(out, member);
+        text.clear();
+        format_g17(&mut text, score);
+        reply::bulk(out, text.as_bytes());
     }
 }
 
