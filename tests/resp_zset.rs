@@ -170,20 +170,111 @@ const SCRIPT: &[(&str, &[u8])] = &[
     ("ZSCAN q 0", b"*2\r\n$1\r\n0\r\n*6\r\n$1\r\na\r\n$19\r\n0.10000000000000001\r\n$1\r\nb\r\n$1\r\n3\r\n$1\r\nc\r\n$5\r\n1e+20\r\n"),
 ];
 
+/// Multi-key requests (their keys are on one shard only with one thread),
+/// with redis-server 7.0.15's replies.
+const MULTI_KEY_SCRIPT: &[(&str, &[u8])] = &[
+    ("FLUSHALL", b"+OK\r\n"),
+    ("ZADD a 1 x 2 y 3 z", b":3\r\n"),
+    ("ZADD b 10 y 20 z 30 w", b":3\r\n"),
+    ("SADD s y q", b":2\r\n"),
+    ("SET str v", b"+OK\r\n"),
+    ("ZUNION 2 a b WITHSCORES", b"*8\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$2\r\n12\r\n$1\r\nz\r\n$2\r\n23\r\n$1\r\nw\r\n$2\r\n30\r\n"),
+    ("ZUNION 2 a b", b"*4\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n$1\r\nw\r\n"),
+    ("ZUNION 3 a b s WITHSCORES", b"*10\r\n$1\r\nq\r\n$1\r\n1\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$2\r\n13\r\n$1\r\nz\r\n$2\r\n23\r\n$1\r\nw\r\n$2\r\n30\r\n"),
+    ("ZUNION 2 a b WEIGHTS 2 0.5 WITHSCORES", b"*8\r\n$1\r\nx\r\n$1\r\n2\r\n$1\r\ny\r\n$1\r\n9\r\n$1\r\nw\r\n$2\r\n15\r\n$1\r\nz\r\n$2\r\n16\r\n"),
+    ("ZUNION 2 a b AGGREGATE MIN WITHSCORES", b"*8\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\nz\r\n$1\r\n3\r\n$1\r\nw\r\n$2\r\n30\r\n"),
+    ("ZUNION 2 a b AGGREGATE MAX WITHSCORES", b"*8\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$2\r\n10\r\n$1\r\nz\r\n$2\r\n20\r\n$1\r\nw\r\n$2\r\n30\r\n"),
+    ("ZUNION 2 a b AGGREGATE foo", b"-ERR syntax error\r\n"),
+    ("ZUNION 2 a b WEIGHTS 1", b"-ERR syntax error\r\n"),
+    ("ZUNION 2 a b WEIGHTS 1 x", b"-ERR weight value is not a float\r\n"),
+    ("ZUNION 0 a", b"-ERR at least 1 input key is needed for 'zunion' command\r\n"),
+    ("ZUNION -1 a", b"-ERR at least 1 input key is needed for 'zunion' command\r\n"),
+    ("ZUNION x a", b"-ERR value is not an integer or out of range\r\n"),
+    ("ZUNION 3 a b", b"-ERR syntax error\r\n"),
+    ("ZUNION 2 a str", b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+    ("ZUNION 2 a nokey WITHSCORES", b"*6\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\nz\r\n$1\r\n3\r\n"),
+    ("ZINTER 2 a b WITHSCORES", b"*4\r\n$1\r\ny\r\n$2\r\n12\r\n$1\r\nz\r\n$2\r\n23\r\n"),
+    ("ZINTER 2 a b WEIGHTS 1 -1 AGGREGATE SUM WITHSCORES", b"*4\r\n$1\r\nz\r\n$3\r\n-17\r\n$1\r\ny\r\n$2\r\n-8\r\n"),
+    ("ZINTER 2 a nokey", b"*0\r\n"),
+    ("ZINTER 3 a b s WITHSCORES", b"*2\r\n$1\r\ny\r\n$2\r\n13\r\n"),
+    ("ZDIFF 2 a b WITHSCORES", b"*2\r\n$1\r\nx\r\n$1\r\n1\r\n"),
+    ("ZDIFF 2 b a", b"*1\r\n$1\r\nw\r\n"),
+    ("ZDIFF 2 a b WEIGHTS 1 1", b"-ERR syntax error\r\n"),
+    ("ZDIFF 2 a b AGGREGATE SUM", b"-ERR syntax error\r\n"),
+    ("ZDIFF 0 a", b"-ERR at least 1 input key is needed for 'zdiff' command\r\n"),
+    ("ZUNIONSTORE d 2 a b", b":4\r\n"),
+    ("ZRANGE d 0 -1 WITHSCORES", b"*8\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$2\r\n12\r\n$1\r\nz\r\n$2\r\n23\r\n$1\r\nw\r\n$2\r\n30\r\n"),
+    ("ZINTERSTORE d 2 a b WEIGHTS 2 3", b":2\r\n"),
+    ("ZRANGE d 0 -1 WITHSCORES", b"*4\r\n$1\r\ny\r\n$2\r\n34\r\n$1\r\nz\r\n$2\r\n66\r\n"),
+    ("ZDIFFSTORE d 2 a b", b":1\r\n"),
+    ("ZRANGE d 0 -1 WITHSCORES", b"*2\r\n$1\r\nx\r\n$1\r\n1\r\n"),
+    ("ZINTERSTORE d 2 a nokey", b":0\r\n"),
+    ("EXISTS d", b":0\r\n"),
+    ("ZUNIONSTORE d 2 a b WITHSCORES", b"-ERR syntax error\r\n"),
+    ("ZUNIONSTORE d 0 a", b"-ERR at least 1 input key is needed for 'zunionstore' command\r\n"),
+    ("ZINTERCARD 2 a b", b":2\r\n"),
+    ("ZINTERCARD 2 a b LIMIT 1", b":1\r\n"),
+    ("ZINTERCARD 2 a b LIMIT 0", b":2\r\n"),
+    ("ZINTERCARD 2 a b LIMIT -1", b"-ERR LIMIT can't be negative\r\n"),
+    ("ZINTERCARD 0 a", b"-ERR at least 1 input key is needed for 'zintercard' command\r\n"),
+    ("ZINTERCARD 3 a b", b"-ERR syntax error\r\n"),
+    ("ZINTERCARD 2 a b foo", b"-ERR syntax error\r\n"),
+    ("ZINTERCARD 2 a str", b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+    ("ZADD i1 inf m", b":1\r\n"),
+    ("ZADD i2 -inf m", b":1\r\n"),
+    ("ZUNION 2 i1 i2 WITHSCORES", b"*2\r\n$1\r\nm\r\n$1\r\n0\r\n"),
+    ("ZUNION 2 i1 i2 WEIGHTS 0 1 WITHSCORES", b"*2\r\n$1\r\nm\r\n$4\r\n-inf\r\n"),
+    ("HELLO 3", b""),
+    ("ZUNION 2 a b WITHSCORES", b"*4\r\n*2\r\n$1\r\nx\r\n,1\r\n*2\r\n$1\r\ny\r\n,12\r\n*2\r\n$1\r\nz\r\n,23\r\n*2\r\n$1\r\nw\r\n,30\r\n"),
+];
+
+/// Sends each request of `script` and checks the reply bytes.
+fn run(conn: &mut common::Conn, script: &[(&str, &[u8])]) {
+    for (command, expected) in script {
+        if command.starts_with("HELLO") {
+            // The connection id differs; only the protocol matters.
+            conn.send(&request(command));
+            conn.read_until(b"modules\r\n*0\r\n");
+            continue;
+        }
+        conn.expect(&request(command), expected);
+    }
+}
+
+#[test]
+fn multi_key_sorted_set_replies_are_redis_bytes() {
+    let server = Server::start_resp(1);
+    run(&mut server.connect_resp(), MULTI_KEY_SCRIPT);
+}
+
+#[test]
+fn multi_key_sorted_set_commands_refuse_keys_on_several_shards() {
+    let shards = 3;
+    let server = Server::start_resp(shards);
+    let mut conn = server.connect_resp();
+    let (a, b) = (key_on_shard("a", 0, shards), key_on_shard("b", 1, shards));
+    let crossslot: &[u8] =
+        b"-CROSSSLOT Keys in request don't hash to the same shard (use a {hash tag})\r\n";
+    for command in [
+        format!("ZUNION 2 {a} {b}"),
+        format!("ZINTERSTORE {a} 2 {a} {b}"),
+        format!("ZDIFFSTORE {b} 1 {a}"),
+        format!("ZINTERCARD 2 {a} {b}"),
+    ] {
+        conn.expect(&request(&command), crossslot);
+    }
+    conn.expect(&request("ZADD {t}a 1 x 2 y"), b":2\r\n");
+    conn.expect(&request("ZADD {t}b 5 y"), b":1\r\n");
+    conn.expect(&request("ZINTERSTORE {t}d 2 {t}a {t}b"), b":1\r\n");
+    conn.expect(&request("ZSCORE {t}d y"), b"$1\r\n7\r\n");
+}
+
 #[test]
 fn sorted_set_replies_and_errors_are_redis_bytes() {
     for threads in [1, 3] {
         let server = Server::start_resp(threads);
         let mut conn = server.connect_resp();
-        for (command, expected) in SCRIPT {
-            if command.starts_with("HELLO") {
-                // The connection id differs; only the protocol matters.
-                conn.send(&request(command));
-                conn.read_until(b"modules\r\n*0\r\n");
-                continue;
-            }
-            conn.expect(&request(command), expected);
-        }
+        run(&mut conn, SCRIPT);
     }
 }
 

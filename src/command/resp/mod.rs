@@ -317,7 +317,14 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Zrevrank
         | Command::Zscore
         | Command::Zrandmember
-        | Command::Zscan => zset::execute(command, argv, cx, out),
+        | Command::Zscan
+        | Command::Zunion
+        | Command::Zinter
+        | Command::Zdiff
+        | Command::Zunionstore
+        | Command::Zinterstore
+        | Command::Zdiffstore
+        | Command::Zintercard => zset::execute(command, argv, cx, out),
         Command::Lpush
         | Command::Rpush
         | Command::Lpushx

@@ -137,7 +137,12 @@ pub enum Command {
     Zadd,
     Zcard,
     Zcount,
+    Zdiff,
+    Zdiffstore,
     Zincrby,
+    Zinter,
+    Zintercard,
+    Zinterstore,
     Zlexcount,
     Zmscore,
     Zpopmax,
@@ -157,6 +162,8 @@ pub enum Command {
     Zrevrank,
     Zscan,
     Zscore,
+    Zunion,
+    Zunionstore,
 }
 
 /// Which arguments are keys.
@@ -375,7 +382,30 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Zadd, "zadd", -4, First, WF),
     spec!(Zcard, "zcard", 2, First, RF),
     spec!(Zcount, "zcount", 4, First, RF),
+    spec!(Zdiff, "zdiff", -3, Numkeys, &["readonly", "movablekeys"]),
+    spec!(
+        Zdiffstore,
+        "zdiffstore",
+        -4,
+        First,
+        &["write", "denyoom", "movablekeys"]
+    ),
     spec!(Zincrby, "zincrby", 4, First, WF),
+    spec!(Zinter, "zinter", -3, Numkeys, &["readonly", "movablekeys"]),
+    spec!(
+        Zintercard,
+        "zintercard",
+        -3,
+        Numkeys,
+        &["readonly", "movablekeys"]
+    ),
+    spec!(
+        Zinterstore,
+        "zinterstore",
+        -4,
+        First,
+        &["write", "denyoom", "movablekeys"]
+    ),
     spec!(Zlexcount, "zlexcount", 4, First, RF),
     spec!(Zmscore, "zmscore", -3, First, RF),
     spec!(Zpopmax, "zpopmax", -2, First, WRF),
@@ -395,6 +425,14 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Zrevrank, "zrevrank", 3, First, RF),
     spec!(Zscan, "zscan", -3, First, R),
     spec!(Zscore, "zscore", 3, First, RF),
+    spec!(Zunion, "zunion", -3, Numkeys, &["readonly", "movablekeys"]),
+    spec!(
+        Zunionstore,
+        "zunionstore",
+        -4,
+        First,
+        &["write", "denyoom", "movablekeys"]
+    ),
 ];
 
 /// Which commands of [`COMMANDS`] are flagged `denyoom`, by index,

@@ -10,10 +10,15 @@
 use super::random::{self, MAX_REPEATED_PICKS};
 use super::scan;
 use super::typecheck::{self, Refused};
-use super::{glob, parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
+use hashbrown::HashMap;
+
+use super::{
+    glob, keys_are_local, parse_i64, Command, RespContext, KEYS_ON_SEVERAL_SHARDS, NOT_AN_INTEGER,
+    SYNTAX_ERROR,
+};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::Argv;
-use crate::store::ZSet;
+use crate::store::{Collection, ItemMeta, Value, ZSet};
 
 /// `ERR value is not a valid float`.
 const NOT_A_FLOAT: &[u8] = b"ERR value is not a valid float";
@@ -95,6 +100,13 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         Command::Zpopmin | Command::Zpopmax => return zpop(command, argv, cx, out),
         Command::Zrandmember => return zrandmember(argv, cx, out),
         Command::Zscan => return zscan(argv, cx, out),
+        Command::Zunion
+        | Command::Zinter
+        | Command::Zdiff
+        | Command::Zunionstore
+        | Command::Zinterstore
+        | Command::Zdiffstore
+        | Command::Zintercard => return combine(command, argv, cx, out),
         Command::Zremrangebyrank | Command::Zremrangebyscore | Command::Zremrangebylex => {
             return zremrange(command, argv, cx, out)
         }
@@ -736,5 +748,235 @@ mod tests {
         assert_eq!(rank_range(-10, 100, 5), (0, 5));
         assert_eq!(rank_range(5, 6, 5), (0, 0));
         assert_eq!(rank_range(0, -1, 0), (0, 0));
+    }
+}
+
+/// How ZUNION and ZINTER combine the scores of one member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    /// `a` and `b` combined (a NaN sum, `inf` and `-inf`, is 0 as in Redis).
+    fn apply(self, a: f64, b: f64) -> f64 {
+        match self {
+            Aggregate::Sum => {
+                let sum = a + b;
+                if sum.is_nan() {
+                    0.0
+                } else {
+                    sum
+                }
+            }
+            Aggregate::Min => a.min(b),
+            Aggregate::Max => a.max(b),
+        }
+    }
+}
+
+/// A parsed ZUNION/ZINTER/ZDIFF(STORE)/ZINTERCARD.
+struct Combine<'a> {
+    destination: Option<&'a [u8]>,
+    keys: Vec<&'a [u8]>,
+    weights: Vec<f64>,
+    aggregate: Aggregate,
+    with_scores: bool,
+    limit: usize,
+}
+
+/// Parses the arguments of a combining command.
+fn parse_combine<'a>(command: Command, argv: &Argv<'a>) -> Result<Combine<'a>, Vec<u8>> {
+    let all: Vec<&[u8]> = argv.iter().collect();
+    let stores = matches!(
+        command,
+        Command::Zunionstore | Command::Zinterstore | Command::Zdiffstore
+    );
+    let at = if stores { 2 } else { 1 };
+    let numkeys = parse_i64(all[at]).ok_or(NOT_AN_INTEGER.to_vec())?;
+    if numkeys < 1 {
+        let name = command.spec().name;
+        return Err(
+            format!("ERR at least 1 input key is needed for '{name}' command").into_bytes(),
+        );
+    } else if numkeys as u64 > (all.len() - at - 1) as u64 {
+        return Err(SYNTAX_ERROR.to_vec());
+    }
+    let numkeys = numkeys as usize;
+    let keys = all[at + 1..at + 1 + numkeys].to_vec();
+    let mut parsed = Combine {
+        destination: stores.then(|| all[1]),
+        keys,
+        weights: vec![1.0; numkeys],
+        aggregate: Aggregate::Sum,
+        with_scores: false,
+        limit: 0,
+    };
+    let weighted = !matches!(
+        command,
+        Command::Zdiff | Command::Zdiffstore | Command::Zintercard
+    );
+    let mut rest = at + 1 + numkeys;
+    while rest < all.len() {
+        let option = all[rest].to_ascii_lowercase();
+        let left = all.len() - rest - 1;
+        match option.as_slice() {
+            b"weights" if weighted && left >= numkeys => {
+                for (index, weight) in all[rest + 1..rest + 1 + numkeys].iter().enumerate() {
+                    parsed.weights[index] =
+                        parse_score(weight).ok_or(b"ERR weight value is not a float".to_vec())?;
+                }
+                rest += numkeys;
+            }
+            b"aggregate" if weighted && left >= 1 => {
+                parsed.aggregate = match all[rest + 1].to_ascii_lowercase().as_slice() {
+                    b"sum" => Aggregate::Sum,
+                    b"min" => Aggregate::Min,
+                    b"max" => Aggregate::Max,
+                    _ => return Err(SYNTAX_ERROR.to_vec()),
+                };
+                rest += 1;
+            }
+            b"withscores" if !stores && command != Command::Zintercard => parsed.with_scores = true,
+            b"limit" if command == Command::Zintercard && left >= 1 => {
+                parsed.limit = parse_i64(all[rest + 1])
+                    .filter(|&n| n >= 0)
+                    .ok_or(b"ERR LIMIT can't be negative".to_vec())?
+                    as usize;
+                rest += 1;
+            }
+            _ => return Err(SYNTAX_ERROR.to_vec()),
+        }
+        rest += 1;
+    }
+    Ok(parsed)
+}
+
+/// One input of a combining command: its members and scores (a plain set
+/// counts each member with score 1, as in Redis).
+fn input_entries(value: Option<Value<'_>>) -> Result<Vec<(Vec<u8>, f64)>, Refused> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(Value::ZSet(zset)) => Ok(zset.iter().map(|(m, s)| (m.to_vec(), s)).collect()),
+        Some(Value::Set(set)) => {
+            let mut entries = Vec::with_capacity(set.len());
+            set.for_each(&mut itoa::Buffer::new(), |m| {
+                entries.push((m.to_vec(), 1.0))
+            });
+            Ok(entries)
+        }
+        Some(_) => Err(Refused::WrongType),
+    }
+}
+
+/// ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD, when every key
+/// is on this shard (CROSSSLOT otherwise, as SINTER).
+pub fn combine(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let parsed = match parse_combine(command, argv) {
+        Ok(parsed) => parsed,
+        Err(error) => return reply::error(out, &error),
+    };
+    if !keys_are_local(parsed.keys.iter().copied().chain(parsed.destination), cx) {
+        return reply::error(out, KEYS_ON_SEVERAL_SHARDS);
+    }
+    let mut inputs = Vec::with_capacity(parsed.keys.len());
+    for key in &parsed.keys {
+        match input_entries(cx.store.peek(key, cx.now)) {
+            Ok(entries) => inputs.push(entries),
+            Err(refused) => return refused.answer(out),
+        }
+    }
+    let weighted = |index: usize, score: f64| {
+        let product = score * parsed.weights[index];
+        if product.is_nan() {
+            0.0
+        } else {
+            product
+        }
+    };
+    let mut result: HashMap<Vec<u8>, f64> = HashMap::new();
+    match command {
+        Command::Zunion | Command::Zunionstore => {
+            for (index, input) in inputs.iter().enumerate() {
+                for (member, score) in input {
+                    let score = weighted(index, *score);
+                    result
+                        .entry(member.clone())
+                        .and_modify(|s| *s = parsed.aggregate.apply(*s, score))
+                        .or_insert(score);
+                }
+            }
+        }
+        Command::Zdiff | Command::Zdiffstore => {
+            if let Some((first, rest)) = inputs.split_first() {
+                let others: Vec<HashMap<&[u8], ()>> = rest
+                    .iter()
+                    .map(|input| input.iter().map(|(m, _)| (&m[..], ())).collect())
+                    .collect();
+                for (member, score) in first {
+                    if !others.iter().any(|other| other.contains_key(&member[..])) {
+                        result.insert(member.clone(), *score);
+                    }
+                }
+            }
+        }
+        _ => {
+            let maps: Vec<HashMap<&[u8], f64>> = inputs
+                .iter()
+                .map(|input| input.iter().map(|(m, s)| (&m[..], *s)).collect())
+                .collect();
+            if let Some((first, _)) = inputs.split_first() {
+                'members: for (member, score) in first {
+                    let mut total = weighted(0, *score);
+                    for (index, map) in maps.iter().enumerate().skip(1) {
+                        let Some(score) = map.get(&member[..]) else {
+                            continue 'members;
+                        };
+                        total = parsed.aggregate.apply(total, weighted(index, *score));
+                    }
+                    result.insert(member.clone(), total);
+                    if command == Command::Zintercard && result.len() == parsed.limit {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if command == Command::Zintercard {
+        return reply::integer(out, result.len() as i64);
+    }
+    let limits = cx.limits();
+    let mut zset = ZSet::default();
+    for (member, score) in &result {
+        zset.insert(member, *score, &limits);
+    }
+    match parsed.destination {
+        Some(destination) => {
+            let stored = zset.len();
+            if zset.is_empty() {
+                cx.store.remove(destination);
+            } else {
+                let meta = ItemMeta {
+                    cas: cx.store.next_cas(),
+                    ..ItemMeta::default()
+                };
+                if cx
+                    .store
+                    .insert_collection(destination, Collection::ZSet(zset), meta, cx.now)
+                    .is_err()
+                {
+                    return Refused::Full.answer(out);
+                }
+            }
+            reply::integer(out, stored as i64)
+        }
+        None => reply_entries(
+            out,
+            cx.version,
+            parsed.with_scores,
+            zset.iter().collect::<Vec<_>>().into_iter(),
+        ),
     }
 }
