@@ -226,6 +226,22 @@ const MULTI_KEY_SCRIPT: &[(&str, &[u8])] = &[
     ("ZUNION 2 i1 i2 WEIGHTS 0 1 WITHSCORES", b"*2\r\n$1\r\nm\r\n$4\r\n-inf\r\n"),
     ("HELLO 3", b""),
     ("ZUNION 2 a b WITHSCORES", b"*4\r\n*2\r\n$1\r\nx\r\n,1\r\n*2\r\n$1\r\ny\r\n,12\r\n*2\r\n$1\r\nz\r\n,23\r\n*2\r\n$1\r\nw\r\n,30\r\n"),
+    ("FLUSHALL", b"+OK\r\n"),
+    ("ZADD a 1 x 2 y 3 z 4 w", b":4\r\n"),
+    ("ZRANGESTORE d a 0 1", b":2\r\n"),
+    ("ZRANGE d 0 -1 WITHSCORES", b"*2\r\n*2\r\n$1\r\nx\r\n,1\r\n*2\r\n$1\r\ny\r\n,2\r\n"),
+    ("ZRANGESTORE d a (1 +inf BYSCORE LIMIT 1 1", b":1\r\n"),
+    ("ZRANGE d 0 -1 WITHSCORES", b"*1\r\n*2\r\n$1\r\nz\r\n,3\r\n"),
+    ("ZRANGESTORE d a +inf -inf BYSCORE REV", b":4\r\n"),
+    ("ZRANGE d 0 -1 WITHSCORES", b"*4\r\n*2\r\n$1\r\nx\r\n,1\r\n*2\r\n$1\r\ny\r\n,2\r\n*2\r\n$1\r\nz\r\n,3\r\n*2\r\n$1\r\nw\r\n,4\r\n"),
+    ("ZRANGESTORE d a 0 1 WITHSCORES", b"-ERR syntax error\r\n"),
+    ("ZRANGESTORE d a 5 10", b":0\r\n"),
+    ("EXISTS d", b":0\r\n"),
+    ("ZRANGESTORE d a 0 1", b":2\r\n"),
+    ("ZRANGESTORE d nokey 0 1", b":0\r\n"),
+    ("EXISTS d", b":0\r\n"),
+    ("ZRANGESTORE d a - + BYLEX", b":4\r\n"),
+    ("ZRANGESTORE d a x y", b"-ERR value is not an integer or out of range\r\n"),
 ];
 
 /// Sends each request of `script` and checks the reply bytes.

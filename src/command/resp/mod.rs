@@ -324,7 +324,8 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Zunionstore
         | Command::Zinterstore
         | Command::Zdiffstore
-        | Command::Zintercard => zset::execute(command, argv, cx, out),
+        | Command::Zintercard
+        | Command::Zrangestore => zset::execute(command, argv, cx, out),
         Command::Lpush
         | Command::Rpush
         | Command::Lpushx

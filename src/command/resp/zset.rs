@@ -392,9 +392,12 @@ enum By {
     Lex,
 }
 
-/// ZRANGE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX and
-/// ZREVRANGEBYLEX.
+/// ZRANGE, ZRANGESTORE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE,
+/// ZRANGEBYLEX and ZREVRANGEBYLEX.
 fn zrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    // ZRANGESTORE's destination comes first.
+    let store = command == Command::Zrangestore;
+    let shift = usize::from(store);
     let (mut by, mut rev) = match command {
         Command::Zrevrange => (Some(By::Rank), Some(true)),
         Command::Zrangebyscore => (Some(By::Score), Some(false)),
@@ -404,11 +407,11 @@ fn zrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut
         _ => (None, None),
     };
     let (mut with_scores, mut offset, mut limit) = (false, 0i64, -1i64);
-    let mut at = 4;
+    let mut at = 4 + shift;
     while let Some(option) = argv.get(at) {
         let left = argv.len() - at - 1;
         match option.to_ascii_lowercase().as_slice() {
-            b"withscores" => with_scores = true,
+            b"withscores" if !store => with_scores = true,
             b"limit" if left >= 2 => {
                 match (
                     parse_i64(argv.get(at + 1).unwrap_or_default()),
@@ -441,8 +444,8 @@ fn zrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut
         );
     }
     let (mut min, mut max) = (
-        argv.get(2).unwrap_or_default(),
-        argv.get(3).unwrap_or_default(),
+        argv.get(2 + shift).unwrap_or_default(),
+        argv.get(3 + shift).unwrap_or_default(),
     );
     if rev && by != By::Rank {
         std::mem::swap(&mut min, &mut max);
@@ -462,8 +465,14 @@ fn zrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut
         })),
     };
     let version = cx.version;
-    let zset = match read(argv.get(1).unwrap_or_default(), cx) {
+    let source = argv.get(1 + shift).unwrap_or_default();
+    let destination = argv.get(1).unwrap_or_default();
+    if store && !keys_are_local([source, destination], cx) {
+        return reply::error(out, KEYS_ON_SEVERAL_SHARDS);
+    }
+    let zset = match read(source, cx) {
         Ok(Some(zset)) => zset,
+        Ok(None) if store => return store_result(destination, Vec::new(), cx, out),
         Ok(None) => return reply::array_header(out, 0),
         Err(refused) => return refused.answer(out),
     };
@@ -503,7 +512,43 @@ fn zrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut
     } else {
         entries.collect()
     };
+    if store {
+        let owned = entries.iter().map(|(m, s)| (m.to_vec(), *s)).collect();
+        return store_result(destination, owned, cx, out);
+    }
     reply_entries(out, version, with_scores, entries.into_iter());
+}
+
+/// Stores `entries` as the sorted set under `destination` (deleting it if
+/// there are none) and replies their number.
+fn store_result(
+    destination: &[u8],
+    entries: Vec<(Vec<u8>, f64)>,
+    cx: &mut RespContext<'_>,
+    out: &mut Vec<u8>,
+) {
+    let limits = cx.limits();
+    let mut zset = ZSet::default();
+    for (member, score) in &entries {
+        zset.insert(member, *score, &limits);
+    }
+    let stored = zset.len();
+    if zset.is_empty() {
+        cx.store.remove(destination);
+    } else {
+        let meta = ItemMeta {
+            cas: cx.store.next_cas(),
+            ..ItemMeta::default()
+        };
+        if cx
+            .store
+            .insert_collection(destination, Collection::ZSet(zset), meta, cx.now)
+            .is_err()
+        {
+            return Refused::Full.answer(out);
+        }
+    }
+    reply::integer(out, stored as i64)
 }
 
 /// Redis's rank range `start..=end` (negatives from the end) as ranks
@@ -947,36 +992,16 @@ pub fn combine(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
     if command == Command::Zintercard {
         return reply::integer(out, result.len() as i64);
     }
-    let limits = cx.limits();
-    let mut zset = ZSet::default();
-    for (member, score) in &result {
-        zset.insert(member, *score, &limits);
-    }
     match parsed.destination {
-        Some(destination) => {
-            let stored = zset.len();
-            if zset.is_empty() {
-                cx.store.remove(destination);
-            } else {
-                let meta = ItemMeta {
-                    cas: cx.store.next_cas(),
-                    ..ItemMeta::default()
-                };
-                if cx
-                    .store
-                    .insert_collection(destination, Collection::ZSet(zset), meta, cx.now)
-                    .is_err()
-                {
-                    return Refused::Full.answer(out);
-                }
+        Some(destination) => store_result(destination, result.into_iter().collect(), cx, out),
+        None => {
+            let limits = cx.limits();
+            let mut zset = ZSet::default();
+            for (member, score) in &result {
+                zset.insert(member, *score, &limits);
             }
-            reply::integer(out, stored as i64)
+            let entries: Vec<_> = zset.iter().collect();
+            reply_entries(out, cx.version, parsed.with_scores, entries.into_iter());
         }
-        None => reply_entries(
-            out,
-            cx.version,
-            parsed.with_scores,
-            zset.iter().collect::<Vec<_>>().into_iter(),
-        ),
     }
 }
