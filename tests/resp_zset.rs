@@ -242,6 +242,26 @@ const MULTI_KEY_SCRIPT: &[(&str, &[u8])] = &[
     ("EXISTS d", b":0\r\n"),
     ("ZRANGESTORE d a - + BYLEX", b":4\r\n"),
     ("ZRANGESTORE d a x y", b"-ERR value is not an integer or out of range\r\n"),
+    ("FLUSHALL", b"+OK\r\n"),
+    ("ZADD a 1 x 2 y 3 z", b":3\r\n"),
+    ("SET str v", b"+OK\r\n"),
+    ("ZMPOP 1 a MIN", b"*2\r\n$1\r\na\r\n*1\r\n*2\r\n$1\r\nx\r\n,1\r\n"),
+    ("ZMPOP 2 nokey a MAX COUNT 5", b"*2\r\n$1\r\na\r\n*2\r\n*2\r\n$1\r\nz\r\n,3\r\n*2\r\n$1\r\ny\r\n,2\r\n"),
+    ("EXISTS a", b":0\r\n"),
+    ("ZMPOP 1 a MIN", b"_\r\n"),
+    ("ZMPOP 0 a MIN", b"-ERR numkeys should be greater than 0\r\n"),
+    ("ZMPOP x a MIN", b"-ERR numkeys should be greater than 0\r\n"),
+    ("ZMPOP 2 a MIN", b"-ERR syntax error\r\n"),
+    ("ZMPOP 1 a FOO", b"-ERR syntax error\r\n"),
+    ("ZMPOP 1 a MIN COUNT 0", b"-ERR count should be greater than 0\r\n"),
+    ("ZMPOP 1 a MIN COUNT x", b"-ERR count should be greater than 0\r\n"),
+    ("ZMPOP 1 a MIN COUNT 1 COUNT 2", b"-ERR syntax error\r\n"),
+    ("ZMPOP 1 a MIN COUNT", b"-ERR syntax error\r\n"),
+    ("ZMPOP 1 str MIN", b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+    ("ZADD b 1.5 m", b":1\r\n"),
+    ("HELLO 3", b""),
+    ("ZMPOP 1 b MAX", b"*2\r\n$1\r\nb\r\n*1\r\n*2\r\n$1\r\nm\r\n,1.5\r\n"),
+    ("ZMPOP 1 b MAX", b"_\r\n"),
 ];
 
 /// Sends each request of `script` and checks the reply bytes.
@@ -276,6 +296,8 @@ fn multi_key_sorted_set_commands_refuse_keys_on_several_shards() {
         format!("ZINTERSTORE {a} 2 {a} {b}"),
         format!("ZDIFFSTORE {b} 1 {a}"),
         format!("ZINTERCARD 2 {a} {b}"),
+        format!("ZMPOP 2 {a} {b} MIN"),
+        format!("ZRANGESTORE {a} {b} 0 -1"),
     ] {
         conn.expect(&request(&command), crossslot);
     }

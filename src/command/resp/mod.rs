@@ -325,7 +325,8 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Zinterstore
         | Command::Zdiffstore
         | Command::Zintercard
-        | Command::Zrangestore => zset::execute(command, argv, cx, out),
+        | Command::Zrangestore
+        | Command::Zmpop => zset::execute(command, argv, cx, out),
         Command::Lpush
         | Command::Rpush
         | Command::Lpushx

@@ -144,6 +144,7 @@ pub enum Command {
     Zintercard,
     Zinterstore,
     Zlexcount,
+    Zmpop,
     Zmscore,
     Zpopmax,
     Zpopmin,
@@ -408,6 +409,7 @@ pub const COMMANDS: &[Spec] = &[
         &["write", "denyoom", "movablekeys"]
     ),
     spec!(Zlexcount, "zlexcount", 4, First, RF),
+    spec!(Zmpop, "zmpop", -4, Numkeys, &["write", "movablekeys"]),
     spec!(Zmscore, "zmscore", -3, First, RF),
     spec!(Zpopmax, "zpopmax", -2, First, WRF),
     spec!(Zpopmin, "zpopmin", -2, First, WRF),

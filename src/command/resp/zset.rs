@@ -100,6 +100,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         Command::Zpopmin | Command::Zpopmax => return zpop(command, argv, cx, out),
         Command::Zrandmember => return zrandmember(argv, cx, out),
         Command::Zscan => return zscan(argv, cx, out),
+        Command::Zmpop => return zmpop(argv, cx, out),
         Command::Zunion
         | Command::Zinter
         | Command::Zdiff
@@ -1004,4 +1005,59 @@ pub fn combine(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
             reply_entries(out, cx.version, parsed.with_scores, entries.into_iter());
         }
     }
+}
+
+/// `ZMPOP numkeys key [key …] MIN|MAX [COUNT count]`: pops from the first
+/// key holding a sorted set, when every key is on this shard.
+fn zmpop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    let all: Vec<&[u8]> = argv.iter().collect();
+    let numkeys = match parse_i64(all[1]) {
+        Some(n) if n >= 1 => n as u64,
+        _ => return reply::error(out, b"ERR numkeys should be greater than 0"),
+    };
+    if numkeys >= (all.len() - 2) as u64 {
+        return reply::error(out, SYNTAX_ERROR);
+    }
+    let numkeys = numkeys as usize;
+    let keys = &all[2..2 + numkeys];
+    let max = match all[2 + numkeys].to_ascii_lowercase().as_slice() {
+        b"min" => false,
+        b"max" => true,
+        _ => return reply::error(out, SYNTAX_ERROR),
+    };
+    let mut count = None;
+    let mut rest = all[3 + numkeys..].iter();
+    while let Some(option) = rest.next() {
+        match rest.next() {
+            Some(value) if count.is_none() && option.eq_ignore_ascii_case(b"count") => {
+                match parse_i64(value) {
+                    Some(n) if n >= 1 => count = Some(n as usize),
+                    _ => return reply::error(out, b"ERR count should be greater than 0"),
+                }
+            }
+            _ => return reply::error(out, SYNTAX_ERROR),
+        }
+    }
+    if !keys_are_local(keys.iter().copied(), cx) {
+        return reply::error(out, KEYS_ON_SEVERAL_SHARDS);
+    }
+    let version = cx.version;
+    for key in keys {
+        let popped =
+            match typecheck::update(key, cx, |zset: &mut ZSet| zset.pop(max, count.unwrap_or(1))) {
+                Ok(Some(popped)) => popped,
+                Ok(None) => continue,
+                Err(refused) => return refused.answer(out),
+            };
+        reply::array_header(out, 2);
+        reply::bulk(out, key);
+        reply::array_header(out, popped.len());
+        for (member, score) in &popped {
+            reply::array_header(out, 2);
+            reply::bulk(out, member);
+            score_reply(out, version, *score);
+        }
+        return;
+    }
+    reply::null_array(out, version);
 }
