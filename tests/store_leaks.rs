@@ -1,5 +1,5 @@
 //! Collections are freed with their items: a counting allocator sees the
-//! heap go back to where it was after many hashes, lists and sets are
+//! heap go back to where it was after many hashes, lists, sets and sorted sets are
 //! created, grown past their compact encodings, replaced by strings,
 //! emptied, expired, removed and flushed.
 
@@ -7,7 +7,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use corecache::clock::{ExpiresAt, Now};
-use corecache::store::{Collection, Hash, ItemMeta, Limits, List, Set, Store};
+use corecache::store::{Collection, Hash, ItemMeta, Limits, List, Set, Store, ZSet};
 
 /// The system allocator, counting the bytes live.
 struct Counting;
@@ -45,13 +45,22 @@ const T0: Now = Now(1_700_000_000_000);
 
 fn collection(i: usize) -> Collection {
     let limits = Limits::default();
-    match i % 3 {
+    match i % 4 {
         0 => {
             let mut hash = Hash::default();
             for f in 0..(i % 300) + 1 {
                 hash.insert(format!("field{f}").as_bytes(), &vec![b'x'; f % 90], &limits);
             }
             Collection::Hash(hash)
+        }
+        3 => {
+            let mut zset = ZSet::default();
+            for m in 0..(i % 300) + 1 {
+                zset.insert(format!("member{m}").as_bytes(), (m % 17) as f64, &limits);
+            }
+            zset.remove(b"member0");
+            zset.pop(true, 2);
+            Collection::ZSet(zset)
         }
         1 => {
             let mut list = List::default();
@@ -118,6 +127,7 @@ fn every_way_out_of_the_store_frees_the_collection() {
                                 let member = s.get_index(0).unwrap();
                                 s.remove(&member);
                             }
+                            Collection::ZSet(z) => drop(z.pop(false, 1)),
                         });
                     }
                 }
