@@ -300,7 +300,7 @@ fn zadd(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
             b"ERR XX and NX options at the same time are not compatible",
         );
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if [gt, lt, nx].iter().filter(|&&on| on).count() > 1 {
         return reply::error(
             out,
             b"ERR GT, LT, and/or NX options at the same time are not compatible",
