@@ -390,6 +390,9 @@ fn a_sorted_set_converts_to_a_skiplist_past_its_limits() {
         .unwrap();
     let _: i64 = redis.zadd("long2", "x".repeat(65), 1).unwrap();
     assert_eq!(encoding(&mut redis, "long2"), "listpack");
+    // A skiplist stays one when it moves, as in Redis.
+    let _: () = redis.rename("long", "long3").unwrap();
+    assert_eq!(encoding(&mut redis, "long3"), "skiplist");
 }
 
 #[test]

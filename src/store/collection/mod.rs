@@ -209,7 +209,12 @@ impl Collection {
                 set.for_each(&mut buffer, put);
             }
             Collection::ZSet(zset) => {
-                put(b"z");
+                // A skiplist stays one, as in Redis (none converts back).
+                put(if zset.encoding() == "skiplist" {
+                    b"Z"
+                } else {
+                    b"z"
+                });
                 for (member, score) in zset.iter() {
                     put(member);
                     put(&score.to_bits().to_le_bytes());
@@ -227,6 +232,11 @@ impl Collection {
             b"l" => Collection::List(List::default()),
             b"s" => Collection::Set(Set::default()),
             b"z" => Collection::ZSet(ZSet::default()),
+            b"Z" => {
+                let mut zset = ZSet::default();
+                zset.convert();
+                Collection::ZSet(zset)
+            }
             _ => return None,
         };
         while !rest.is_empty() {

@@ -192,8 +192,11 @@ impl ZSet {
         end - start
     }
 
-    /// Adds the member-to-score map.
-    fn convert(&mut self) {
+    /// Adds the member-to-score map (a "skiplist" from then on).
+    pub fn convert(&mut self) {
+        if self.index.is_some() {
+            return;
+        }
         let mut map = HashMap::with_capacity(self.order.len());
         for (score, member) in &self.order {
             self.bytes += MAP_ENTRY_OVERHEAD + member.len() as u64;
