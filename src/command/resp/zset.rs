@@ -74,15 +74,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
                 }
             }
         }),
-        Command::Zrank | Command::Zrevrank => {
-            read(key, cx).map(|zset| match zset.and_then(|z| Some((z, z.rank(arg(2))?))) {
-                Some((zset, rank)) if command == Command::Zrevrank => {
-                    reply::integer(out, (zset.len() - 1 - rank) as i64)
-                }
-                Some((_, rank)) => reply::integer(out, rank as i64),
-                None => reply::null(out, version),
-            })
-        }
+        Command::Zrank | Command::Zrevrank => return zrank(command, argv, cx, out),
         Command::Zcount | Command::Zlexcount => {
             let range = match command {
                 Command::Zcount => parse_score_range(arg(2), arg(3)),
@@ -113,6 +105,46 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         }
         _ => return zrange(command, argv, cx, out),
     };
+    if let Err(refused) = result {
+        refused.answer(out);
+    }
+}
+
+/// `ZRANK`/`ZREVRANK key member [WITHSCORE]`: the member's rank, or with
+/// `WITHSCORE` (Redis 7.2's option) the rank and the score; nil (a nil
+/// array with `WITHSCORE`) when the key or the member is absent.
+fn zrank(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
+    if argv.len() > 4 {
+        return super::wrong_arity(command.spec().name, out);
+    }
+    let with_score = match argv.get(3) {
+        None => false,
+        Some(option) if option.eq_ignore_ascii_case(b"withscore") => true,
+        Some(_) => return reply::error(out, super::SYNTAX_ERROR),
+    };
+    let key = argv.get(1).unwrap_or_default();
+    let member = argv.get(2).unwrap_or_default();
+    let version = cx.version;
+    let result = read(key, cx).map(|zset| {
+        let found = zset.and_then(|z| {
+            let rank = z.rank(member)?;
+            let rank = match command {
+                Command::Zrevrank => z.len() - 1 - rank,
+                _ => rank,
+            };
+            Some((rank, z.score(member)?))
+        });
+        match (found, with_score) {
+            (Some((rank, _)), false) => reply::integer(out, rank as i64),
+            (Some((rank, score)), true) => {
+                reply::array_header(out, 2);
+                reply::integer(out, rank as i64);
+                score_reply(out, version, score);
+            }
+            (None, false) => reply::null(out, version),
+            (None, true) => reply::null_array(out, version),
+        }
+    });
     if let Err(refused) = result {
         refused.answer(out);
     }
