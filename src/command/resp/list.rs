@@ -9,7 +9,6 @@
 //! tag}`); otherwise they answer `CROSSSLOT`, as the multi-key set
 //! commands do.
 
-use super::set::CROSSSLOT;
 use super::typecheck::{self, Refused};
 use super::{
     keys_are_local, parse_i64, wrong_arity, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR,
@@ -350,7 +349,7 @@ fn lmove(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut 
         },
     };
     if !keys_are_local([source, destination], cx) {
-        return reply::error(out, CROSSSLOT);
+        return reply::error(out, super::KEYS_ON_SEVERAL_SHARDS);
     }
     match (
         cx.store.peek(source, cx.now),
@@ -412,7 +411,7 @@ fn lmpop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         index += 2;
     }
     if !keys_are_local(keys.iter().copied(), cx) {
-        return reply::error(out, CROSSSLOT);
+        return reply::error(out, super::KEYS_ON_SEVERAL_SHARDS);
     }
     for key in keys {
         match cx.store.peek(key, cx.now) {

@@ -420,9 +420,9 @@ pub fn keys_are_local<'k>(keys: impl IntoIterator<Item = &'k [u8]>, cx: &RespCon
 }
 
 /// The interim reply to a multi-key command whose keys are on several
-/// shards (until cross-shard routing covers it).
-pub const KEYS_ON_SEVERAL_SHARDS: &[u8] =
-    b"CROSSSLOT Keys in request don't hash to the same shard (use a {hash tag})";
+/// shards (until cross-shard routing covers it), in Redis Cluster's words so
+/// that clients recognise it.
+pub const KEYS_ON_SEVERAL_SHARDS: &[u8] = b"CROSSSLOT Keys in request don't hash to the same slot";
 
 /// `ERR syntax error`.
 pub const SYNTAX_ERROR: &[u8] = b"ERR syntax error";

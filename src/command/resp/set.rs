@@ -17,13 +17,13 @@ use std::collections::HashSet;
 use super::random::{self, MAX_REPEATED_PICKS};
 use super::scan::{self, ScanRequest};
 use super::typecheck::{self, Refused};
-use super::{glob, keys_are_local, parse_i64, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
+use super::{
+    glob, keys_are_local, parse_i64, Command, RespContext, KEYS_ON_SEVERAL_SHARDS, NOT_AN_INTEGER,
+    SYNTAX_ERROR,
+};
 use crate::protocol::resp::reply;
 use crate::protocol::resp::Argv;
 use crate::store::{Collection, ItemMeta, Set, Value};
-
-/// Redis Cluster's words for keys on several shards.
-pub const CROSSSLOT: &[u8] = b"CROSSSLOT Keys in request don't hash to the same slot";
 
 /// Runs a set command (the caller checked its arity).
 pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
@@ -188,7 +188,7 @@ fn smove(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     );
     let member = argv.get(3).unwrap_or_default();
     if !keys_are_local([source, destination], cx) {
-        return reply::error(out, CROSSSLOT);
+        return reply::error(out, KEYS_ON_SEVERAL_SHARDS);
     }
     // Both keys' types first, as Redis checks them.
     let (has_member, destination_ok) = match (
@@ -271,7 +271,7 @@ fn combine(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mu
         Err(error) => return reply::error(out, error),
     };
     if !keys_are_local(keys.iter().copied().chain(destination), cx) {
-        return reply::error(out, CROSSSLOT);
+        return reply::error(out, KEYS_ON_SEVERAL_SHARDS);
     }
     let mut sets = Vec::with_capacity(keys.len());
     for key in &keys {
