@@ -23,7 +23,7 @@ use super::{
 };
 use crate::protocol::resp::reply;
 use crate::protocol::resp::Argv;
-use crate::store::{Collection, ItemMeta, Set, Value};
+use crate::store::{Collection, Set, Value};
 
 /// Runs a set command (the caller checked its arity).
 pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
@@ -290,25 +290,13 @@ fn combine(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mu
         (Command::Sintercard, _) => reply::integer(out, result.len() as i64),
         (_, Some(destination)) => {
             let stored = result.len();
-            if result.is_empty() {
-                cx.store.remove(destination);
-            } else {
-                let limits = cx.limits();
-                let mut set = Set::default();
-                for member in &result {
-                    set.insert(member, &limits);
-                }
-                let meta = ItemMeta {
-                    cas: cx.store.next_cas(),
-                    ..ItemMeta::default()
-                };
-                if cx
-                    .store
-                    .insert_collection(destination, Collection::Set(set), meta, cx.now)
-                    .is_err()
-                {
-                    return Refused::Full.answer(out);
-                }
+            let limits = cx.limits();
+            let mut set = Set::default();
+            for member in &result {
+                set.insert(member, &limits);
+            }
+            if let Err(refused) = typecheck::store(destination, Collection::Set(set), cx) {
+                return refused.answer(out);
             }
             reply::integer(out, stored as i64);
         }

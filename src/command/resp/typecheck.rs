@@ -15,7 +15,7 @@
 
 use super::{Command, RespContext};
 use crate::protocol::resp::{reply, Argv};
-use crate::store::Typed;
+use crate::store::{Collection, ItemMeta, Typed};
 
 /// Redis's reply to an operation on a key of another type.
 pub const WRONGTYPE: &[u8] = b"WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -109,6 +109,28 @@ pub fn read<'c, T: Typed>(
         Some(value) => Ok(Some(value)),
         None => Err(Refused::WrongType),
     }
+}
+
+/// Stores `collection` under `destination` as a fresh key (a `…STORE`
+/// command's result), replacing whatever was there; an empty collection
+/// deletes `destination` instead, as Redis does.
+pub fn store(
+    destination: &[u8],
+    collection: Collection,
+    cx: &mut RespContext<'_>,
+) -> Result<(), Refused> {
+    if collection.is_empty() {
+        cx.store.remove(destination);
+        return Ok(());
+    }
+    let meta = ItemMeta {
+        cas: cx.store.next_cas(),
+        ..ItemMeta::default()
+    };
+    cx.store
+        .insert_collection(destination, collection, meta, cx.now)
+        .map(|_| ())
+        .map_err(|_| Refused::Full)
 }
 
 /// Changes the `T` under `key` with `change`, creating an empty one first

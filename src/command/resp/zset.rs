@@ -18,7 +18,7 @@ use super::{
 };
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::Argv;
-use crate::store::{Collection, ItemMeta, Value, ZSet};
+use crate::store::{Collection, Value, ZSet};
 
 /// `ERR value is not a valid float`.
 const NOT_A_FLOAT: &[u8] = b"ERR value is not a valid float";
@@ -566,22 +566,10 @@ fn store_result(
         zset.insert(member, *score, &limits);
     }
     let stored = zset.len();
-    if zset.is_empty() {
-        cx.store.remove(destination);
-    } else {
-        let meta = ItemMeta {
-            cas: cx.store.next_cas(),
-            ..ItemMeta::default()
-        };
-        if cx
-            .store
-            .insert_collection(destination, Collection::ZSet(zset), meta, cx.now)
-            .is_err()
-        {
-            return Refused::Full.answer(out);
-        }
+    match typecheck::store(destination, Collection::ZSet(zset), cx) {
+        Ok(()) => reply::integer(out, stored as i64),
+        Err(refused) => refused.answer(out),
     }
-    reply::integer(out, stored as i64)
 }
 
 /// Redis's rank range `start..=end` (negatives from the end) as ranks
