@@ -16,6 +16,7 @@
 mod hash;
 mod list;
 mod listpack;
+mod ranked;
 mod set;
 mod zset;
 

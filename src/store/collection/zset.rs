@@ -1,16 +1,15 @@
 //! A sorted set: members with scores, ordered by (score, member bytes) as
-//! Redis orders them. The members are kept in one vector sorted in that
-//! order, so rank, range by rank, by score and by member are binary
-//! searches (O(log n)) and a range costs its length; an insertion or a
-//! removal moves the tail of the vector (a memmove, as Redis's listpack
-//! does). Small sets ("listpack") find a member by walking the vector;
-//! past the [`Limits`] a member-to-score map is added ("skiplist"), so a
-//! member's score is found in O(1).
-
-use std::cmp::Ordering;
+//! Redis orders them. The members are kept in that order in a [`Ranked`]
+//! sequence of sorted chunks, so rank, range by rank, by score and by member
+//! are binary searches plus a walk over chunk lengths, a range costs its
+//! length, and an insertion or a removal moves at most one chunk's tail.
+//! Small sets ("listpack") find a member by walking the order; past the
+//! [`Limits`] a member-to-score map is added ("skiplist"), so a member's
+//! score is found in O(1).
 
 use hashbrown::HashMap;
 
+use super::ranked::Ranked;
 use super::{Limits, ELEMENT_OVERHEAD};
 
 /// Bytes counted per entry besides the member: the score and the boxed
@@ -24,18 +23,11 @@ const MAP_ENTRY_OVERHEAD: u64 = ELEMENT_OVERHEAD + 16;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ZSet {
     /// (score, member), sorted; scores are never NaN.
-    order: Vec<(f64, Box<[u8]>)>,
+    order: Ranked,
     /// member -> score, once converted.
     index: Option<HashMap<Box<[u8]>, f64>>,
     /// Heap bytes accounted, kept current by every change.
     bytes: u64,
-}
-
-/// Redis's order of two entries.
-pub fn compare(a: (f64, &[u8]), b: (f64, &[u8])) -> Ordering {
-    a.0.partial_cmp(&b.0)
-        .unwrap_or(Ordering::Equal)
-        .then_with(|| a.1.cmp(b.1))
 }
 
 impl ZSet {
@@ -68,7 +60,7 @@ impl ZSet {
             Some(map) => map.get(member).copied(),
             None => self
                 .order
-                .iter()
+                .range(0, usize::MAX)
                 .find(|(_, m)| &**m == member)
                 .map(|(s, _)| *s),
         }
@@ -76,8 +68,7 @@ impl ZSet {
 
     /// The position of (`score`, `member`) in the order, or where it goes.
     fn position(&self, score: f64, member: &[u8]) -> Result<usize, usize> {
-        self.order
-            .binary_search_by(|(s, m)| compare((*s, m), (score, member)))
+        self.order.position(score, member)
     }
 
     /// The 0-based rank of `member` (lowest score first).
@@ -91,10 +82,8 @@ impl ZSet {
     pub fn insert(&mut self, member: &[u8], score: f64, limits: &Limits) -> Option<f64> {
         let old = self.score(member);
         if let Some(old) = old {
-            if let Ok(at) = self.position(old, member) {
-                let (_, boxed) = self.order.remove(at);
-                let to = self.position(score, member).unwrap_or_else(|to| to);
-                self.order.insert(to, (score, boxed));
+            if let Some(boxed) = self.order.remove(old, member) {
+                self.order.insert(score, boxed);
             }
             if let Some(map) = &mut self.index {
                 map.insert(member.into(), score);
@@ -107,8 +96,7 @@ impl ZSet {
         {
             self.convert();
         }
-        let to = self.position(score, member).unwrap_or_else(|to| to);
-        self.order.insert(to, (score, member.into()));
+        self.order.insert(score, member.into());
         self.bytes += ENTRY_OVERHEAD + member.len() as u64;
         if let Some(map) = &mut self.index {
             map.insert(member.into(), score);
@@ -122,9 +110,7 @@ impl ZSet {
         let Some(score) = self.score(member) else {
             return false;
         };
-        if let Ok(at) = self.position(score, member) {
-            self.order.remove(at);
-        }
+        self.order.remove(score, member);
         self.bytes -= ENTRY_OVERHEAD + member.len() as u64;
         if let Some(map) = &mut self.index {
             map.remove(member);
@@ -140,15 +126,13 @@ impl ZSet {
 
     /// The entries of ranks `start..end`, lowest first.
     pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = (&[u8], f64)> {
-        let end = end.min(self.order.len());
-        let start = start.min(end);
-        self.order[start..end].iter().map(|(s, m)| (&**m, *s))
+        self.order.range(start, end).map(|(s, m)| (&**m, *s))
     }
 
     /// The number of entries before the first one for which `above` holds
     /// (`above` must be false then true along the order).
     pub fn partition(&self, above: impl Fn(f64, &[u8]) -> bool) -> usize {
-        self.order.partition_point(|(s, m)| !above(*s, m))
+        self.order.partition(|(s, m)| above(*s, m))
     }
 
     /// Every entry, lowest first.
@@ -160,14 +144,7 @@ impl ZSet {
     /// (`max`: from the highest), in that order (ZPOPMIN/ZPOPMAX and their
     /// blocking forms).
     pub fn pop(&mut self, max: bool, count: usize) -> Vec<(Box<[u8]>, f64)> {
-        let count = count.min(self.order.len());
-        let taken: Vec<(f64, Box<[u8]>)> = if max {
-            let mut tail = self.order.split_off(self.order.len() - count);
-            tail.reverse();
-            tail
-        } else {
-            self.order.drain(..count).collect()
-        };
+        let taken = self.order.pop(max, count);
         for (_, member) in &taken {
             self.bytes -= ENTRY_OVERHEAD + member.len() as u64;
             if let Some(map) = &mut self.index {
@@ -180,16 +157,16 @@ impl ZSet {
 
     /// Removes the entries of ranks `start..end`; returns how many.
     pub fn remove_range(&mut self, start: usize, end: usize) -> usize {
-        let end = end.min(self.order.len());
-        let start = start.min(end);
-        for (_, member) in self.order.drain(start..end) {
+        let removed = self.order.remove_range(start, end);
+        let count = removed.len();
+        for (_, member) in removed {
             self.bytes -= ENTRY_OVERHEAD + member.len() as u64;
             if let Some(map) = &mut self.index {
                 map.remove(&member);
                 self.bytes -= MAP_ENTRY_OVERHEAD + member.len() as u64;
             }
         }
-        end - start
+        count
     }
 
     /// Adds the member-to-score map (a "skiplist" from then on).
@@ -198,7 +175,7 @@ impl ZSet {
             return;
         }
         let mut map = HashMap::with_capacity(self.order.len());
-        for (score, member) in &self.order {
+        for (score, member) in self.order.range(0, usize::MAX) {
             self.bytes += MAP_ENTRY_OVERHEAD + member.len() as u64;
             map.insert(member.clone(), *score);
         }
@@ -218,7 +195,7 @@ mod tests {
             .iter()
             .map(|(m, s)| (f64::from(*s), m.clone()))
             .collect();
-        all.sort_by(|a, b| compare((a.0, &a.1), (b.0, &b.1)));
+        all.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         all
     }
 
