@@ -19,9 +19,6 @@ use crate::store::Hash;
 const NOT_AN_INTEGER_FIELD: &[u8] = b"ERR hash value is not an integer";
 /// `ERR hash value is not a float`.
 const NOT_A_FLOAT_FIELD: &[u8] = b"ERR hash value is not a float";
-/// HRANDFIELD's count outside `-i64::MAX..=i64::MAX`.
-const OUT_OF_RANGE: &[u8] =
-    b"ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 /// `ERR value is not a valid float`.
 const NOT_A_FLOAT: &[u8] = b"ERR value is not a valid float";
 
@@ -197,7 +194,7 @@ fn hrandfield(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         };
     };
     let count = match parse_i64(count) {
-        Some(i64::MIN) => return reply::error(out, OUT_OF_RANGE),
+        Some(i64::MIN) => return reply::error(out, super::COUNT_OUT_OF_RANGE),
         Some(count) => count,
         None => return reply::error(out, NOT_AN_INTEGER),
     };

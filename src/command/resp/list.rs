@@ -86,7 +86,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
             };
             read(key, cx).map(|list| {
                 let list = list.map_or(&EMPTY, |list| list);
-                let (start, end) = range(start, stop, list.len());
+                let (start, end) = super::inclusive_range(start, stop, list.len());
                 reply::array_header(out, end - start);
                 for element in list.iter().skip(start).take(end - start) {
                     reply::bulk(out, element);
@@ -149,7 +149,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
                 return reply::error(out, NOT_AN_INTEGER);
             };
             typecheck::update(key, cx, |list: &mut List| {
-                let (start, end) = range(start, stop, list.len());
+                let (start, end) = super::inclusive_range(start, stop, list.len());
                 list.keep(start, end);
             })
             .map(|_| reply::simple_string(out, b"OK"))
@@ -181,26 +181,6 @@ fn position(index: i64, len: usize) -> Option<usize> {
         index
     };
     (0..len as i64).contains(&at).then_some(at as usize)
-}
-
-/// The positions `start..end` that LRANGE and LTRIM's `start stop`
-/// (inclusive, negative from the tail) name in a list of `len`.
-fn range(start: i64, stop: i64, len: usize) -> (usize, usize) {
-    let len = len as i64;
-    let start = if start < 0 {
-        (start + len).max(0)
-    } else {
-        start
-    };
-    let stop = if stop < 0 {
-        stop + len
-    } else {
-        stop.min(len - 1)
-    };
-    if start > stop || start >= len {
-        return (0, 0);
-    }
-    (start as usize, stop as usize + 1)
 }
 
 /// LREM: removes up to `count` (0: all; negative: from the tail) elements

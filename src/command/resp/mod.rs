@@ -463,6 +463,32 @@ fn unknown_subcommand(argv: &Argv<'_>, out: &mut Vec<u8>) {
     reply::error(out, text.as_bytes());
 }
 
+/// The positions `start..end` that Redis's inclusive `start stop` ranks
+/// (negative from the end) name among `len` elements: LRANGE, LTRIM,
+/// ZRANGE, ZREMRANGEBYRANK.
+pub fn inclusive_range(start: i64, stop: i64, len: usize) -> (usize, usize) {
+    let len = len as i64;
+    let start = if start < 0 {
+        (start + len).max(0)
+    } else {
+        start
+    };
+    let stop = if stop < 0 {
+        stop + len
+    } else {
+        stop.min(len - 1)
+    };
+    if start > stop || start >= len {
+        return (0, 0);
+    }
+    (start as usize, stop as usize + 1)
+}
+
+/// A random-count argument (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER) outside
+/// `-i64::MAX..=i64::MAX`.
+pub const COUNT_OUT_OF_RANGE: &[u8] =
+    b"ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
 /// `ERR wrong number of arguments for '<name>' command`.
 pub fn wrong_arity(name: &str, out: &mut Vec<u8>) {
     let text = format!("ERR wrong number of arguments for '{name}' command");

@@ -155,12 +155,7 @@ fn srandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         };
     };
     let count = match parse_i64(count) {
-        Some(i64::MIN) => {
-            return reply::error(
-                out,
-                b"ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-            )
-        }
+        Some(i64::MIN) => return reply::error(out, super::COUNT_OUT_OF_RANGE),
         Some(count) if count < -MAX_REPEATED_PICKS => {
             return reply::error(out, b"ERR value is out of range")
         }

@@ -511,10 +511,10 @@ fn zrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut
     };
     let (start, end) = match range {
         Some(Err((start, end))) if rev => {
-            let (from, to) = rank_range(start, end, zset.len());
+            let (from, to) = super::inclusive_range(start, end, zset.len());
             (zset.len() - to, zset.len() - from)
         }
-        Some(Err((start, end))) => rank_range(start, end, zset.len()),
+        Some(Err((start, end))) => super::inclusive_range(start, end, zset.len()),
         Some(Ok(range)) => range.ranks(zset),
         None => (0, 0),
     };
@@ -572,22 +572,6 @@ fn store_result(
     }
 }
 
-/// Redis's rank range `start..=end` (negatives from the end) as ranks
-/// `from..to` within `len`.
-fn rank_range(start: i64, end: i64, len: usize) -> (usize, usize) {
-    let len = len as i64;
-    let start = if start < 0 {
-        (start + len).max(0)
-    } else {
-        start
-    };
-    let end = if end < 0 { end + len } else { end.min(len - 1) };
-    if start > end || start >= len {
-        return (0, 0);
-    }
-    (start as usize, end as usize + 1)
-}
-
 /// `ZPOPMIN|ZPOPMAX key [count]`.
 fn zpop(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     if argv.len() > 3 {
@@ -640,12 +624,7 @@ fn zrandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         };
     };
     let count = match parse_i64(count) {
-        Some(i64::MIN) => {
-            return reply::error(
-                out,
-                b"ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-            )
-        }
+        Some(i64::MIN) => return reply::error(out, super::COUNT_OUT_OF_RANGE),
         Some(count) => count,
         None => return reply::error(out, NOT_AN_INTEGER),
     };
@@ -752,7 +731,7 @@ fn zremrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &
     let key = argv.get(1).unwrap_or_default();
     let removed = typecheck::update(key, cx, |zset: &mut ZSet| {
         let (start, end) = match &range {
-            Err((start, end)) => rank_range(*start, *end, zset.len()),
+            Err((start, end)) => super::inclusive_range(*start, *end, zset.len()),
             Ok(range) => range.ranks(zset),
         };
         zset.remove_range(start, end)
@@ -808,12 +787,12 @@ mod tests {
 
     #[test]
     fn rank_ranges_clamp_as_redis() {
-        assert_eq!(rank_range(0, -1, 5), (0, 5));
-        assert_eq!(rank_range(-2, -1, 5), (3, 5));
-        assert_eq!(rank_range(3, 1, 5), (0, 0));
-        assert_eq!(rank_range(-10, 100, 5), (0, 5));
-        assert_eq!(rank_range(5, 6, 5), (0, 0));
-        assert_eq!(rank_range(0, -1, 0), (0, 0));
+        assert_eq!(crate::command::resp::inclusive_range(0, -1, 5), (0, 5));
+        assert_eq!(crate::command::resp::inclusive_range(-2, -1, 5), (3, 5));
+        assert_eq!(crate::command::resp::inclusive_range(3, 1, 5), (0, 0));
+        assert_eq!(crate::command::resp::inclusive_range(-10, 100, 5), (0, 5));
+        assert_eq!(crate::command::resp::inclusive_range(5, 6, 5), (0, 0));
+        assert_eq!(crate::command::resp::inclusive_range(0, -1, 0), (0, 0));
     }
 }
 
