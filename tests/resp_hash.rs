@@ -13,7 +13,7 @@ use redis::{Commands, Value};
 /// Runs `check` against a one-shard and a three-shard server, on RESP2
 /// and RESP3, with a key prefix of its own for each run.
 fn on_each_topology(check: impl Fn(&mut redis::Connection, &str, u8)) {
-    for threads in [1, 3] {
+    for threads in [1, 4] {
         let server = Server::start_resp(threads);
         for protocol in [2, 3] {
             let mut redis = server.redis(protocol);

@@ -10,7 +10,7 @@ use common::{key_on_shard, Server};
 use redis::Commands;
 
 fn on_each_topology(check: impl Fn(&mut redis::Connection, &str)) {
-    for threads in [1, 3] {
+    for threads in [1, 4] {
         let server = Server::start_resp(threads);
         for protocol in [2, 3] {
             let mut redis = server.redis(protocol);

@@ -308,7 +308,7 @@ fn multi_key_sorted_set_commands_refuse_keys_on_several_shards() {
 
 #[test]
 fn sorted_set_replies_and_errors_are_redis_bytes() {
-    for threads in [1, 3] {
+    for threads in [1, 4] {
         let server = Server::start_resp(threads);
         let mut conn = server.connect_resp();
         run(&mut conn, SCRIPT);
@@ -317,7 +317,7 @@ fn sorted_set_replies_and_errors_are_redis_bytes() {
 
 #[test]
 fn sorted_set_commands_through_the_redis_crate() {
-    for threads in [1, 3] {
+    for threads in [1, 4] {
         let server = Server::start_resp(threads);
         for protocol in [2, 3] {
             let mut redis = server.redis(protocol);
