@@ -7,10 +7,10 @@
 //! a hash emptied by HDEL disappears with its key.
 
 use super::long_double::{self, LongDouble, Number};
-use super::random::{self, MAX_REPEATED_PICKS};
+use super::random;
 use super::scan::{self, ScanRequest};
 use super::typecheck::{self, Refused};
-use super::{glob, parse_i64, wrong_arity, Command, RespContext, NOT_AN_INTEGER, SYNTAX_ERROR};
+use super::{glob, parse_i64, wrong_arity, Command, RespContext, NOT_AN_INTEGER};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::Argv;
 use crate::store::Hash;
@@ -182,7 +182,7 @@ fn hincrbyfloat(key: &[u8], field: &[u8], by: &[u8], cx: &mut RespContext<'_>, o
 fn hrandfield(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let key = argv.get(1).unwrap_or_default();
     let version = cx.version;
-    let Some(count) = argv.get(2) else {
+    if argv.get(2).is_none() {
         return match read(key, cx) {
             Ok(Some(hash)) => {
                 let index = fastrand::usize(..hash.len());
@@ -192,20 +192,11 @@ fn hrandfield(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
             Ok(None) => reply::null(out, version),
             Err(refused) => refused.answer(out),
         };
-    };
-    let count = match parse_i64(count) {
-        Some(i64::MIN) => return reply::error(out, super::COUNT_OUT_OF_RANGE),
-        Some(count) => count,
-        None => return reply::error(out, NOT_AN_INTEGER),
-    };
-    let with_values = match argv.get(3) {
-        None => false,
-        Some(option) if argv.len() == 4 && option.eq_ignore_ascii_case(b"withvalues") => true,
-        Some(_) => return reply::error(out, SYNTAX_ERROR),
-    };
-    if (with_values && count < -(i64::MAX / 2)) || count < -MAX_REPEATED_PICKS {
-        return reply::error(out, b"ERR value is out of range");
     }
+    let (count, with_values) = match random::parse_count(argv, Some(b"withvalues")) {
+        Ok(parsed) => parsed,
+        Err(error) => return reply::error(out, error),
+    };
     let hash = match read(key, cx) {
         Ok(Some(hash)) => hash,
         Ok(None) => return reply::array_header(out, 0),

@@ -1,10 +1,35 @@
-//! Random picks for `HRANDFIELD` and `SRANDMEMBER` (and, later,
-//! `ZRANDMEMBER`), which share Redis's count rules.
+//! Random picks for `HRANDFIELD`, `SRANDMEMBER` and `ZRANDMEMBER`, which
+//! share Redis's count rules.
+
+use super::{parse_i64, COUNT_OUT_OF_RANGE, NOT_AN_INTEGER, SYNTAX_ERROR};
+use crate::protocol::resp::Argv;
 
 /// The most elements a negative count may ask for. Redis has no such
 /// bound (its client output limit ends such a reply); here the reply is
 /// built whole in memory first, so a count of -10^12 would exhaust it.
 pub const MAX_REPEATED_PICKS: i64 = 1 << 24;
+
+/// The count (argument 2, present) and whether `option` (`WITHVALUES`,
+/// `WITHSCORES`; `None`: no option taken) follows it as the last
+/// argument, checked in Redis's order; the error reply otherwise.
+pub fn parse_count(argv: &Argv<'_>, option: Option<&[u8]>) -> Result<(i64, bool), &'static [u8]> {
+    let count = match argv.get(2).and_then(parse_i64) {
+        Some(i64::MIN) => return Err(COUNT_OUT_OF_RANGE),
+        Some(count) => count,
+        None => return Err(NOT_AN_INTEGER),
+    };
+    let with_option = match (argv.get(3), option) {
+        (None, _) => false,
+        (Some(given), Some(option)) if argv.len() == 4 && given.eq_ignore_ascii_case(option) => {
+            true
+        }
+        (Some(_), _) => return Err(SYNTAX_ERROR),
+    };
+    if (with_option && count < -(i64::MAX / 2)) || count < -MAX_REPEATED_PICKS {
+        return Err(b"ERR value is out of range");
+    }
+    Ok((count, with_option))
+}
 
 /// The positions `count` picks out of `len` elements, as Redis picks them:
 /// a negative count picks that many, repeats allowed; a positive one that

@@ -14,12 +14,11 @@
 
 use std::collections::HashSet;
 
-use super::random::{self, MAX_REPEATED_PICKS};
+use super::random;
 use super::scan::{self, ScanRequest};
 use super::typecheck::{self, Refused};
 use super::{
-    glob, keys_are_local, parse_i64, Command, RespContext, KEYS_ON_SEVERAL_SHARDS, NOT_AN_INTEGER,
-    SYNTAX_ERROR,
+    glob, keys_are_local, parse_i64, Command, RespContext, KEYS_ON_SEVERAL_SHARDS, SYNTAX_ERROR,
 };
 use crate::protocol::resp::reply;
 use crate::protocol::resp::Argv;
@@ -144,7 +143,7 @@ fn srandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     if argv.len() > 3 {
         return reply::error(out, SYNTAX_ERROR);
     }
-    let Some(count) = argv.get(2) else {
+    if argv.get(2).is_none() {
         return match read(key, cx) {
             Ok(Some(set)) => {
                 let member = set.get_index(fastrand::usize(..set.len()));
@@ -153,14 +152,10 @@ fn srandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
             Ok(None) => reply::null(out, version),
             Err(refused) => refused.answer(out),
         };
-    };
-    let count = match parse_i64(count) {
-        Some(i64::MIN) => return reply::error(out, super::COUNT_OUT_OF_RANGE),
-        Some(count) if count < -MAX_REPEATED_PICKS => {
-            return reply::error(out, b"ERR value is out of range")
-        }
-        Some(count) => count,
-        None => return reply::error(out, NOT_AN_INTEGER),
+    }
+    let (count, _) = match random::parse_count(argv, None) {
+        Ok(parsed) => parsed,
+        Err(error) => return reply::error(out, error),
     };
     let set = match read(key, cx) {
         Ok(Some(set)) => set,

@@ -7,7 +7,7 @@
 //! Argument errors come before the key's type is looked at, as in Redis;
 //! a sorted set emptied by a command disappears with its key.
 
-use super::random::{self, MAX_REPEATED_PICKS};
+use super::random;
 use super::scan;
 use super::typecheck::{self, Refused};
 use hashbrown::HashMap;
@@ -611,7 +611,7 @@ fn zpop(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut V
 fn zrandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let key = argv.get(1).unwrap_or_default();
     let version = cx.version;
-    let Some(count) = argv.get(2) else {
+    if argv.get(2).is_none() {
         return match read(key, cx) {
             Ok(Some(zset)) => {
                 let (member, _) = zset
@@ -622,20 +622,11 @@ fn zrandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
             Ok(None) => reply::null(out, version),
             Err(refused) => refused.answer(out),
         };
-    };
-    let count = match parse_i64(count) {
-        Some(i64::MIN) => return reply::error(out, super::COUNT_OUT_OF_RANGE),
-        Some(count) => count,
-        None => return reply::error(out, NOT_AN_INTEGER),
-    };
-    let with_scores = match argv.get(3) {
-        None => false,
-        Some(option) if argv.len() == 4 && option.eq_ignore_ascii_case(b"withscores") => true,
-        Some(_) => return reply::error(out, SYNTAX_ERROR),
-    };
-    if (with_scores && count < -(i64::MAX / 2)) || count < -MAX_REPEATED_PICKS {
-        return reply::error(out, b"ERR value is out of range");
     }
+    let (count, with_scores) = match random::parse_count(argv, Some(b"withscores")) {
+        Ok(parsed) => parsed,
+        Err(error) => return reply::error(out, error),
+    };
     let zset = match read(key, cx) {
         Ok(Some(zset)) => zset,
         Ok(None) => return reply::array_header(out, 0),
@@ -649,12 +640,7 @@ fn zrandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let entries = picks
         .into_iter()
         .map(|index| zset.get_index(index).unwrap_or_default());
-    reply_entries(
-        out,
-        version,
-        with_scores,
-        entries.collect::<Vec<_>>().into_iter(),
-    );
+    reply_entries(out, version, with_scores, entries);
 }
 
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]`: a listpack whole with
