@@ -460,6 +460,21 @@ fn policy_name(value: &[u8]) -> Result<i64, String> {
         })
 }
 
+/// A CONFIG parameter for one of the encodings' [`Threshold`]s: read and
+/// set live, any non-negative integer.
+macro_rules! encoding_param {
+    ($name:literal, $threshold:ident) => {
+        Param {
+            name: $name,
+            value: |v| v.encodings.get(Threshold::$threshold).to_string(),
+            set: Some(Setter::Integer {
+                parse: integer_at_least::<0>,
+                apply: |v, n| v.encodings.set(Threshold::$threshold, n as usize),
+            }),
+        }
+    };
+}
+
 /// Every parameter, in name order. Each is a setting corecache really has
 /// (or a fact, such as that nothing is saved), with its value in Redis's
 /// syntax.
@@ -501,29 +516,8 @@ const PARAMS: &[Param] = &[
         value: |v| v.settings.enable_debug_command.name().into(),
         set: None,
     },
-    Param {
-        name: "hash-max-listpack-entries",
-        value: |v| {
-            v.encodings
-                .get(Threshold::HashMaxListpackEntries)
-                .to_string()
-        },
-        set: Some(Setter::Integer {
-            parse: integer_at_least::<0>,
-            apply: |v, n| {
-                v.encodings
-                    .set(Threshold::HashMaxListpackEntries, n as usize)
-            },
-        }),
-    },
-    Param {
-        name: "hash-max-listpack-value",
-        value: |v| v.encodings.get(Threshold::HashMaxListpackValue).to_string(),
-        set: Some(Setter::Integer {
-            parse: integer_at_least::<0>,
-            apply: |v, n| v.encodings.set(Threshold::HashMaxListpackValue, n as usize),
-        }),
-    },
+    encoding_param!("hash-max-listpack-entries", HashMaxListpackEntries),
+    encoding_param!("hash-max-listpack-value", HashMaxListpackValue),
     Param {
         name: "maxclients",
         value: |v| v.settings.max_connections.to_string(),
@@ -568,14 +562,7 @@ const PARAMS: &[Param] = &[
         value: |_| String::new(),
         set: None,
     },
-    Param {
-        name: "set-max-intset-entries",
-        value: |v| v.encodings.get(Threshold::SetMaxIntsetEntries).to_string(),
-        set: Some(Setter::Integer {
-            parse: integer_at_least::<0>,
-            apply: |v, n| v.encodings.set(Threshold::SetMaxIntsetEntries, n as usize),
-        }),
-    },
+    encoding_param!("set-max-intset-entries", SetMaxIntsetEntries),
     Param {
         name: "slowlog-log-slower-than",
         value: |v| v.slowlog.slower_than().to_string(),
@@ -598,29 +585,8 @@ const PARAMS: &[Param] = &[
         value: |_| "0".into(),
         set: None,
     },
-    Param {
-        name: "zset-max-listpack-entries",
-        value: |v| {
-            v.encodings
-                .get(Threshold::ZsetMaxListpackEntries)
-                .to_string()
-        },
-        set: Some(Setter::Integer {
-            parse: integer_at_least::<0>,
-            apply: |v, n| {
-                v.encodings
-                    .set(Threshold::ZsetMaxListpackEntries, n as usize)
-            },
-        }),
-    },
-    Param {
-        name: "zset-max-listpack-value",
-        value: |v| v.encodings.get(Threshold::ZsetMaxListpackValue).to_string(),
-        set: Some(Setter::Integer {
-            parse: integer_at_least::<0>,
-            apply: |v, n| v.encodings.set(Threshold::ZsetMaxListpackValue, n as usize),
-        }),
-    },
+    encoding_param!("zset-max-listpack-entries", ZsetMaxListpackEntries),
+    encoding_param!("zset-max-listpack-value", ZsetMaxListpackValue),
 ];
 
 /// `CONFIG GET|SET|RESETSTAT|REWRITE|HELP …`.
