@@ -14,6 +14,7 @@ mod delayed;
 mod limits;
 mod listener;
 mod memcache;
+mod multi;
 mod output;
 mod pause;
 mod pubsub;
