@@ -184,3 +184,99 @@ fn same_replies_on_one_shard_and_spread(arrange: impl Fn(Vec<String>) -> Vec<Str
     assert_eq!(on_one, across);
     server.stop();
 }
+
+/// Members move between sets and lists on four shards (SMOVE, LMOVE,
+/// RPOPLPUSH, ZUNIONSTORE over them) while other clients count them in
+/// one transaction: the totals never change, whatever interleaving.
+#[test]
+fn concurrent_moves_across_shards_never_lose_or_duplicate() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    let server = Server::start_resp(4);
+    let keys = Arc::new(names(true));
+    let members = 40;
+    let mut setup = server.redis(2);
+    for (i, key) in keys.iter().enumerate() {
+        let set: Vec<String> = (0..members / 4).map(|m| format!("m{i}-{m}")).collect();
+        let _: i64 = redis::cmd("SADD")
+            .arg(key)
+            .arg(&set)
+            .query(&mut setup)
+            .unwrap();
+        let list_key = format!("{key}:list");
+        let _: i64 = redis::cmd("RPUSH")
+            .arg(&list_key)
+            .arg(&set)
+            .query(&mut setup)
+            .unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let handles: Vec<_> = (0..6)
+        .map(|client| {
+            let mut redis = server.redis(if client % 2 == 0 { 2 } else { 3 });
+            let (keys, stop) = (keys.clone(), stop.clone());
+            thread::spawn(move || {
+                let mut round = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    round += 1;
+                    let (from, to) = ((round + client) % 4, (round * 3 + client + 1) % 4);
+                    if client < 3 {
+                        let member = format!("m{}-{}", (round + client) % 4, round % (members / 4));
+                        let _: i64 = redis::cmd("SMOVE")
+                            .arg(&keys[from])
+                            .arg(&keys[to])
+                            .arg(&member)
+                            .query(&mut redis)
+                            .unwrap();
+                        let (source, destination) =
+                            (format!("{}:list", keys[from]), format!("{}:list", keys[to]));
+                        let _: Option<String> =
+                            redis::cmd(if round % 2 == 0 { "LMOVE" } else { "RPOPLPUSH" })
+                                .arg(&source)
+                                .arg(&destination)
+                                .arg(if round % 2 == 0 {
+                                    &["LEFT", "RIGHT"][..]
+                                } else {
+                                    &[][..]
+                                })
+                                .query(&mut redis)
+                                .unwrap();
+                    } else {
+                        let mut pipe = redis::pipe();
+                        pipe.atomic();
+                        for key in keys.iter() {
+                            pipe.cmd("SCARD").arg(key);
+                            pipe.cmd("LLEN").arg(format!("{key}:list"));
+                        }
+                        let counts: Vec<i64> = pipe.query(&mut redis).unwrap();
+                        let sets: i64 = counts.iter().step_by(2).sum();
+                        let lists: i64 = counts.iter().skip(1).step_by(2).sum();
+                        assert_eq!(
+                            (sets, lists),
+                            (members as i64, members as i64),
+                            "{counts:?}"
+                        );
+                        let union: i64 = redis::cmd("SUNIONSTORE")
+                            .arg(format!("{}:union", keys[client % 4]))
+                            .arg(&*keys)
+                            .query(&mut redis)
+                            .unwrap();
+                        assert_eq!(union, members as i64);
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline && !handles.iter().any(|h| h.is_finished()) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for handle in handles {
+        handle.join().expect("a client saw members lost or doubled");
+    }
+    server.stop();
+}
