@@ -1,7 +1,7 @@
 //! The non-blocking list commands over real TCP, on one and three shards:
 //! the `redis` crate on RESP2 and RESP3 for the commands, raw bytes for
 //! exact replies and errors. LMOVE, RPOPLPUSH and LMPOP use keys of one
-//! `{hash tag}`; keys on several shards get CROSSSLOT. Expected replies
+//! `{hash tag}`, and keys on several shards. Expected replies
 //! are Redis 7.0.15's (checked against `redis-server`).
 
 mod common;
