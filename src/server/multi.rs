@@ -420,6 +420,8 @@ fn exec_here(
     let mut commands = Queue::new(queue);
     while commands.next(|command, route, argv, frame| {
         resp::run(command, route, argv, frame, session, conn, index, state);
+        // Placed here by `placement`: nothing may wait for another shard.
+        debug_assert!(!conn.waiting_txn, "a local EXEC started a transaction");
     }) {}
 }
 
@@ -528,7 +530,10 @@ fn placement(command: Command, route: Route<'_>, argv: &Argv<'_>, state: &ShardS
             };
             Placement::Shards(keys.into_iter().map(shard_of).collect())
         }
-        Route::Key(key) => Placement::Shards(vec![shard_of(key)]),
+        Route::Key(key) => match commands::multi_keys(command, argv) {
+            Some(keys) => Placement::Shards(keys.into_iter().map(shard_of).collect()),
+            None => Placement::Shards(vec![shard_of(key)]),
+        },
         Route::EachKeyArray | Route::EachKeySum => {
             Placement::Shards(argv.iter().skip(1).map(shard_of).collect())
         }
