@@ -27,24 +27,9 @@ cargo build --release -q --bin corecache
 
 rss() { awk '/^VmRSS/ { print $2 * 1024 }' "/proc/$1/status"; }
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-user_flag=()
-[ "$(id -u)" -eq 0 ] && user_flag=(-u root)
-
 port=$BASE_PORT
-target/release/corecache --bind 127.0.0.1 --memcache-port "$port" --resp-port 0 \
-  --threads "$THREADS" --maxmemory "${LIMIT_MB}m" >/dev/null &
-pids+=($!)
-memcached -l 127.0.0.1 -p "$((port + 1))" -U 0 -t "$THREADS" -m "$LIMIT_MB" "${user_flag[@]}" >/dev/null &
-pids+=($!)
-redis-server --port "$((port + 2))" --bind 127.0.0.1 --save '' --appendonly no \
-  --maxmemory "${LIMIT_MB}mb" --maxmemory-policy allkeys-lru --daemonize no >/dev/null &
-pids+=($!)
-sleep 1
-names=(corecache memcached redis)
-protocols=(memcache memcache resp)
+# shellcheck source=scripts/limited-peers.sh
+source scripts/limited-peers.sh
 limit=$((LIMIT_MB << 20))
 declare -A peak
 printf '%-10s %-8s %14s %8s\n' server phase rss rss/limit

@@ -8,12 +8,20 @@
 //! returned yet, connection buffers. Under churn of mixed sizes (10 B to
 //! 1 MiB) that came to 40-50% of the limit. So the limit the shards apply
 //! is the node's limit less that *overhead*: RSS minus the base RSS of the
-//! idle server minus what the stores account, measured every 100 ms
+//! idle server minus what the stores hold, measured every 100 ms
 //! ([`MemoryConfig::record_rss`]), smoothed, and capped at half the limit
 //! (the stores always get at least half). Fragmentation that grows in
 //! proportion to the data then settles where RSS meets the limit plus the
 //! base: with the stores holding `u` and RSS `f·u`, the next limit is
 //! `L − (f − 1)·u`, which converges to `u = L/f` for any `f < 2`.
+//!
+//! What the stores hold is the most they accounted since RSS last fell
+//! below it, not what they account now: memory an eviction frees stays in
+//! the allocator's pages (RSS does not fall) for the next items of its
+//! size to reuse, so it is the stores' room, not overhead. Counted as
+//! overhead, every eviction would lower the limit and cause more
+//! evictions: with 1 KiB values, 4x the limit written, the stores ended at
+//! half the limit (the cap), holding 0.43x the items memcached held.
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
@@ -29,6 +37,9 @@ pub struct MemoryConfig {
     base_rss: AtomicU64,
     /// RSS beyond the base and the stores' accounting, smoothed.
     overhead: AtomicU64,
+    /// What the stores hold in the allocator: the most they accounted
+    /// since RSS (less the base) fell below it.
+    held: AtomicU64,
 }
 
 impl MemoryConfig {
@@ -39,6 +50,7 @@ impl MemoryConfig {
             policy: AtomicU8::new(settings.maxmemory_policy as u8),
             base_rss: AtomicU64::new(0),
             overhead: AtomicU64::new(0),
+            held: AtomicU64::new(0),
         }
     }
 
@@ -54,7 +66,10 @@ impl MemoryConfig {
             }
             base => base,
         };
-        let measured = rss.saturating_sub(base + used);
+        let held = self.held.load(Ordering::Relaxed).max(used);
+        let held = held.min(rss.saturating_sub(base)).max(used);
+        self.held.store(held, Ordering::Relaxed);
+        let measured = rss.saturating_sub(base + held);
         let old = self.overhead.load(Ordering::Relaxed);
         self.overhead.store((old + measured) / 2, Ordering::Relaxed);
     }
@@ -123,5 +138,26 @@ mod tests {
         assert_eq!(memory.overhead(), 500, "capped at half");
         memory.set_maxmemory(0);
         assert_eq!(memory.shard_limit(2), 0);
+    }
+
+    #[test]
+    fn memory_freed_by_evictions_is_not_overhead_until_rss_falls() {
+        let memory = MemoryConfig::new(&Settings::for_tests());
+        memory.set_maxmemory(1000);
+        memory.record_rss(300, 0);
+        memory.record_rss(1300, 1000);
+        assert_eq!(memory.overhead(), 0);
+        // Evictions free 400 bytes the allocator keeps: RSS stays.
+        for _ in 0..10 {
+            memory.record_rss(1300, 600);
+        }
+        assert_eq!(memory.overhead(), 0, "still the stores' room");
+        // RSS grows past what they held: that is overhead.
+        memory.record_rss(1500, 600);
+        assert_eq!(memory.overhead(), 100);
+        // A flush returns the pages: RSS falls, and so does what is held.
+        memory.record_rss(400, 0);
+        memory.record_rss(400, 0);
+        assert_eq!(memory.overhead(), 25);
     }
 }
