@@ -395,6 +395,11 @@ fn run(
             conn_commands::select(argv, session, databases, conn.output.writer());
         }
         Route::PubSub => super::pubsub::run(command, argv, frame, session, conn, index, state),
+        // Not waiting yet: run as inside a transaction (a pop, or a null).
+        Route::Blocking(key) => {
+            let owner = state.slots.shard_of(key);
+            run_on(owner, command, argv, frame, origin, conn, index, state);
+        }
         Route::Clients => return clients::run(argv, frame, session, conn, index, state),
         Route::Slowlog => {
             let log = &state.shared.slowlog.log;
