@@ -11,6 +11,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::blocking;
 use super::clients;
 use super::connection::Connection;
 use super::delayed::DelayedReply;
@@ -83,7 +84,7 @@ pub fn process(
         if pos == input.len() {
             break Stop::NeedMore;
         }
-        if conn.is_backed_up() || conn.waiting_txn {
+        if conn.is_backed_up() || conn.waiting_txn || conn.blocked_on.is_some() {
             break Stop::BackedUp;
         }
         if pos >= budget {
@@ -395,11 +396,7 @@ fn run(
             conn_commands::select(argv, session, databases, conn.output.writer());
         }
         Route::PubSub => super::pubsub::run(command, argv, frame, session, conn, index, state),
-        // Not waiting yet: run as inside a transaction (a pop, or a null).
-        Route::Blocking(key) => {
-            let owner = state.slots.shard_of(key);
-            run_on(owner, command, argv, frame, origin, conn, index, state);
-        }
+        Route::Blocking(_) => blocking::run(command, argv, frame, origin, conn, index, state),
         Route::Clients => return clients::run(argv, frame, session, conn, index, state),
         Route::Slowlog => {
             let log = &state.shared.slowlog.log;
@@ -502,10 +499,25 @@ fn run_on(
     }
 }
 
-/// Runs a keyed command on this shard, which owns its keys. Commands
-/// between databases (`MOVE`, `COPY … DB n`) run here, where every
-/// database is at hand; the others in `command::resp`.
+/// Runs a keyed command on this shard, which owns its keys, then serves
+/// the clients blocked on the keys it wrote, if any (`server::blocking`).
 fn execute_here(
+    command: Command,
+    argv: &Argv<'_>,
+    origin: Origin,
+    state: &mut ShardState,
+    out: &mut Vec<u8>,
+) {
+    execute_keyed(command, argv, origin, state, out);
+    if state.blocking.is_active() {
+        blocking::after_command(state, command, argv, origin.db);
+    }
+}
+
+/// Runs a keyed command on this shard. Commands between databases
+/// (`MOVE`, `COPY … DB n`) run here, where every database is at hand; the
+/// others in `command::resp`.
+fn execute_keyed(
     command: Command,
     argv: &Argv<'_>,
     origin: Origin,
@@ -822,20 +834,38 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         RemoteOp::RespRestore { key, item, db } => {
             if let Some(item) = moves::Dumped::decode(item.of(arena)) {
                 moves::restore(key.of(arena), &item, &mut context(state, resp2(db)));
+                blocking::after_write(state, db, Some(key.of(arena)));
             }
         }
         RemoteOp::RespFlush { db: Some(db) } => database(&mut state.dbs, db).flush_all(),
         RemoteOp::RespFlush { db: None } => state.dbs.iter_mut().for_each(Store::flush_all),
         RemoteOp::RespSwapDb { a, b } => {
             database(&mut state.dbs, a.max(b));
-            state.dbs.swap(a as usize, b as usize)
+            state.dbs.swap(a as usize, b as usize);
+            blocking::after_write(state, a, None);
+            blocking::after_write(state, b, None);
         }
+        RemoteOp::RespBlock {
+            frame,
+            version,
+            db,
+            home,
+            conn,
+            slot,
+        } => blocking::run_remote(
+            frame.of(arena),
+            Origin { version, db },
+            home,
+            (conn, slot),
+            state,
+        ),
+        RemoteOp::RespUnblock { home, conn } => blocking::forget(state, home, conn),
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }
 
 /// The command layer's view of the shard, in the origin's database.
-fn context(state: &mut ShardState, origin: Origin) -> RespContext<'_> {
+pub(super) fn context(state: &mut ShardState, origin: Origin) -> RespContext<'_> {
     RespContext {
         store: database(&mut state.dbs, origin.db),
         stats: &mut state.stats,
