@@ -97,6 +97,8 @@ counters! {
         store_no_memory,
         /// Keys fetched by multi-key retrievals that crossed to another core.
         cross_shard_keys,
+        /// RESP connections watching keys now (a gauge: never reset).
+        watching_clients,
     }
 }
 
@@ -121,6 +123,8 @@ counters! {
         keyspace_hits,
         /// RESP reads that did not (`keyspace_misses`).
         keyspace_misses,
+        /// Keys some client `WATCH`es now (a gauge).
+        watched_keys,
     }
 }
 

@@ -15,6 +15,7 @@ mod delayed;
 mod limits;
 mod listener;
 mod memcache;
+mod multi;
 mod output;
 mod pause;
 mod pubsub;

@@ -224,6 +224,11 @@ impl Output {
         released
     }
 
+    /// Takes the replies ready to send (not those being sent).
+    pub fn take_ready(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.ready)
+    }
+
     /// Replies queued behind an awaited one (`CLIENT LIST`'s `oll`).
     pub fn held_count(&self) -> usize {
         self.held.len()
@@ -319,10 +324,8 @@ fn push_integer(out: &mut Vec<u8>, n: i64) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// A RESP array reply's element count and the bytes of its elements
-/// (`(0, [])` for anything else).
 /// Joins array replies into one array of all their elements, in order.
-fn join_arrays(parts: &[Vec<u8>], out: &mut Vec<u8>) {
+pub(crate) fn join_arrays(parts: &[Vec<u8>], out: &mut Vec<u8>) {
     let split: Vec<(usize, &[u8])> = parts.iter().map(|part| split_array(part)).collect();
     let count: usize = split.iter().map(|(count, _)| count).sum();
     out.push(b'*');
@@ -333,6 +336,8 @@ fn join_arrays(parts: &[Vec<u8>], out: &mut Vec<u8>) {
     }
 }
 
+/// A RESP array reply's element count and the bytes of its elements
+/// (`(0, [])` for anything else).
 fn split_array(reply: &[u8]) -> (usize, &[u8]) {
     let Some(rest) = reply.strip_prefix(b"*") else {
         return (0, &[]);

@@ -16,6 +16,7 @@ use super::clients;
 use super::connection::Connection;
 use super::delayed::DelayedReply;
 use super::memcache::{expect_into, send_remote, Stop};
+use super::multi;
 use super::slowlog::RequestTimer;
 use super::txn::{self, Kind, Plan};
 use super::worker::{database, ShardState};
@@ -98,13 +99,21 @@ pub fn process(
                 pos += consumed;
                 clients::before_request(&resp.session, conn);
                 let errors_before = error_stats::replied();
+                let is_exec = commands::lookup(argv.name()) == Some(Command::Exec);
+                let mark = conn.output.writer().len();
                 let admitted = admit(&argv, &mut resp.session, conn, index, state);
+                let session = &mut resp.session;
                 let action = match admitted {
                     Some((command, route)) => {
-                        let session = &mut resp.session;
-                        run(command, route, &argv, frame, session, conn, index, state)
+                        match multi::handle(command, &argv, frame, session, conn, index, state) {
+                            Some(action) => action,
+                            None => run(command, route, &argv, frame, session, conn, index, state),
+                        }
                     }
-                    None => Action::Continue,
+                    None => {
+                        multi::refused(is_exec, mark, session, conn, index, state);
+                        Action::Continue
+                    }
                 };
                 clients::after_request(&mut resp.session, conn);
                 let nanos = timer.lap(&argv, &mut resp.session, conn, state);
@@ -203,7 +212,7 @@ fn must_authenticate(session: &Session, state: &ShardState) -> bool {
 
 /// Runs one admitted request.
 #[allow(clippy::too_many_arguments)]
-fn run(
+pub(super) fn run(
     command: Command,
     route: Route<'_>,
     argv: &Argv<'_>,
@@ -305,12 +314,7 @@ fn run(
             }
         }
         Route::ScanShard => {
-            let shards = state.slots.shard_count();
-            // A malformed request is answered here, by the command itself.
-            let target = match scan::parse(argv) {
-                Ok(request) => scan::shard_of(request.cursor, shards),
-                Err(_) => state.id,
-            };
+            let target = scan_target(argv, state);
             run_on(target, command, argv, frame, origin, conn, index, state);
         }
         Route::RandomShard => match random_shard(origin.db, state) {
@@ -333,29 +337,10 @@ fn run(
                 expect_into(slot, index, conn.generation, state, peer, op);
             }
         }
-        Route::AllShardsOk => {
-            let op = match command {
-                Command::Swapdb => {
-                    let databases = state.shared.settings.databases;
-                    match parse_swapdb(argv, databases) {
-                        Ok((a, b)) => RemoteOp::RespSwapDb { a, b },
-                        Err(error) => {
-                            reply::error(conn.output.writer(), error);
-                            return Action::Continue;
-                        }
-                    }
-                }
-                _ if !commands::flush_mode_is_valid(argv) => {
-                    reply::error(conn.output.writer(), commands::SYNTAX_ERROR);
-                    return Action::Continue;
-                }
-                Command::Flushdb => RemoteOp::RespFlush {
-                    db: Some(origin.db),
-                },
-                _ => RemoteOp::RespFlush { db: None },
-            };
-            run_everywhere(op, conn, index, state);
-        }
+        Route::AllShardsOk => match all_shards_op(command, argv, origin, state) {
+            Ok(op) => run_everywhere(op, conn, index, state),
+            Err(error) => reply::error(conn.output.writer(), error),
+        },
         Route::Connection if matches!(command, Command::Info | Command::Config) => {
             if server_commands::is_resetstat(command, argv) {
                 // As memcached's `stats reset`: the OK queues behind every
@@ -416,10 +401,40 @@ fn run(
     Action::Continue
 }
 
+/// The shard a `SCAN` request's cursor names (this one for a malformed
+/// request, which the command itself answers).
+pub(super) fn scan_target(argv: &Argv<'_>, state: &ShardState) -> ShardId {
+    match scan::parse(argv) {
+        Ok(request) => scan::shard_of(request.cursor, state.slots.shard_count()),
+        Err(_) => state.id,
+    }
+}
+
+/// Each shard's operation for `FLUSHALL`, `FLUSHDB` or `SWAPDB`, or the
+/// error to reply.
+pub(super) fn all_shards_op(
+    command: Command,
+    argv: &Argv<'_>,
+    origin: Origin,
+    state: &ShardState,
+) -> Result<RemoteOp, &'static [u8]> {
+    match command {
+        Command::Swapdb => {
+            let (a, b) = parse_swapdb(argv, state.shared.settings.databases)?;
+            Ok(RemoteOp::RespSwapDb { a, b })
+        }
+        _ if !commands::flush_mode_is_valid(argv) => Err(commands::SYNTAX_ERROR),
+        Command::Flushdb => Ok(RemoteOp::RespFlush {
+            db: Some(origin.db),
+        }),
+        _ => Ok(RemoteOp::RespFlush { db: None }),
+    }
+}
+
 /// A shard picked at random in proportion to its keys in database `db`
 /// (its own counted now, the others' as of their last turn); `None` when
 /// the database is empty everywhere.
-fn random_shard(db: u32, state: &ShardState) -> Option<ShardId> {
+pub(super) fn random_shard(db: u32, state: &ShardState) -> Option<ShardId> {
     let db = db as usize;
     let counts: Vec<u64> = (0..state.slots.shard_count())
         .map(|shard| {
@@ -756,7 +771,7 @@ fn plan_move(
 
 /// Starts a transaction whose reply takes the connection's next place;
 /// the connection reads no further request until it is done.
-fn start_txn(plan: Plan, conn: &mut Connection, index: usize, state: &mut ShardState) {
+pub(super) fn start_txn(plan: Plan, conn: &mut Connection, index: usize, state: &mut ShardState) {
     state.stats.cross_shard_keys += plan.shards.len() as u64 - 1;
     let slot = conn.output.await_remote();
     conn.waiting_txn = true;
@@ -841,9 +856,25 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         RemoteOp::RespFlush { db: None } => state.dbs.iter_mut().for_each(Store::flush_all),
         RemoteOp::RespSwapDb { a, b } => {
             database(&mut state.dbs, a.max(b));
-            state.dbs.swap(a as usize, b as usize);
+            let (low, high) = (a.min(b) as usize, a.max(b) as usize);
+            if low != high {
+                let (below, above) = state.dbs.split_at_mut(high);
+                below[low].swap_keyspace(&mut above[0]);
+            }
             blocking::after_write(state, a, None);
             blocking::after_write(state, b, None);
+        }
+        RemoteOp::RespWatch { key, db, client } => {
+            let now = state.now;
+            database(&mut state.dbs, db).watch(key.of(arena), client, now);
+        }
+        RemoteOp::RespUnwatch { key, db, client } => {
+            database(&mut state.dbs, db).unwatch(key.of(arena), client)
+        }
+        RemoteOp::RespWatchChanged { key, db, client } => {
+            let now = state.now;
+            let changed = database(&mut state.dbs, db).unwatch_changed(key.of(arena), client, now);
+            reply::integer(out, changed as i64)
         }
         RemoteOp::RespBlock {
             frame,

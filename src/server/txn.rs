@@ -44,7 +44,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::output::{parse_integer, ReplySlot};
+use super::output::{join_arrays, parse_integer, ReplySlot};
 use super::worker::{self, ShardState};
 use crate::command::resp::bits::{self, BitOp};
 use crate::command::resp::lcs::{self, LcsOptions};
@@ -99,13 +99,92 @@ pub enum Kind {
         version: reply::Version,
         keys: [(usize, usize); 2],
     },
+    /// A client's `EXEC` (`server::multi`): one reply per queued command,
+    /// from the final operations. With `watched` keys, the probes check
+    /// them (`:1`: changed), and any change runs nothing and replies a
+    /// null array. `select`: the database the connection selects once the
+    /// transaction has run.
+    Exec {
+        elements: Vec<Element>,
+        version: reply::Version,
+        watched: bool,
+        select: Option<usize>,
+    },
+}
+
+/// Where one reply of an `EXEC` comes from: final operations, each named
+/// by `(shard, position)` — a shard index of the plan once
+/// [`Element::locate`]d, a shard id before.
+#[derive(Debug)]
+pub enum Element {
+    /// One operation's reply.
+    Single((usize, usize)),
+    /// An array of the operations' replies (`MGET`).
+    Array(Vec<(usize, usize)>),
+    /// The sum of their integer replies (`DEL`, `DBSIZE`…).
+    Sum(Vec<(usize, usize)>),
+    /// `+OK`, or the first error among the replies (`MSET`, `FLUSHALL`).
+    Ok(Vec<(usize, usize)>),
+    /// Their array replies joined (`KEYS`).
+    Concat(Vec<(usize, usize)>),
+    /// Computed before the transaction started.
+    Local(Vec<u8>),
+}
+
+impl Element {
+    /// Turns the shard ids of the element's operations into the plan's
+    /// shard indices.
+    pub fn locate(&mut self, index_of: impl Fn(ShardId) -> usize) {
+        let parts = match self {
+            Element::Single(part) => std::slice::from_mut(part),
+            Element::Array(parts)
+            | Element::Sum(parts)
+            | Element::Ok(parts)
+            | Element::Concat(parts) => parts.as_mut_slice(),
+            Element::Local(_) => &mut [],
+        };
+        for (shard, _) in parts {
+            *shard = index_of(*shard);
+        }
+    }
+
+    /// Appends the element's reply.
+    fn write(&self, replies: &[ReplyBatch], out: &mut Vec<u8>) {
+        let reply = |&(shard, position): &(usize, usize)| replies[shard].reply(position);
+        match self {
+            Element::Single(part) => out.extend_from_slice(reply(part)),
+            Element::Array(parts) => {
+                reply::array_header(out, parts.len());
+                parts
+                    .iter()
+                    .for_each(|part| out.extend_from_slice(reply(part)));
+            }
+            Element::Sum(parts) => reply::integer(
+                out,
+                parts.iter().map(|part| parse_integer(reply(part))).sum(),
+            ),
+            Element::Ok(parts) => match parts.iter().map(reply).find(|r| r.starts_with(b"-")) {
+                Some(error) => out.extend_from_slice(error),
+                None => reply::simple_string(out, b"OK"),
+            },
+            Element::Concat(parts) => {
+                let arrays: Vec<Vec<u8>> = parts.iter().map(|part| reply(part).to_vec()).collect();
+                join_arrays(&arrays, out);
+            }
+            Element::Local(bytes) => out.extend_from_slice(bytes),
+        }
+    }
 }
 
 impl Kind {
     /// Whether the final operations are known before the probes: then the
     /// last shard does them as soon as it is held.
     fn is_unconditional(&self) -> bool {
-        matches!(self, Kind::Array { .. } | Kind::Sum | Kind::Ok)
+        match self {
+            Kind::Array { .. } | Kind::Sum | Kind::Ok => true,
+            Kind::Exec { watched, .. } => !watched,
+            _ => false,
+        }
     }
 }
 
@@ -151,6 +230,9 @@ pub struct Finished {
     pub conn: (usize, u32),
     pub slot: ReplySlot,
     pub reply: Vec<u8>,
+    /// The database the connection selects now (an `EXEC` that ran a
+    /// `SELECT`).
+    pub select: Option<usize>,
 }
 
 /// A transaction this shard coordinates.
@@ -435,6 +517,16 @@ fn decide(txn: &mut Txn) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     match &txn.plan.kind {
         Kind::Array { .. } | Kind::Sum | Kind::Ok => return None,
+        Kind::Exec { version, .. } => {
+            let changed: i64 = txn.probe_replies.iter().map(sum_integers).sum();
+            if changed == 0 {
+                return None;
+            }
+            for ops in &mut txn.plan.finals {
+                *ops = RequestBatch::default();
+            }
+            reply::null_array(&mut out, *version);
+        }
         Kind::SetIfNoneExists => {
             let existing: i64 = txn.probe_replies.iter().map(sum_integers).sum();
             if existing > 0 {
@@ -537,14 +629,20 @@ fn finish(state: &mut ShardState, id: TxnId) {
     let Some(txn) = state.txns.running.remove(&id.seq) else {
         return;
     };
+    let ran = txn.decided.is_none();
     let reply = match txn.decided {
         Some(reply) => reply,
         None => combine(&txn.plan.kind, &txn.final_replies),
+    };
+    let select = match txn.plan.kind {
+        Kind::Exec { select, .. } if ran => select,
+        _ => None,
     };
     state.txns.finished.push(Finished {
         conn: txn.conn,
         slot: txn.slot,
         reply,
+        select,
     });
 }
 
@@ -562,6 +660,12 @@ fn combine(kind: &Kind, replies: &[ReplyBatch]) -> Vec<u8> {
             }
         }
         Kind::Sum => reply::integer(&mut out, replies.iter().map(sum_integers).sum()),
+        Kind::Exec { elements, .. } => {
+            reply::array_header(&mut out, elements.len());
+            elements
+                .iter()
+                .for_each(|element| element.write(replies, &mut out));
+        }
         _ => reply::simple_string(&mut out, b"OK"),
     }
     out

@@ -545,6 +545,9 @@ impl Worker {
             }
             conn.output.deliver(finished.slot, &finished.reply);
             conn.waiting_txn = false;
+            if let (Some(db), Some(resp)) = (finished.select, conn.resp.as_mut()) {
+                resp.session.db = db;
+            }
             self.after_io(index);
         }
     }
@@ -743,8 +746,9 @@ impl Worker {
             if !conn.is_idle() {
                 continue;
             }
-            let conn = self.conns.remove(index);
+            let mut conn = self.conns.remove(index);
             pubsub::forget(&mut self.state, index, &conn);
+            super::multi::forget(&mut self.state, index, &mut conn);
             self.state.stats.curr_connections -= 1;
             self.state.shared.close_connection();
         }
@@ -1011,6 +1015,7 @@ pub fn reset_stats(state: &mut ShardState) {
     state.stats = ShardStats {
         curr_connections: state.stats.curr_connections,
         blocked_clients: state.stats.blocked_clients,
+        watching_clients: state.stats.watching_clients,
         ..ShardStats::default()
     };
     state.dbs.iter_mut().for_each(Store::reset_stats);

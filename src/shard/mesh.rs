@@ -102,6 +102,15 @@ pub enum RemoteOp {
     RespFlush { db: Option<u32> },
     /// `SWAPDB a b`: this shard's part. No reply bytes.
     RespSwapDb { a: u32, b: u32 },
+    /// `WATCH`: client `client` starts watching `key` of database `db`.
+    /// No reply bytes.
+    RespWatch { key: Span, db: u32, client: u64 },
+    /// The end of a watch (`UNWATCH`, `DISCARD`, a closed connection). No
+    /// reply bytes.
+    RespUnwatch { key: Span, db: u32, client: u64 },
+    /// `EXEC`'s check of a watch, which ends it: `:1` if the key changed
+    /// since it was watched, else `:0`.
+    RespWatchChanged { key: Span, db: u32, client: u64 },
     /// `CLIENT LIST` or `CLIENT KILL` (the whole frame) over this shard's
     /// connections, for client `caller`: this shard's part of the reply
     /// (`command::resp::client`).

@@ -94,8 +94,12 @@ impl<'s> Item<'s> {
     /// returned, or `None` for a string item. This is the one place where a
     /// collection changes, so the one place that keeps the store's `bytes`
     /// current for collections (from [`Collection::heap_bytes`] before and
-    /// after); a collection left empty is removed with its key.
-    pub fn update_collection<R>(self, change: impl FnOnce(&mut Collection) -> R) -> Option<R> {
+    /// after); a collection left empty is removed with its key. The item
+    /// gets a fresh CAS, as any write.
+    pub fn update_collection<R>(mut self, change: impl FnOnce(&mut Collection) -> R) -> Option<R> {
+        // A change is a write: `WATCH` and memcached's `gets` see a new CAS.
+        self.collection()?;
+        self.set_fresh_cas();
         let collection = self.store.index.item_mut(self.slot).into_collection_mut()?;
         let before = collection.heap_bytes();
         let result = change(collection);

@@ -55,6 +55,7 @@ mod item;
 mod policy;
 mod raw;
 mod s3fifo;
+mod watch;
 
 use crate::clock::{ExpiresAt, Now};
 use crate::stats::StoreStats;
@@ -64,6 +65,7 @@ pub use expire::CYCLE_INTERVAL_MS as EXPIRE_CYCLE_INTERVAL_MS;
 pub use item::Item;
 pub use policy::EvictionPolicy;
 use raw::{bits, Index, ItemBox, ItemRef, SlotId, ValueChange};
+pub use watch::Watches;
 
 /// Bytes the store counts for one item besides its key and value: the
 /// 32-byte item header and the 8-byte index slot.
@@ -149,6 +151,8 @@ pub struct Store {
     flush_deadline: Option<Now>,
     stats: StoreStats,
     memory: evict::Memory,
+    /// The keys clients `WATCH` here.
+    watches: Watches,
 }
 
 /// A key's hash in one [`Store`], computed once by [`Store::hash_key`] or
@@ -214,6 +218,7 @@ impl Store {
             curr_items: self.stats.curr_items,
             bytes: self.stats.bytes,
             used_memory: self.stats.used_memory,
+            watched_keys: self.stats.watched_keys,
             ..StoreStats::default()
         };
     }
@@ -459,6 +464,9 @@ impl Store {
                 slot
             }
             Err(vacancy) => {
+                if !self.watches.is_empty() {
+                    self.watches.created(key);
+                }
                 let item = match payload {
                     Payload::Bytes(value) => ItemBox::new(key, value),
                     Payload::Collection(collection) => ItemBox::new_collection(key, collection),

@@ -286,7 +286,10 @@ pub fn execute(argv: &Argv<'_>, read_only: bool, cx: &mut RespContext<'_>, out: 
     }
     if changed {
         match cx.store.get(key, cx.now) {
-            Some(mut item) => item.set_value(&value),
+            Some(mut item) => {
+                item.set_value(&value);
+                item.set_fresh_cas();
+            }
             None => store(key, &value, ExpiresAt::NEVER, cx),
         }
     }

@@ -81,6 +81,7 @@ fn setbit(key: &[u8], offset: &[u8], bit: &[u8], cx: &mut RespContext<'_>, out: 
                 }
                 bytes[byte] = (bytes[byte] & !mask) | (on * mask);
                 item.set_value(&bytes);
+                item.set_fresh_cas();
             }
             old
         }

@@ -43,6 +43,11 @@ pub struct Session {
     /// Whether the connection may run every command (see `auth`): set
     /// when it opens while no password is required, and by `AUTH`.
     pub authenticated: bool,
+    /// The transaction `MULTI` opened, until `EXEC` or `DISCARD`.
+    pub transaction: Option<super::transaction::Transaction>,
+    /// The keys `WATCH`ed (database, key), until `EXEC`, `DISCARD` or
+    /// `UNWATCH`; the shards owning them keep the watches.
+    pub watched: Vec<(u32, Vec<u8>)>,
 }
 
 /// What the connection must do after a connection command.

@@ -47,6 +47,7 @@ mod tests_bitfield;
 mod tests_bits;
 #[cfg(test)]
 mod tests_server;
+pub mod transaction;
 pub mod typecheck;
 pub mod zset;
 

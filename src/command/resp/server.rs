@@ -256,6 +256,9 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
             // exists.
             field(text, "blocked_clients", shard.blocked_clients);
             field(text, "tracking_clients", 0);
+            // Redis 7.4's: connections with keys WATCHed, and those keys.
+            field(text, "watching_clients", shard.watching_clients);
+            field(text, "total_watched_keys", store.watched_keys);
         }
         Section::Memory => {
             // What the stores hold against the limit on all shards: item

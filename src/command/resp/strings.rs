@@ -49,6 +49,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
             let len = match cx.store.get(key, cx.now) {
                 Some(mut item) => {
                     item.append_value(arg(2));
+                    item.set_fresh_cas();
                     item.value().len()
                 }
                 None => {
@@ -285,6 +286,7 @@ fn incr_by(key: &[u8], by: Option<i64>, cx: &mut RespContext<'_>, out: &mut Vec<
                 return reply::error(out, OVERFLOW);
             };
             item.set_value(digits.format(next).as_bytes());
+            item.set_fresh_cas();
             next
         }
         None => {
@@ -319,7 +321,10 @@ fn incr_by_float(key: &[u8], by: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<
     };
     let text = sum.to_human();
     match item {
-        Some(mut item) => item.set_value(text.as_bytes()),
+        Some(mut item) => {
+            item.set_value(text.as_bytes());
+            item.set_fresh_cas();
+        }
         None => store(key, text.as_bytes(), ExpiresAt::NEVER, cx),
     }
     reply::bulk(out, text.as_bytes());
@@ -375,7 +380,10 @@ fn setrange(key: &[u8], offset: &[u8], value: &[u8], cx: &mut RespContext<'_>, o
     }
     bytes[offset as usize..end].copy_from_slice(value);
     match cx.store.get(key, cx.now) {
-        Some(mut item) => item.set_value(&bytes),
+        Some(mut item) => {
+            item.set_value(&bytes);
+            item.set_fresh_cas();
+        }
         None => store(key, &bytes, ExpiresAt::NEVER, cx),
     }
     reply::integer(out, bytes.len() as i64);

@@ -30,7 +30,9 @@ pub enum Command {
     Decr,
     Decrby,
     Del,
+    Discard,
     Echo,
+    Exec,
     Exists,
     Expire,
     Expireat,
@@ -84,6 +86,7 @@ pub enum Command {
     Move,
     Mset,
     Msetnx,
+    Multi,
     Object,
     Persist,
     Pexpire,
@@ -142,6 +145,8 @@ pub enum Command {
     Type,
     Unlink,
     Unsubscribe,
+    Unwatch,
+    Watch,
     Zadd,
     Zcard,
     Zcount,
@@ -234,6 +239,8 @@ const BLOCKING: &[&str] = &["write", "noscript", "blocking"];
 const BLOCKING_F: &[&str] = &["write", "noscript", "blocking", "fast"];
 const BLOCKING_W: &[&str] = &["write", "denyoom", "noscript", "blocking"];
 const BLOCKING_NUMKEYS: &[&str] = &["write", "blocking", "movablekeys"];
+/// Transaction commands (`MULTI`, `WATCH`…).
+const TX: &[&str] = &["noscript", "loading", "stale", "fast", "allow_busy"];
 
 macro_rules! spec {
     ($command:ident, $name:literal, $arity:literal, $keys:ident, $flags:expr) => {
@@ -285,7 +292,15 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Decr, "decr", 2, First, WF),
     spec!(Decrby, "decrby", 3, First, WF),
     spec!(Del, "del", -2, All, WR),
+    spec!(Discard, "discard", 1, None, TX),
     spec!(Echo, "echo", 2, None, &["fast"]),
+    spec!(
+        Exec,
+        "exec",
+        1,
+        None,
+        &["noscript", "loading", "stale", "skip_slowlog"]
+    ),
     spec!(Exists, "exists", -2, All, RF),
     spec!(Expire, "expire", -3, First, WRF),
     spec!(Expireat, "expireat", -3, First, WRF),
@@ -339,6 +354,7 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Move, "move", 3, First, WRF),
     spec!(Mset, "mset", -3, Pairs, W),
     spec!(Msetnx, "msetnx", -3, Pairs, W),
+    spec!(Multi, "multi", 1, None, TX),
     spec!(Object, "object", -2, Second, &[]),
     spec!(Persist, "persist", 2, First, WRF),
     spec!(Pexpire, "pexpire", -3, First, WRF),
@@ -403,6 +419,8 @@ pub const COMMANDS: &[Spec] = &[
     spec!(Type, "type", 2, First, RF),
     spec!(Unlink, "unlink", -2, All, WRF),
     spec!(Unsubscribe, "unsubscribe", -1, None, SUB),
+    spec!(Unwatch, "unwatch", 1, None, TX),
+    spec!(Watch, "watch", -2, All, TX),
     spec!(Zadd, "zadd", -4, First, WF),
     spec!(Zcard, "zcard", 2, First, RF),
     spec!(Zcount, "zcount", 4, First, RF),

@@ -1,0 +1,582 @@
+//! Transactions a client builds: `MULTI` … `EXEC`, `DISCARD`, `WATCH`,
+//! `UNWATCH`.
+//!
+//! # Queueing
+//!
+//! After `MULTI`, every request the front end admits (known command, right
+//! arity, allowed) is answered `+QUEUED` and kept as its frame in the
+//! session ([`Transaction`]); a refused one marks the transaction failed,
+//! and its `EXEC` replies `EXECABORT`. Nothing runs until `EXEC`.
+//!
+//! # Watches
+//!
+//! `WATCH key` starts a watch on the shard owning the key (`Store::watch`
+//! remembers the item's CAS and expiry, or its absence); the session keeps
+//! the list. `EXEC`, `DISCARD`, `UNWATCH`, `RESET` and closing the
+//! connection end every watch on its shard; `EXEC` learns from the same
+//! message whether the key changed, and replies a null array, running
+//! nothing, if any did.
+//!
+//! # EXEC: one shard, or a transaction over several
+//!
+//! When every key the queued commands and the watches touch lives on the
+//! connection's own shard, `EXEC` checks the watches and runs the queue
+//! right here, in one piece: nothing else runs on the shard meanwhile, so
+//! nobody can observe half of it, and it costs no message at all.
+//!
+//! Otherwise `EXEC` is a transaction of `server::txn` (shard-ordered holds,
+//! whose module docs explain why it cannot deadlock): the watch checks are
+//! its probes, and each queued command becomes operations on the shards of
+//! its keys — its whole frame on its key's shard, `MGET`, `DEL`… one key
+//! per operation, `DBSIZE`, `KEYS`, `FLUSHALL` one per shard — which every
+//! involved shard runs while all of them are held, before any is released.
+//! Operations of one shard run in queue order, so commands on the same
+//! keys see each other's effects in order; commands on different shards
+//! touch disjoint keys, so their relative order cannot be observed. The
+//! coordinator assembles the replies in queue order. Commands that touch
+//! no key (`PING`, `ECHO`, `CONFIG`…) run on the connection's shard when
+//! `EXEC` starts, and `SELECT` takes effect for the commands after it and,
+//! once `EXEC` has run, for the connection.
+//!
+//! Not supported across shards inside a transaction (refused with Redis
+//! Cluster's `CROSSSLOT` for that command alone, as the same command is
+//! outside one when its keys need it): the commands that decide from
+//! several shards' keys at once — `MSETNX`, `RENAME`, `RENAMENX`, `COPY`,
+//! `BITOP`, `LCS` with keys on different shards — and commands that touch
+//! no key but need other shards' answers (`CLIENT LIST`, `PUBLISH`…) in a
+//! transaction that also spans shards.
+
+use super::connection::Connection;
+use super::memcache::expect_into;
+use super::resp::{self, Origin};
+use super::txn::{Element, Kind, Plan};
+use super::worker::{database, ShardState};
+use crate::command::resp::connection::{self as conn_commands, Action, Session};
+use crate::command::resp::transaction::{self, Transaction};
+use crate::command::resp::{self as commands, Command, Route, KEYS_ON_SEVERAL_SHARDS};
+use crate::protocol::resp::reply;
+use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
+use crate::shard::mesh::{RemoteOp, RequestBatch};
+use crate::shard::ShardId;
+
+/// Handles the request if the transaction layer owns it: queues it inside
+/// `MULTI`, or runs `MULTI`, `EXEC`, `DISCARD`, `WATCH`, `UNWATCH`. `None`:
+/// the caller runs it as usual.
+pub fn handle(
+    command: Command,
+    argv: &Argv<'_>,
+    frame: &[u8],
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) -> Option<Action> {
+    if let Some(queue) = &mut session.transaction {
+        if !transaction::runs_inside_multi(command) {
+            queue.queue(frame);
+            transaction::write_queued(conn.output.writer());
+            return Some(Action::Continue);
+        }
+    }
+    let out_of_multi = session.transaction.is_none();
+    match command {
+        Command::Multi if out_of_multi => {
+            session.transaction = Some(Transaction::default());
+            reply::simple_string(conn.output.writer(), b"OK");
+        }
+        Command::Multi => reply::error(conn.output.writer(), transaction::NESTED),
+        Command::Discard if out_of_multi => {
+            reply::error(conn.output.writer(), transaction::DISCARD_WITHOUT_MULTI)
+        }
+        Command::Discard => {
+            discard(session, conn, index, state);
+            reply::simple_string(conn.output.writer(), b"OK");
+        }
+        Command::Exec if out_of_multi => {
+            reply::error(conn.output.writer(), transaction::EXEC_WITHOUT_MULTI)
+        }
+        Command::Exec => exec(session, conn, index, state),
+        Command::Watch if out_of_multi => watch(argv, session, conn, index, state),
+        Command::Watch => reply::error(conn.output.writer(), transaction::WATCH_INSIDE_MULTI),
+        Command::Unwatch => {
+            unwatch_all(session, (index, conn.generation), state);
+            reply::simple_string(conn.output.writer(), b"OK");
+        }
+        Command::Reset => {
+            // RESET's own reply comes from the connection commands.
+            discard(session, conn, index, state);
+            return None;
+        }
+        _ => return None,
+    }
+    Some(Action::Continue)
+}
+
+/// A request the front end refused (its error is written since `mark` in
+/// the output's writer): inside `MULTI` it fails the transaction; an
+/// `EXEC` refused so, in or out of `MULTI`, says so as Redis does,
+/// `EXECABORT` with the refusal, and discards the transaction.
+pub fn refused(
+    is_exec: bool,
+    mark: usize,
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) {
+    if let Some(queue) = &mut session.transaction {
+        queue.failed = true;
+    }
+    if !is_exec {
+        return;
+    }
+    let out = conn.output.writer();
+    let written = out.split_off(mark.min(out.len()));
+    let error = written.strip_prefix(b"-").unwrap_or(&written);
+    let error = error.strip_suffix(b"\r\n").unwrap_or(error);
+    // Redis's own refusals of EXEC carry no `ERR ` (the arity's, the
+    // subscribed context's).
+    let error = error.strip_prefix(b"ERR ").unwrap_or(error);
+    transaction::write_exec_refused(error, out);
+    discard(session, conn, index, state);
+}
+
+/// Ends the connection's transaction and watches (the connection is
+/// closing).
+pub fn forget(state: &mut ShardState, index: usize, conn: &mut Connection) {
+    if let Some(resp) = &mut conn.resp {
+        unwatch_all(&mut resp.session, (index, conn.generation), state);
+    }
+}
+
+/// Drops the open transaction, if any, and every watch.
+fn discard(session: &mut Session, conn: &Connection, index: usize, state: &mut ShardState) {
+    session.transaction = None;
+    unwatch_all(session, (index, conn.generation), state);
+}
+
+/// `WATCH key…`: a watch of each key on its shard, then `+OK` once every
+/// shard has started its watches.
+fn watch(
+    argv: &Argv<'_>,
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) {
+    let db = session.db as u32;
+    let mut remote = Vec::new();
+    if session.watched.is_empty() {
+        state.stats.watching_clients += 1;
+    }
+    for key in argv.iter().skip(1) {
+        if session.watched.iter().any(|(d, k)| *d == db && k == key) {
+            continue;
+        }
+        session.watched.push((db, key.to_vec()));
+        let owner = state.slots.shard_of(key);
+        if owner == state.id {
+            let now = state.now;
+            database(&mut state.dbs, db).watch(key, session.id, now);
+        } else {
+            remote.push((owner, key));
+        }
+    }
+    let slot = conn
+        .output
+        .await_gather(remote.len() as u32, Vec::new(), write_ok);
+    for (owner, key) in remote {
+        let key = state.mesh.requests_for(owner).push_bytes(key);
+        let client = session.id;
+        let op = RemoteOp::RespWatch { key, db, client };
+        expect_into(slot, index, conn.generation, state, owner, op);
+    }
+}
+
+fn write_ok(_parts: &[Vec<u8>], out: &mut Vec<u8>) {
+    reply::simple_string(out, b"OK");
+}
+
+/// Ends every watch of the session, on each key's shard (the connection
+/// `conn` only names where replies would go: none are awaited).
+fn unwatch_all(session: &mut Session, conn: (usize, u32), state: &mut ShardState) {
+    for (db, key) in take_watched(session, state) {
+        let owner = state.slots.shard_of(&key);
+        if owner == state.id {
+            database(&mut state.dbs, db).unwatch(&key, session.id);
+        } else {
+            let batch = state.mesh.requests_for(owner);
+            let key = batch.push_bytes(&key);
+            let client = session.id;
+            batch.ops.push(RemoteOp::RespUnwatch { key, db, client });
+            // No reply is awaited: a slot nothing matches.
+            let target = ShardState::reply_target(conn.0, conn.1, u64::MAX);
+            state.mesh.expect_reply(owner, target);
+        }
+    }
+}
+
+/// Takes the session's watched keys (the caller ends the watches).
+fn take_watched(session: &mut Session, state: &mut ShardState) -> Vec<(u32, Vec<u8>)> {
+    if !session.watched.is_empty() {
+        state.stats.watching_clients -= 1;
+    }
+    std::mem::take(&mut session.watched)
+}
+
+/// Where a queued command runs.
+enum Placement {
+    /// On the connection's shard, touching no key.
+    Connection,
+    /// On these shards (with repeats).
+    Shards(Vec<ShardId>),
+    /// On every shard.
+    Everywhere,
+}
+
+/// The queued requests, parsed one at a time.
+struct Queue<'q> {
+    frames: &'q [u8],
+    pos: usize,
+    args: Args,
+}
+
+impl<'q> Queue<'q> {
+    fn new(transaction: &'q Transaction) -> Queue<'q> {
+        Queue {
+            frames: transaction.frames(),
+            pos: 0,
+            args: Args::new(),
+        }
+    }
+
+    /// Calls `each` with the next request's command, route, arguments and
+    /// frame; `false` when the queue is done.
+    fn next(&mut self, each: impl FnOnce(Command, Route<'_>, &Argv<'_>, &[u8])) -> bool {
+        let rest = &self.frames[self.pos..];
+        let Parsed::Command { argv, consumed } = parse(rest, &Limits::default(), &mut self.args)
+        else {
+            return false;
+        };
+        self.pos += consumed;
+        let mut ignored = Vec::new();
+        if let Ok((command, route)) = commands::route(&argv, &mut ignored) {
+            each(command, route, &argv, &rest[..consumed]);
+        }
+        true
+    }
+}
+
+/// `EXEC` in `MULTI`: aborts a failed transaction, else runs the queue
+/// (see the module docs).
+fn exec(session: &mut Session, conn: &mut Connection, index: usize, state: &mut ShardState) {
+    let Some(queue) = session.transaction.take() else {
+        return;
+    };
+    if queue.failed {
+        reply::error(conn.output.writer(), transaction::EXECABORT);
+        return unwatch_all(session, (index, conn.generation), state);
+    }
+    let mut local = session
+        .watched
+        .iter()
+        .all(|(_, key)| state.slots.shard_of(key) == state.id);
+    let mut commands = Queue::new(&queue);
+    while local
+        && commands.next(|command, route, argv, _| {
+            local = match placement(command, route, argv, state) {
+                Placement::Connection => true,
+                Placement::Shards(shards) => shards.iter().all(|&shard| shard == state.id),
+                Placement::Everywhere => state.slots.shard_count() == 1,
+            }
+        })
+    {}
+    if local {
+        exec_here(&queue, session, conn, index, state);
+    } else {
+        exec_across(&queue, session, conn, index, state);
+    }
+}
+
+/// Runs a transaction whose keys all live on this shard, at once.
+fn exec_here(
+    queue: &Transaction,
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) {
+    let now = state.now;
+    let mut changed = false;
+    for (db, key) in take_watched(session, state) {
+        changed |= database(&mut state.dbs, db).unwatch_changed(&key, session.id, now);
+    }
+    if changed {
+        return reply::null_array(conn.output.writer(), session.version);
+    }
+    reply::array_header(conn.output.writer(), queue.len());
+    let mut commands = Queue::new(queue);
+    while commands.next(|command, route, argv, frame| {
+        resp::run(command, route, argv, frame, session, conn, index, state);
+    }) {}
+}
+
+/// Runs a transaction over several shards (see the module docs).
+fn exec_across(
+    queue: &Transaction,
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) {
+    let shard_count = state.slots.shard_count();
+    let mut finals: Vec<RequestBatch> = (0..shard_count).map(|_| RequestBatch::default()).collect();
+    let mut probes: Vec<RequestBatch> = (0..shard_count).map(|_| RequestBatch::default()).collect();
+    let watched = !session.watched.is_empty();
+    for (db, key) in take_watched(session, state) {
+        let batch = &mut probes[state.slots.shard_of(&key)];
+        let key = batch.push_bytes(&key);
+        let client = session.id;
+        batch
+            .ops
+            .push(RemoteOp::RespWatchChanged { key, db, client });
+    }
+    let mut origin = Origin {
+        version: session.version,
+        db: session.db as u32,
+    };
+    let db_before = session.db;
+    let mut elements = Vec::with_capacity(queue.len());
+    let mut commands = Queue::new(queue);
+    while commands.next(|command, route, argv, frame| {
+        let element = if let Some(element) =
+            plan_command(command, route, argv, frame, origin, &mut finals, state)
+        {
+            element
+        } else if command == Command::Select {
+            let databases = state.shared.settings.databases;
+            let mut out = Vec::new();
+            conn_commands::select(argv, session, databases, &mut out);
+            origin.db = session.db as u32;
+            Element::Local(out)
+        } else {
+            Element::Local(run_captured(
+                command, route, argv, frame, session, conn, index, state,
+            ))
+        };
+        elements.push(element);
+    }) {}
+    // A SELECT applies to the connection once the transaction has run.
+    let select = (session.db != db_before).then_some(session.db);
+    session.db = db_before;
+    let shards: Vec<ShardId> = (0..shard_count)
+        .filter(|&shard| !finals[shard].ops.is_empty() || !probes[shard].ops.is_empty())
+        .collect();
+    for element in &mut elements {
+        element.locate(|shard| shards.binary_search(&shard).unwrap_or_default());
+    }
+    let kind = Kind::Exec {
+        elements,
+        version: session.version,
+        watched,
+        select,
+    };
+    let mut plan = Plan::new(shards, kind);
+    for (position, &shard) in plan.shards.clone().iter().enumerate() {
+        plan.finals[position] = std::mem::take(&mut finals[shard]);
+        plan.probes[position] = std::mem::take(&mut probes[shard]);
+    }
+    resp::start_txn(plan, conn, index, state);
+}
+
+/// A command that touches no key, run now on this shard with its reply
+/// captured (an error if it needed other shards' answers).
+#[allow(clippy::too_many_arguments)]
+fn run_captured(
+    command: Command,
+    route: Route<'_>,
+    argv: &Argv<'_>,
+    frame: &[u8],
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) -> Vec<u8> {
+    let saved = std::mem::take(&mut conn.output);
+    resp::run(command, route, argv, frame, session, conn, index, state);
+    let mut captured = std::mem::replace(&mut conn.output, saved);
+    let mut out = Vec::new();
+    if captured.awaited() > 0 {
+        reply::error(&mut out, KEYS_ON_SEVERAL_SHARDS);
+    } else {
+        out = captured.take_ready();
+    }
+    out
+}
+
+/// Where a queued command runs, by its keys.
+fn placement(command: Command, route: Route<'_>, argv: &Argv<'_>, state: &ShardState) -> Placement {
+    let shard_of = |key: &[u8]| state.slots.shard_of(key);
+    match route {
+        Route::Key(_) if matches!(command, Command::Bitop | Command::Lcs) => {
+            let keys = if command == Command::Bitop {
+                argv.iter().skip(2).collect::<Vec<_>>()
+            } else {
+                argv.iter().skip(1).take(2).collect()
+            };
+            Placement::Shards(keys.into_iter().map(shard_of).collect())
+        }
+        Route::Key(key) | Route::Blocking(key) => Placement::Shards(vec![shard_of(key)]),
+        Route::EachKeyArray | Route::EachKeySum => {
+            Placement::Shards(argv.iter().skip(1).map(shard_of).collect())
+        }
+        Route::Pairs => Placement::Shards(argv.iter().skip(1).step_by(2).map(shard_of).collect()),
+        Route::Two(source, destination) => {
+            Placement::Shards(vec![shard_of(source), shard_of(destination)])
+        }
+        Route::AllShardsSum | Route::AllShardsOk | Route::AllShardsConcat | Route::RandomShard => {
+            Placement::Everywhere
+        }
+        Route::ScanShard => Placement::Shards(vec![resp::scan_target(argv, state)]),
+        Route::Connection | Route::PubSub | Route::Clients | Route::Slowlog => {
+            Placement::Connection
+        }
+    }
+}
+
+/// The operations of a keyed command of a transaction across shards,
+/// added to each shard's `finals`, and how its reply is assembled; `None`
+/// for a command that touches no key.
+fn plan_command(
+    command: Command,
+    route: Route<'_>,
+    argv: &Argv<'_>,
+    frame: &[u8],
+    origin: Origin,
+    finals: &mut [RequestBatch],
+    state: &ShardState,
+) -> Option<Element> {
+    let cross_slot = || {
+        let mut out = Vec::new();
+        reply::error(&mut out, KEYS_ON_SEVERAL_SHARDS);
+        Element::Local(out)
+    };
+    let whole_frame = |shard: ShardId, finals: &mut [RequestBatch]| {
+        let batch = &mut finals[shard];
+        let frame = batch.push_bytes(frame);
+        batch.ops.push(RemoteOp::RespFrame {
+            frame,
+            version: origin.version,
+            db: origin.db,
+        });
+        (shard, batch.ops.len() - 1)
+    };
+    let every_shard = 0..state.slots.shard_count();
+    let element = match placement(command, route, argv, state) {
+        Placement::Connection => return None,
+        // (`MGET`, `DEL`… are answered by the server layer, one key at a
+        // time, wherever their keys are.)
+        Placement::Shards(shards)
+            if shards.iter().all(|&shard| shard == shards[0])
+                && !matches!(route, Route::EachKeyArray | Route::EachKeySum) =>
+        {
+            Element::Single(whole_frame(shards[0], finals))
+        }
+        Placement::Shards(shards) => match route {
+            Route::EachKeyArray | Route::EachKeySum => {
+                let parts = argv
+                    .iter()
+                    .skip(1)
+                    .zip(shards)
+                    .map(|(key, shard)| {
+                        let batch = &mut finals[shard];
+                        let key = batch.push_bytes(key);
+                        batch.ops.push(RemoteOp::RespKey {
+                            command,
+                            key,
+                            version: origin.version,
+                            db: origin.db,
+                        });
+                        (shard, batch.ops.len() - 1)
+                    })
+                    .collect();
+                if matches!(route, Route::EachKeyArray) {
+                    Element::Array(parts)
+                } else {
+                    Element::Sum(parts)
+                }
+            }
+            Route::Pairs if command == Command::Mset => {
+                let mut frames: Vec<Vec<&[u8]>> = vec![Vec::new(); finals.len()];
+                let mut args = argv.iter().skip(1);
+                for shard in shards {
+                    let (Some(key), Some(value)) = (args.next(), args.next()) else {
+                        break;
+                    };
+                    frames[shard].extend([key, value]);
+                }
+                let mut parts = Vec::new();
+                for (shard, pairs) in frames.into_iter().enumerate() {
+                    if pairs.is_empty() {
+                        continue;
+                    }
+                    let mut request = vec![b"MSET".as_slice()];
+                    request.extend(pairs);
+                    let mut bytes = Vec::new();
+                    reply::request(&mut bytes, &request);
+                    let batch = &mut finals[shard];
+                    let frame = batch.push_bytes(&bytes);
+                    batch.ops.push(RemoteOp::RespFrame {
+                        frame,
+                        version: origin.version,
+                        db: origin.db,
+                    });
+                    parts.push((shard, batch.ops.len() - 1));
+                }
+                Element::Ok(parts)
+            }
+            _ => cross_slot(),
+        },
+        Placement::Everywhere => match route {
+            Route::RandomShard => match resp::random_shard(origin.db, state) {
+                Some(shard) => Element::Single(whole_frame(shard, finals)),
+                None => {
+                    let mut out = Vec::new();
+                    reply::null(&mut out, origin.version);
+                    Element::Local(out)
+                }
+            },
+            Route::AllShardsOk => match resp::all_shards_op(command, argv, origin, state) {
+                Ok(op) => Element::Ok(
+                    every_shard
+                        .map(|shard| {
+                            finals[shard].ops.push(op.clone());
+                            (shard, finals[shard].ops.len() - 1)
+                        })
+                        .collect(),
+                ),
+                Err(error) => {
+                    let mut out = Vec::new();
+                    reply::error(&mut out, error);
+                    Element::Local(out)
+                }
+            },
+            Route::AllShardsSum => Element::Sum(
+                every_shard
+                    .map(|shard| {
+                        finals[shard]
+                            .ops
+                            .push(RemoteOp::RespDbSize { db: origin.db });
+                        (shard, finals[shard].ops.len() - 1)
+                    })
+                    .collect(),
+            ),
+            _ => Element::Concat(
+                every_shard
+                    .map(|shard| whole_frame(shard, finals))
+                    .collect(),
+            ),
+        },
+    };
+    Some(element)
+}

@@ -1,0 +1,541 @@
+//! MULTI, EXEC, DISCARD, WATCH and UNWATCH over real TCP, on one and four
+//! shards: Redis 7.0.15's exact replies (checked against `redis-server`)
+//! for queueing, errors and watches, with keys on one shard and spread
+//! over several; and, under concurrent clients, that a transaction is
+//! atomic and isolated whichever shards its keys live on.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{key_on_shard, Conn, Server};
+use redis::Commands;
+
+/// Three keys on shards 0, 1 and 2 of `shards` (all on one shard when it
+/// is 1), or three keys of one hash tag.
+fn keys(prefix: &str, shards: usize, spread: bool) -> [String; 3] {
+    if !spread {
+        return [0, 1, 2].map(|i| format!("{{{prefix}}}{i}"));
+    }
+    [0, 1, 2].map(|i| key_on_shard(&format!("{prefix}{i}:"), i % shards, shards))
+}
+
+/// Runs `check` on both topologies, with keys on one shard and spread.
+fn on_each_topology(check: impl Fn(&Server, &[String; 3])) {
+    for threads in [1, 4] {
+        let server = Server::start_resp(threads);
+        for (round, spread) in [false, true].into_iter().enumerate() {
+            check(
+                &server,
+                &keys(&format!("t{threads}s{round}"), threads, spread),
+            );
+        }
+        server.stop();
+    }
+}
+
+/// One request in RESP, from its words.
+fn request(words: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", words.len()).into_bytes();
+    for word in words {
+        out.extend_from_slice(format!("${}\r\n{word}\r\n", word.len()).as_bytes());
+    }
+    out
+}
+
+fn bulk(value: &str) -> String {
+    format!("${}\r\n{value}\r\n", value.len())
+}
+
+#[test]
+fn queueing_and_exec_reply_as_redis() {
+    on_each_topology(|server, [a, b, c]| {
+        let mut conn = server.connect_resp();
+        let script: &[(&[&str], String)] = &[
+            (&["MULTI"], "+OK\r\n".into()),
+            (&["SET", a, "1"], "+QUEUED\r\n".into()),
+            (&["INCR", a], "+QUEUED\r\n".into()),
+            (&["SET", b, "x"], "+QUEUED\r\n".into()),
+            (&["MGET", a, b, c], "+QUEUED\r\n".into()),
+            (&["INCR", b], "+QUEUED\r\n".into()),
+            (&["DEL", a, b, c], "+QUEUED\r\n".into()),
+            (&["PING"], "+QUEUED\r\n".into()),
+            (
+                &["EXEC"],
+                format!(
+                    "*7\r\n+OK\r\n:2\r\n+OK\r\n*3\r\n{}{}$-1\r\n\
+                     -ERR value is not an integer or out of range\r\n:2\r\n+PONG\r\n",
+                    bulk("2"),
+                    bulk("x")
+                ),
+            ),
+            (&["EXEC"], "-ERR EXEC without MULTI\r\n".into()),
+            (&["DISCARD"], "-ERR DISCARD without MULTI\r\n".into()),
+            (&["MULTI"], "+OK\r\n".into()),
+            (&["EXEC"], "*0\r\n".into()),
+            (&["MULTI"], "+OK\r\n".into()),
+            (&["MULTI"], "-ERR MULTI calls can not be nested\r\n".into()),
+            (
+                &["WATCH", a],
+                "-ERR WATCH inside MULTI is not allowed\r\n".into(),
+            ),
+            (&["SET", c, "3"], "+QUEUED\r\n".into()),
+            (&["EXEC"], "*1\r\n+OK\r\n".into()),
+            (&["MULTI"], "+OK\r\n".into()),
+            (&["SET", a, "gone"], "+QUEUED\r\n".into()),
+            (&["DISCARD"], "+OK\r\n".into()),
+            (&["GET", a], "$-1\r\n".into()),
+            // A refused request fails the transaction; the others still queue.
+            (&["MULTI"], "+OK\r\n".into()),
+            (
+                &["GET"],
+                "-ERR wrong number of arguments for 'get' command\r\n".into(),
+            ),
+            (&["SET", a, "never"], "+QUEUED\r\n".into()),
+            (
+                &["EXEC"],
+                "-EXECABORT Transaction discarded because of previous errors.\r\n".into(),
+            ),
+            (&["GET", a], "$-1\r\n".into()),
+            (&["MULTI"], "+OK\r\n".into()),
+            (
+                &["NOSUCH", "arg"],
+                "-ERR unknown command 'NOSUCH', with args beginning with: 'arg' \r\n".into(),
+            ),
+            (
+                &["EXEC"],
+                "-EXECABORT Transaction discarded because of previous errors.\r\n".into(),
+            ),
+            (&["MULTI"], "+OK\r\n".into()),
+            (
+                &["DISCARD", "x"],
+                "-ERR wrong number of arguments for 'discard' command\r\n".into(),
+            ),
+            (
+                &["EXEC"],
+                "-EXECABORT Transaction discarded because of previous errors.\r\n".into(),
+            ),
+            (&["MULTI"], "+OK\r\n".into()),
+            (&["SET", a, "e"], "+QUEUED\r\n".into()),
+            (
+                &["EXEC", "x"],
+                "-EXECABORT Transaction discarded because of: \
+                 wrong number of arguments for 'exec' command\r\n"
+                    .into(),
+            ),
+            (&["GET", a], "$-1\r\n".into()),
+            (&["EXEC"], "-ERR EXEC without MULTI\r\n".into()),
+            (
+                &["EXEC", "x"],
+                "-EXECABORT Transaction discarded because of: \
+                 wrong number of arguments for 'exec' command\r\n"
+                    .into(),
+            ),
+            (
+                &["MULTI", "x"],
+                "-ERR wrong number of arguments for 'multi' command\r\n".into(),
+            ),
+            (
+                &["WATCH"],
+                "-ERR wrong number of arguments for 'watch' command\r\n".into(),
+            ),
+            (
+                &["UNWATCH", "x"],
+                "-ERR wrong number of arguments for 'unwatch' command\r\n".into(),
+            ),
+            // Keyspace-wide commands and SELECT inside a transaction.
+            (&["MULTI"], "+OK\r\n".into()),
+            (&["MSET", a, "1", b, "2", c, "3"], "+QUEUED\r\n".into()),
+            (&["DBSIZE"], "+QUEUED\r\n".into()),
+            (&["EXISTS", a, b, c, "nokey"], "+QUEUED\r\n".into()),
+            (&["FLUSHALL"], "+QUEUED\r\n".into()),
+            (&["DBSIZE"], "+QUEUED\r\n".into()),
+            (&["SELECT", "1"], "+QUEUED\r\n".into()),
+            (&["SET", a, "in-1"], "+QUEUED\r\n".into()),
+            (
+                &["EXEC"],
+                "*7\r\n+OK\r\n:3\r\n:3\r\n+OK\r\n:0\r\n+OK\r\n+OK\r\n".into(),
+            ),
+            (&["GET", a], bulk("in-1")),
+            (&["SELECT", "0"], "+OK\r\n".into()),
+            (&["GET", a], "$-1\r\n".into()),
+            // RESET ends the transaction.
+            (&["MULTI"], "+OK\r\n".into()),
+            (&["SET", a, "r"], "+QUEUED\r\n".into()),
+            (&["RESET"], "+RESET\r\n".into()),
+            (&["GET", a], "$-1\r\n".into()),
+            (&["EXEC"], "-ERR EXEC without MULTI\r\n".into()),
+        ];
+        for (words, reply) in script {
+            conn.expect(&request(words), reply.as_bytes());
+        }
+        conn.expect(&request(&["FLUSHALL"]), b"+OK\r\n");
+    });
+}
+
+/// Requests and their expected replies.
+type Steps<'a> = Vec<(Vec<&'a str>, &'static [u8])>;
+
+/// Starts a watch of `key` on `conn`, lets `meddle` run on `other`, then
+/// runs a transaction: whether EXEC ran it.
+fn watched_exec(conn: &mut Conn, key: &str, meddle: impl FnOnce()) -> bool {
+    conn.expect(&request(&["WATCH", key]), b"+OK\r\n");
+    meddle();
+    conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+    conn.expect(&request(&["PING"]), b"+QUEUED\r\n");
+    conn.send(&request(&["EXEC"]));
+    let reply = conn.line();
+    match reply.trim_end() {
+        "*-1" => false,
+        "*1" => {
+            assert_eq!(conn.line().trim_end(), "+PONG");
+            true
+        }
+        other => panic!("EXEC replied {other:?}"),
+    }
+}
+
+#[test]
+fn watched_keys_abort_exec_when_written_as_in_redis() {
+    on_each_topology(|server, [a, b, c]| {
+        let mut conn = server.connect_resp();
+        let mut other = server.connect_resp();
+        let run =
+            |other: &mut Conn, words: &[&str], reply: &[u8]| other.expect(&request(words), reply);
+        // Each case: set up, watch `a`, meddle from another client.
+        let cases: Vec<(&str, Steps, Steps, bool)> = vec![
+            (
+                "untouched",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![],
+                true,
+            ),
+            (
+                "another key written",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![(vec!["SET", b, "1"], b"+OK\r\n")],
+                true,
+            ),
+            (
+                "overwritten",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![(vec!["SET", a, "2"], b"+OK\r\n")],
+                false,
+            ),
+            (
+                "set to the same value",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                false,
+            ),
+            (
+                "appended",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![(vec!["APPEND", a, "1"], b":2\r\n")],
+                false,
+            ),
+            (
+                "incremented",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![(vec!["INCR", a], b":2\r\n")],
+                false,
+            ),
+            (
+                "given an expiry",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![(vec!["EXPIRE", a, "100"], b":1\r\n")],
+                false,
+            ),
+            (
+                "deleted",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![(vec!["DEL", a], b":1\r\n")],
+                false,
+            ),
+            (
+                "absent and deleted",
+                vec![],
+                vec![(vec!["DEL", a], b":0\r\n")],
+                true,
+            ),
+            (
+                "absent, created and deleted",
+                vec![],
+                vec![
+                    (vec!["SET", a, "1"], b"+OK\r\n"),
+                    (vec!["DEL", a], b":1\r\n"),
+                ],
+                false,
+            ),
+            (
+                "flushed while it existed",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![(vec!["FLUSHALL"], b"+OK\r\n")],
+                false,
+            ),
+            (
+                "flushed while absent",
+                vec![],
+                vec![(vec!["FLUSHALL"], b"+OK\r\n")],
+                true,
+            ),
+            (
+                "a field set to the same value",
+                vec![(vec!["HSET", a, "f", "v"], b":1\r\n")],
+                vec![(vec!["HSET", a, "f", "v"], b":0\r\n")],
+                false,
+            ),
+            (
+                "pushed to",
+                vec![(vec!["RPUSH", a, "x"], b":1\r\n")],
+                vec![(vec!["RPUSH", a, "y"], b":2\r\n")],
+                false,
+            ),
+            (
+                "renamed over",
+                vec![
+                    (vec!["SET", a, "1"], b"+OK\r\n"),
+                    (vec!["SET", c, "2"], b"+OK\r\n"),
+                ],
+                vec![(vec!["RENAME", c, a], b"+OK\r\n")],
+                false,
+            ),
+            (
+                "not created (SETNX on an existing key)",
+                vec![(vec!["SET", a, "1"], b"+OK\r\n")],
+                vec![(vec!["SETNX", a, "2"], b":0\r\n")],
+                true,
+            ),
+        ];
+        for (name, setup, meddling, runs) in cases {
+            run(&mut other, &["FLUSHALL"], b"+OK\r\n");
+            for (words, reply) in &setup {
+                run(&mut other, words, reply);
+            }
+            let ran = watched_exec(&mut conn, a, || {
+                for (words, reply) in &meddling {
+                    run(&mut other, words, reply);
+                }
+            });
+            assert_eq!(ran, runs, "EXEC after WATCH of a key {name}");
+        }
+        // The connection's own write before MULTI counts too.
+        let ran = watched_exec(&mut conn, a, || {
+            conn_write(server, a);
+        });
+        assert!(!ran, "a write by another connection of the same client");
+        conn.expect(&request(&["SET", a, "1"]), b"+OK\r\n");
+        conn.expect(&request(&["WATCH", a]), b"+OK\r\n");
+        conn.expect(&request(&["SET", a, "own"]), b"+OK\r\n");
+        conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+        conn.expect(&request(&["EXEC"]), b"*-1\r\n");
+        // UNWATCH, DISCARD and EXEC end the watches; UNWATCH inside MULTI
+        // is queued and does not.
+        for ender in [&["UNWATCH"][..], &["MULTI", "DISCARD"], &["MULTI", "EXEC"]] {
+            conn.expect(&request(&["WATCH", a, b]), b"+OK\r\n");
+            for word in ender {
+                conn.send(&request(&[word]));
+                let _ = conn.line();
+            }
+            run(&mut other, &["SET", b, "changed"], b"+OK\r\n");
+            let ran = watched_exec(&mut conn, c, || {});
+            assert!(ran, "after {ender:?}, the old watches are gone");
+        }
+        conn.expect(&request(&["WATCH", a]), b"+OK\r\n");
+        run(&mut other, &["SET", a, "changed"], b"+OK\r\n");
+        conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+        conn.expect(&request(&["UNWATCH"]), b"+QUEUED\r\n");
+        conn.expect(&request(&["EXEC"]), b"*-1\r\n");
+        // RESP3's aborted EXEC is a null.
+        conn.send(b"HELLO 3\r\n");
+        conn.read_until(b"modules\r\n*0\r\n");
+        conn.expect(&request(&["WATCH", a]), b"+OK\r\n");
+        run(&mut other, &["SET", a, "again"], b"+OK\r\n");
+        conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+        conn.expect(&request(&["GET", a]), b"+QUEUED\r\n");
+        conn.expect(&request(&["EXEC"]), b"_\r\n");
+    });
+}
+
+/// Writes `key` from a fresh connection.
+fn conn_write(server: &Server, key: &str) {
+    server
+        .connect_resp()
+        .expect(&request(&["SET", key, "from-elsewhere"]), b"+OK\r\n");
+}
+
+#[test]
+fn a_watched_key_that_expires_aborts_exec() {
+    for threads in [1, 4] {
+        let server = Server::start_resp(threads);
+        let mut conn = server.connect_resp();
+        conn.expect(b"SET soon v PX 50\r\n", b"+OK\r\n");
+        conn.expect(b"WATCH soon\r\n", b"+OK\r\n");
+        thread::sleep(Duration::from_millis(120));
+        conn.expect(b"MULTI\r\n", b"+OK\r\n");
+        conn.expect(b"PING\r\n", b"+QUEUED\r\n");
+        conn.expect(b"EXEC\r\n", b"*-1\r\n");
+        server.stop();
+    }
+}
+
+#[test]
+fn transactions_through_the_redis_crate() {
+    for threads in [1, 4] {
+        let server = Server::start_resp(threads);
+        for protocol in [2, 3] {
+            let mut redis = server.redis(protocol);
+            let [a, b, c] = keys(&format!("crate{threads}{protocol}"), threads, true);
+            let (x, y): (i64, Vec<Option<String>>) = redis::pipe()
+                .atomic()
+                .set(&a, 10)
+                .ignore()
+                .incr(&a, 5)
+                .set(&b, "bee")
+                .ignore()
+                .mget(&[&a, &b, &c])
+                .query(&mut redis)
+                .unwrap();
+            assert_eq!(x, 15);
+            assert_eq!(y, [Some("15".into()), Some("bee".into()), None]);
+            // The crate's optimistic-locking helper: WATCH, read, MULTI…EXEC,
+            // retried until EXEC runs.
+            let (total,): (i64,) = redis::transaction(&mut redis, &[&a, &c], |conn, pipe| {
+                let current: i64 = conn.get(&a)?;
+                pipe.set(&c, current * 2).ignore().get(&c).query(conn)
+            })
+            .unwrap();
+            assert_eq!(total, 30);
+            let error = redis::pipe()
+                .atomic()
+                .set(&a, "x")
+                .cmd("NOSUCHCOMMAND")
+                .query::<()>(&mut redis)
+                .unwrap_err();
+            assert_eq!(error.code(), Some("EXECABORT"), "{error}");
+            let _: () = redis.del(&[&a, &b, &c]).unwrap();
+        }
+        server.stop();
+    }
+}
+
+/// Many clients increment counters on every shard with WATCH/MULTI/EXEC
+/// (retrying aborted ones); others read them all in one transaction. The
+/// final sum is exact, and every transaction's view is consistent: the
+/// counters move together.
+#[test]
+fn concurrent_watched_increments_are_exact_and_isolated() {
+    let threads = 4;
+    let server = Server::start_resp(threads);
+    let counters: Arc<Vec<String>> = Arc::new(
+        (0..threads)
+            .map(|shard| key_on_shard("counter:", shard, threads))
+            .collect(),
+    );
+    let committed = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut handles = Vec::new();
+    for client in 0..6 {
+        let mut redis = server.redis(if client % 2 == 0 { 2 } else { 3 });
+        let (counters, committed, stop) = (counters.clone(), committed.clone(), stop.clone());
+        handles.push(thread::spawn(move || {
+            let keys: Vec<&str> = counters.iter().map(String::as_str).collect();
+            while !stop.load(Ordering::Relaxed) {
+                if client < 4 {
+                    // Read-modify-write of every counter, under WATCH.
+                    let () = redis::cmd("WATCH").arg(&keys).query(&mut redis).unwrap();
+                    let values: Vec<Option<i64>> = redis.mget(&keys).unwrap();
+                    let mut pipe = redis::pipe();
+                    pipe.atomic();
+                    for (key, value) in keys.iter().zip(&values) {
+                        pipe.set(key, value.unwrap_or(0) + 1).ignore();
+                    }
+                    let ran: Option<()> = pipe.query(&mut redis).unwrap();
+                    if ran.is_some() {
+                        committed.fetch_add(1, Ordering::Relaxed);
+                    }
+                } else {
+                    // INCR of every counter in one transaction, then a
+                    // transactional read: all counters are equal.
+                    let mut pipe = redis::pipe();
+                    pipe.atomic();
+                    for key in &keys {
+                        pipe.incr(key, 1).ignore();
+                    }
+                    let () = pipe.query(&mut redis).unwrap();
+                    committed.fetch_add(1, Ordering::Relaxed);
+                    let mut pipe = redis::pipe();
+                    pipe.atomic();
+                    for key in &keys {
+                        pipe.get(key);
+                    }
+                    let values: Vec<i64> = pipe.query(&mut redis).unwrap();
+                    assert!(
+                        values.iter().all(|v| *v == values[0]),
+                        "a transaction saw another half done: {values:?}"
+                    );
+                }
+            }
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline && !handles.iter().any(|h| h.is_finished()) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for handle in handles {
+        handle.join().expect("a client failed");
+    }
+    let mut redis = server.redis(2);
+    let values: Vec<i64> = redis.mget(&*counters).unwrap();
+    let expected = committed.load(Ordering::Relaxed) as i64;
+    assert!(expected > 0);
+    assert_eq!(
+        values,
+        vec![expected; threads],
+        "every committed increment, once"
+    );
+    server.stop();
+}
+
+#[test]
+fn a_closed_connection_leaves_no_watch_behind() {
+    let threads = 4;
+    let server = Server::start_resp(threads);
+    let keys: Vec<String> = (0..threads)
+        .map(|shard| key_on_shard("left:", shard, threads))
+        .collect();
+    for _ in 0..20 {
+        let mut conn = server.connect_resp();
+        let mut words = vec!["WATCH"];
+        words.extend(keys.iter().map(String::as_str));
+        conn.expect(&request(&words), b"+OK\r\n");
+        conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+        conn.expect(&request(&["SET", &keys[0], "x"]), b"+QUEUED\r\n");
+    }
+    // Watches live as long as their connections: INFO counts them.
+    let mut redis = server.redis(2);
+    let field = |info: &str, name: &str| -> u64 {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("INFO clients has {name}"))
+    };
+    let mut watching = (u64::MAX, u64::MAX);
+    for _ in 0..100 {
+        let info: String = redis::cmd("INFO").arg("clients").query(&mut redis).unwrap();
+        watching = (
+            field(&info, "watching_clients:"),
+            field(&info, "total_watched_keys:"),
+        );
+        if watching == (0, 0) {
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(watching, (0, 0), "watching clients and watched keys");
+    server.stop();
+}
