@@ -634,3 +634,42 @@ fn swapdb_and_move_serve_clients_of_the_other_database() {
         wait_blocked(&mut control, 0);
     }
 }
+
+#[test]
+fn inside_multi_they_do_not_wait_and_exec_serves_once_it_ran() {
+    for threads in TOPOLOGIES {
+        let server = Server::start_resp(threads);
+        let mut control = server.redis(2);
+        let mut waiter = server.connect_resp();
+        waiter.send(b"BLPOP {x}k 0\r\n");
+        wait_blocked(&mut control, 1);
+        let mut conn = server.connect_resp();
+        for request in [
+            "MULTI\r\n",
+            "RPUSH {x}k a\r\n",
+            "LPOP {x}k\r\n",
+            "RPUSH {x}k b c\r\n",
+        ] {
+            conn.send(request.as_bytes());
+            read_reply(&mut conn);
+        }
+        // Served after EXEC, from what the whole transaction left.
+        expect_reply(&mut conn, "EXEC\r\n", b"*3\r\n:1\r\n$1\r\na\r\n:2\r\n");
+        assert_eq!(read_reply(&mut waiter), b"*2\r\n$4\r\n{x}k\r\n$1\r\nb\r\n");
+        for request in [
+            "MULTI\r\n",
+            "BLPOP {x}nothing 0\r\n",
+            "BLPOP {x}k 0\r\n",
+            "BRPOPLPUSH {x}nothing {x}d 0\r\n",
+        ] {
+            conn.send(request.as_bytes());
+            read_reply(&mut conn);
+        }
+        expect_reply(
+            &mut conn,
+            "EXEC\r\n",
+            b"*3\r\n*-1\r\n*2\r\n$4\r\n{x}k\r\n$1\r\nc\r\n$-1\r\n",
+        );
+        assert_eq!(blocked_clients(&mut control), 0);
+    }
+}

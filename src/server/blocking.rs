@@ -34,7 +34,10 @@
 //! (Redis 7.0). BLMOVE's push to its destination marks that key ready in
 //! turn. `RENAME`/`COPY` across shards, `MOVE`, `COPY … DB` and `SWAPDB`
 //! mark their destinations too. A shard with no waiter pays one test of
-//! an empty map per write.
+//! an empty map per write. The commands of a transaction (`EXEC`, a step
+//! of `server::txn`) serve only once they all ran ([`hold`]), as Redis
+//! serves after `EXEC`; a blocking pop inside `EXEC` does not wait (the
+//! command layer's non-blocking form runs).
 //!
 //! Deadlines are checked every turn (a shard turns at least every idle
 //! tick, so a timeout is at most that late); a waiter past its deadline
@@ -108,6 +111,8 @@ pub struct Blocking {
     ready: VecDeque<(u32, Box<[u8]>)>,
     /// Replies not yet handed to their connections.
     replies: Vec<Unblocked>,
+    /// While above zero, writes only mark keys ready ([`hold`]).
+    holds: u32,
 }
 
 impl Blocking {
@@ -392,10 +397,25 @@ pub fn after_write(state: &mut ShardState, db: u32, key: Option<&[u8]>) {
     serve_ready(state);
 }
 
+/// Until the matching [`release`], writes on this shard only mark the
+/// waited-on keys they give data: a transaction's commands (`EXEC`, and
+/// each step of `server::txn`) run as one, and Redis serves blocked
+/// clients once the whole transaction ran, never in the middle of it.
+pub fn hold(state: &mut ShardState) {
+    state.blocking.holds += 1;
+}
+
+/// Ends a [`hold`], serving whoever the writes meanwhile gave data.
+pub fn release(state: &mut ShardState) {
+    state.blocking.holds = state.blocking.holds.saturating_sub(1);
+    serve_ready(state);
+}
+
 /// Serves the waiters of the keys that got data, in the order the keys
-/// did, each key's waiters first come first served while it has data.
+/// did, each key's waiters first come first served while it has data
+/// (unless a transaction [`hold`]s the serving).
 fn serve_ready(state: &mut ShardState) {
-    if state.blocking.ready.is_empty() {
+    if state.blocking.holds > 0 || state.blocking.ready.is_empty() {
         return;
     }
     // Taken out while the store is borrowed for the pops.

@@ -46,6 +46,7 @@
 //! no key but need other shards' answers (`CLIENT LIST`, `PUBLISH`…) in a
 //! transaction that also spans shards.
 
+use super::blocking;
 use super::connection::Connection;
 use super::memcache::expect_into;
 use super::resp::{self, Origin};
@@ -316,9 +317,17 @@ fn exec_here(
     }
     reply::array_header(conn.output.writer(), queue.len());
     let mut commands = Queue::new(queue);
+    // Blocked clients are served once the whole queue ran.
+    blocking::hold(state);
     while commands.next(|command, route, argv, frame| {
+        // A blocking pop does not wait here: it runs as its key's command.
+        let route = match route {
+            Route::Blocking(key) => Route::Key(key),
+            route => route,
+        };
         resp::run(command, route, argv, frame, session, conn, index, state);
     }) {}
+    blocking::release(state);
 }
 
 /// Runs a transaction over several shards (see the module docs).
