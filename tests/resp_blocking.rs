@@ -673,3 +673,29 @@ fn inside_multi_they_do_not_wait_and_exec_serves_once_it_ran() {
         assert_eq!(blocked_clients(&mut control), 0);
     }
 }
+
+#[test]
+fn an_exec_gathering_keys_of_several_shards_runs_blocking_pops_on_them() {
+    let shards = 4;
+    let server = Server::start_resp(shards);
+    let (a, b) = (key_on_shard("a", 0, shards), key_on_shard("b", 1, shards));
+    let mut conn = server.connect_resp();
+    expect_reply(&mut conn, &format!("RPUSH {a} x y\r\n"), b":2\r\n");
+    for request in [
+        "MULTI\r\n".to_string(),
+        // Across shards: the transaction gathers both keys.
+        format!("LMOVE {a} {b} LEFT LEFT\r\n"),
+        format!("BLPOP {b} 0\r\n"),
+        format!("BRPOP {b} {a} 0\r\n"),
+    ] {
+        conn.send(request.as_bytes());
+        read_reply(&mut conn);
+    }
+    let expected = format!(
+        "*3\r\n$1\r\nx\r\n*2\r\n${}\r\n{b}\r\n$1\r\nx\r\n*2\r\n${}\r\n{a}\r\n$1\r\ny\r\n",
+        b.len(),
+        a.len()
+    );
+    expect_reply(&mut conn, "EXEC\r\n", expected.as_bytes());
+    expect_reply(&mut conn, &format!("EXISTS {a} {b}\r\n"), b":0\r\n");
+}

@@ -1,7 +1,7 @@
 //! The non-blocking list commands over real TCP, on one and three shards:
 //! the `redis` crate on RESP2 and RESP3 for the commands, raw bytes for
 //! exact replies and errors. LMOVE, RPOPLPUSH and LMPOP use keys of one
-//! `{hash tag}`; keys on several shards get CROSSSLOT. Expected replies
+//! `{hash tag}`, and keys on several shards. Expected replies
 //! are Redis 7.0.15's (checked against `redis-server`).
 
 mod common;
@@ -179,7 +179,7 @@ fn list_replies_and_errors_are_redis_words() {
 }
 
 #[test]
-fn lists_move_between_shards_and_multi_key_pops_need_one() {
+fn lists_move_and_pop_across_shards() {
     let shards = 3;
     let server = Server::start_resp(shards);
     let mut redis = server.redis(2);
@@ -195,13 +195,27 @@ fn lists_move_between_shards_and_multi_key_pops_need_one() {
         .query(&mut redis)
         .unwrap();
     assert!(copied);
+    // The lists live on two shards: the moves and pops read both.
     let mut conn = server.connect_resp();
-    let crossslot: &[u8] = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n";
-    for request in [
-        format!("LMOVE {a} {b} LEFT LEFT\r\n"),
-        format!("RPOPLPUSH {a} {b}\r\n"),
-        format!("LMPOP 2 {a} {b} LEFT\r\n"),
+    let bulk = |key: &str| format!("${}\r\n{key}\r\n", key.len());
+    for (request, reply) in [
+        (
+            format!("LMOVE {a} {b} LEFT LEFT\r\n"),
+            "$1\r\n1\r\n".to_string(),
+        ),
+        (format!("RPOPLPUSH {a} {b}\r\n"), "$1\r\n3\r\n".into()),
+        (
+            format!("LMPOP 2 {a} {b} LEFT\r\n"),
+            format!("*2\r\n{}*1\r\n$1\r\n2\r\n", bulk(&a)),
+        ),
+        (
+            format!("LMPOP 2 {a} {b} RIGHT COUNT 2\r\n"),
+            format!("*2\r\n{}*2\r\n$1\r\n3\r\n$1\r\n2\r\n", bulk(&b)),
+        ),
+        (format!("EXISTS {a}\r\n"), ":0\r\n".into()),
     ] {
-        conn.expect(request.as_bytes(), crossslot);
+        conn.expect(request.as_bytes(), reply.as_bytes());
     }
+    let all: Vec<String> = redis.lrange(&b, 0, -1).unwrap();
+    assert_eq!(all, ["3", "1", "1"]);
 }

@@ -539,3 +539,33 @@ fn a_closed_connection_leaves_no_watch_behind() {
     assert_eq!(watching, (0, 0), "watching clients and watched keys");
     server.stop();
 }
+
+#[test]
+fn client_list_shows_an_open_transaction() {
+    for threads in [1, 4] {
+        let server = Server::start_resp(threads);
+        let mut conn = server.connect_resp();
+        conn.expect(b"CLIENT SETNAME txn\r\n", b"+OK\r\n");
+        conn.expect(b"MULTI\r\n", b"+OK\r\n");
+        conn.expect(b"SET a 1\r\n", b"+QUEUED\r\n");
+        conn.expect(b"GET a\r\n", b"+QUEUED\r\n");
+        let mut redis = server.redis(2);
+        let line = |redis: &mut redis::Connection| -> String {
+            let list: String = redis::cmd("CLIENT").arg("LIST").query(redis).unwrap();
+            list.lines()
+                .find(|line| line.contains(" name=txn "))
+                .expect("the client in MULTI is listed")
+                .to_string()
+        };
+        let open = line(&mut redis);
+        assert!(open.contains(" flags=x "), "{open}");
+        assert!(open.contains(" multi=2 "), "{open}");
+        assert!(!open.contains(" multi-mem=0 "), "{open}");
+        conn.expect(b"EXEC\r\n", b"*2\r\n+OK\r\n$1\r\n1\r\n");
+        let closed = line(&mut redis);
+        assert!(closed.contains(" flags=N "), "{closed}");
+        assert!(closed.contains(" multi=-1 "), "{closed}");
+        assert!(closed.contains(" multi-mem=0 "), "{closed}");
+        server.stop();
+    }
+}

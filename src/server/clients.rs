@@ -29,6 +29,7 @@ use crate::clock::Now;
 use crate::command::resp::client::{self, ClientInfo, ClientRequest, ReplyMode};
 use crate::command::resp::connection::{Action, Session};
 use crate::command::resp::pubsub::Kind;
+use crate::command::resp::transaction::Transaction;
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
 use crate::shard::mesh::RemoteOp;
@@ -305,6 +306,9 @@ fn describe<'s>(
     if session.no_touch {
         flags.push('T');
     }
+    if session.transaction.is_some() {
+        flags.push('x');
+    }
     if flags.is_empty() {
         flags.push('N');
     }
@@ -346,5 +350,7 @@ fn describe<'s>(
             .map(|kind| session.subscriptions.count(kind)),
         lib_name: session.lib_name.as_deref().unwrap_or_default(),
         lib_ver: session.lib_ver.as_deref().unwrap_or_default(),
+        multi: session.transaction.as_ref().map(Transaction::len),
+        multi_mem: session.transaction.as_ref().map_or(0, Transaction::memory),
     }
 }

@@ -38,23 +38,32 @@
 //! `EXEC` starts, and `SELECT` takes effect for the commands after it and,
 //! once `EXEC` has run, for the connection.
 //!
-//! Not supported across shards inside a transaction (refused with Redis
-//! Cluster's `CROSSSLOT` for that command alone, as the same command is
-//! outside one when its keys need it): the commands that decide from
-//! several shards' keys at once — `MSETNX`, `RENAME`, `RENAMENX`, `COPY`,
-//! `BITOP`, `LCS` with keys on different shards — and commands that touch
-//! no key but need other shards' answers (`CLIENT LIST`, `PUBLISH`…) in a
-//! transaction that also spans shards.
+//! A queue with a command that must read keys on several shards together
+//! (`SINTERSTORE`, `LMOVE`, `RENAME`, `MSETNX`… whose keys are on
+//! different shards) runs instead as one [`Kind::Gathered`] transaction,
+//! when every queued command names its keys: every key is dumped while
+//! held, the whole queue runs on copies of them on this shard
+//! (`command::resp::copies`), and what changed is written back before any
+//! shard is released — each command with exactly its one-shard semantics.
+//!
+//! Left out: a queue that needs that *and* has a command that names no
+//! keys but touches the keyspace (`SELECT`, `MOVE`, `COPY … DB`,
+//! `FLUSHALL`, `KEYS`, `SCAN`, `RANDOMKEY`, `DBSIZE`, `SWAPDB`) runs each
+//! command where its keys are, and the commands that need several shards
+//! together get Redis Cluster's `CROSSSLOT` error for themselves alone;
+//! and in a transaction across shards, a command that touches no key but
+//! needs other shards' answers (`CLIENT LIST`, `PUBLISH`…) gets the same
+//! error.
 
 use super::blocking;
 use super::connection::Connection;
 use super::memcache::expect_into;
 use super::resp::{self, Origin};
-use super::txn::{Element, Kind, Plan};
+use super::txn::{Element, Gather, Kind, Plan};
 use super::worker::{database, ShardState};
 use crate::command::resp::connection::{self as conn_commands, Action, Session};
 use crate::command::resp::transaction::{self, Transaction};
-use crate::command::resp::{self as commands, Command, Route, KEYS_ON_SEVERAL_SHARDS};
+use crate::command::resp::{self as commands, Command, Keys, Route, KEYS_ON_SEVERAL_SHARDS};
 use crate::protocol::resp::reply;
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
 use crate::shard::mesh::{RemoteOp, RequestBatch};
@@ -294,9 +303,103 @@ fn exec(session: &mut Session, conn: &mut Connection, index: usize, state: &mut 
     {}
     if local {
         exec_here(&queue, session, conn, index, state);
+    } else if let Some(keys) = gathered_keys(&queue, state) {
+        exec_gathered(&queue, keys, session, conn, index, state);
     } else {
         exec_across(&queue, session, conn, index, state);
     }
+}
+
+/// Every key of the queued commands, when some command must read keys on
+/// several shards together (`SINTERSTORE`, `RENAME`, `MSETNX`… across
+/// shards) and every command's keys are known from its arguments; `None`
+/// otherwise (then each command runs where its keys are).
+fn gathered_keys(queue: &Transaction, state: &ShardState) -> Option<Vec<Vec<u8>>> {
+    let mut keys = Vec::new();
+    let (mut known, mut together) = (true, false);
+    let mut commands = Queue::new(queue);
+    while known
+        && commands.next(|command, route, argv, _| {
+            let Some(own) = keys_of(command, route, argv) else {
+                known = false;
+                return;
+            };
+            let first = own.first().map(|key| state.slots.shard_of(key));
+            let spans = own
+                .iter()
+                .any(|key| Some(state.slots.shard_of(key)) != first);
+            let decides = commands::multi_keys(command, argv).is_some()
+                || matches!(route, Route::Two(..) | Route::Key(_))
+                || command == Command::Msetnx;
+            together |= spans && decides;
+            keys.extend(own.iter().map(|key| key.to_vec()));
+        })
+    {}
+    (known && together).then_some(keys)
+}
+
+/// The keys of a queued command, for a gathered transaction: `None` for
+/// the commands it cannot run on copies of their keys (`SELECT`, `MOVE`,
+/// `COPY … DB`, keyspace-wide ones: `FLUSHALL`, `KEYS`, `SCAN`…).
+fn keys_of<'a>(command: Command, route: Route<'a>, argv: &Argv<'a>) -> Option<Vec<&'a [u8]>> {
+    if let Some(keys) = commands::multi_keys(command, argv) {
+        return Some(keys);
+    }
+    let args = || argv.iter().skip(1);
+    let keys = match route {
+        Route::Connection | Route::PubSub | Route::Clients | Route::Slowlog => {
+            return (command != Command::Select).then(Vec::new);
+        }
+        Route::AllShardsSum
+        | Route::AllShardsOk
+        | Route::AllShardsConcat
+        | Route::RandomShard
+        | Route::ScanShard => return None,
+        _ if command == Command::Move => return None,
+        _ if command == Command::Copy && argv.iter().any(|a| a.eq_ignore_ascii_case(b"db")) => {
+            return None
+        }
+        Route::EachKeyArray | Route::EachKeySum => args().collect(),
+        Route::Pairs => args().step_by(2).collect(),
+        Route::Two(source, destination) => vec![source, destination],
+        Route::Blocking(_) => commands::blocking::keys(command, argv),
+        Route::Key(_) if command == Command::Bitop => args().skip(1).collect(),
+        Route::Key(_) if command == Command::Lcs => args().take(2).collect(),
+        Route::Key(key) => match command.spec().keys {
+            Keys::All => args().collect(),
+            _ => vec![key],
+        },
+    };
+    Some(keys)
+}
+
+/// Runs a transaction on copies of all its keys (see the module docs).
+fn exec_gathered(
+    queue: &Transaction,
+    keys: Vec<Vec<u8>>,
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) {
+    let mut requests = Vec::with_capacity(queue.len());
+    let mut commands = Queue::new(queue);
+    while commands.next(|command, route, argv, frame| {
+        requests.push(match placement(command, route, argv, state) {
+            Placement::Connection => Gather::Local(run_captured(
+                command, route, argv, frame, session, conn, index, state,
+            )),
+            _ => Gather::Run(frame.to_vec()),
+        });
+    }) {}
+    let origin = Origin {
+        version: session.version,
+        db: session.db as u32,
+    };
+    let watched = take_watched(session, state);
+    let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let plan = resp::plan_gathering(requests, true, &keys, &watched, origin, state, session.id);
+    resp::start_txn(plan, conn, index, state);
 }
 
 /// Runs a transaction whose keys all live on this shard, at once.

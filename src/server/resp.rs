@@ -18,7 +18,7 @@ use super::delayed::DelayedReply;
 use super::memcache::{expect_into, send_remote, Stop};
 use super::multi;
 use super::slowlog::RequestTimer;
-use super::txn::{self, Kind, Plan};
+use super::txn::{self, Gather, Kind, Plan};
 use super::worker::{database, ShardState};
 use crate::clock::Now;
 use crate::command::resp::auth;
@@ -237,10 +237,13 @@ pub(super) fn run(
                 Err(error) => reply::error(conn.output.writer(), error),
             }
         }
-        Route::Key(key) => {
-            let owner = state.slots.shard_of(key);
-            run_on(owner, command, argv, frame, origin, conn, index, state);
-        }
+        Route::Key(key) => match plan_gathered(command, argv, frame, origin, state) {
+            Some(plan) => start_txn(plan, conn, index, state),
+            None => {
+                let owner = state.slots.shard_of(key);
+                run_on(owner, command, argv, frame, origin, conn, index, state);
+            }
+        },
         Route::EachKeyArray | Route::EachKeySum | Route::Pairs
             if spans_shards(command, argv, state) =>
         {
@@ -727,6 +730,97 @@ fn plan_computed(
     let mut plan = Plan::new(shards, kind);
     plan.probes = probes;
     Ok(Some(plan))
+}
+
+/// The transaction of a command that reads several keys together
+/// (`commands::multi_keys`: `SINTERSTORE`, `LMOVE`, `ZUNION`…) when they
+/// live on several shards: dump them all, run the command on copies,
+/// write back what it changed. `None` when its keys share a shard.
+fn plan_gathered(
+    command: Command,
+    argv: &Argv<'_>,
+    frame: &[u8],
+    origin: Origin,
+    state: &ShardState,
+) -> Option<Plan> {
+    let keys = commands::multi_keys(command, argv)?;
+    let first = state.slots.shard_of(keys.first()?);
+    if keys.iter().all(|key| state.slots.shard_of(key) == first) {
+        return None;
+    }
+    let requests = vec![Gather::Run(frame.to_vec())];
+    Some(plan_gathering(
+        requests,
+        false,
+        &keys,
+        &[],
+        origin,
+        state,
+        0,
+    ))
+}
+
+/// The transaction of [`Kind::Gathered`] requests over `keys` (each
+/// dumped once) and `watched` keys (each checked), all in `origin`'s
+/// database.
+pub(super) fn plan_gathering(
+    requests: Vec<Gather>,
+    exec: bool,
+    keys: &[&[u8]],
+    watched: &[(u32, Vec<u8>)],
+    origin: Origin,
+    state: &ShardState,
+    client: u64,
+) -> Plan {
+    let mut distinct: Vec<&[u8]> = Vec::with_capacity(keys.len());
+    for key in keys {
+        if !distinct.contains(key) {
+            distinct.push(key);
+        }
+    }
+    let watched_keys: Vec<&[u8]> = watched.iter().map(|(_, key)| key.as_slice()).collect();
+    let all: Vec<&[u8]> = distinct.iter().chain(&watched_keys).copied().collect();
+    let (shards, order) = shards_of(&all, state);
+    let mut probes: Vec<RequestBatch> =
+        (0..shards.len()).map(|_| RequestBatch::default()).collect();
+    let mut locate = |key: &[u8], shard: u16, op: fn(Span, u32, u64) -> RemoteOp, db: u32| {
+        let batch = &mut probes[usize::from(shard)];
+        let key = batch.push_bytes(key);
+        batch.ops.push(op(key, db, client));
+        (usize::from(shard), batch.ops.len() - 1)
+    };
+    let dumps = distinct
+        .iter()
+        .zip(&order)
+        .map(|(key, &shard)| {
+            locate(
+                key,
+                shard,
+                |key, db, _| RemoteOp::RespDump { key, db },
+                origin.db,
+            )
+        })
+        .collect();
+    let watches = watched
+        .iter()
+        .zip(&order[distinct.len()..])
+        .map(|((db, key), &shard)| {
+            let op = |key, db, client| RemoteOp::RespWatchChanged { key, db, client };
+            locate(key, shard, op, *db)
+        })
+        .collect();
+    let kind = Kind::Gathered {
+        requests,
+        exec,
+        version: origin.version,
+        db: origin.db,
+        keys: distinct.iter().map(|key| key.to_vec()).collect(),
+        dumps,
+        watches,
+    };
+    let mut plan = Plan::new(shards, kind);
+    plan.probes = probes;
+    plan
 }
 
 /// The transaction of `RENAME`, `RENAMENX` or `COPY` whose keys live on two

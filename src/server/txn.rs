@@ -41,18 +41,31 @@
 //!
 //! A transaction's keys on one shard need none of this: a command whose
 //! keys share a shard runs there in one piece, as any single-key command.
+//!
+//! # Commands that read several keys together
+//!
+//! `SINTERSTORE`, `LMOVE`, `ZUNIONSTORE`… (and a client's `EXEC` holding
+//! one) across shards are [`Kind::Gathered`]: the probes dump every key,
+//! the coordinator runs the command on copies of them with its one-shard
+//! code (`command::resp::copies`), and the final operations write back
+//! what it changed. Copying costs the keys' sizes, once, on this slow
+//! path; keys of one `{hash tag}` never take it.
 
 use std::collections::{HashMap, VecDeque};
 
 use super::blocking;
 use super::output::{join_arrays, parse_integer, ReplySlot};
+use super::shared::Shared;
 use super::worker::{self, ShardState};
+use crate::clock::Now;
 use crate::command::resp::bits::{self, BitOp};
+use crate::command::resp::copies::{Change, Copies, Setting};
 use crate::command::resp::lcs::{self, LcsOptions};
 use crate::command::resp::moves::{self, Decision};
 use crate::command::resp::typecheck;
-use crate::command::resp::Command;
+use crate::command::resp::{self as commands, Command};
 use crate::protocol::resp::reply;
+use crate::protocol::resp::{parse, Args, Limits, Parsed};
 use crate::shard::mesh::{RemoteOp, ReplyBatch, RequestBatch, TxnId, TxnMessage};
 use crate::shard::ShardId;
 
@@ -111,6 +124,33 @@ pub enum Kind {
         watched: bool,
         select: Option<usize>,
     },
+    /// Requests whose keys live on several shards and must be read
+    /// together (`SINTERSTORE`, `LMOVE`…, or an `EXEC` holding one): the
+    /// probes dump every key (`dumps[i]`: shard index and position of
+    /// `keys[i]`'s dump) and check the watches (`watches`: `:1` if
+    /// changed); the requests run on copies of the keys
+    /// (`command::resp::copies`), and what they changed is written back
+    /// on each key's shard. `exec`: the reply is an array of each
+    /// request's reply (else the one request's).
+    Gathered {
+        requests: Vec<Gather>,
+        exec: bool,
+        version: reply::Version,
+        db: u32,
+        keys: Vec<Vec<u8>>,
+        dumps: Vec<(usize, usize)>,
+        watches: Vec<(usize, usize)>,
+    },
+}
+
+/// One request of a [`Kind::Gathered`] transaction.
+#[derive(Debug)]
+pub enum Gather {
+    /// A request's whole frame, to run on the copies.
+    Run(Vec<u8>),
+    /// A reply computed before the transaction started (an `EXEC`'s
+    /// command that touches no key).
+    Local(Vec<u8>),
 }
 
 /// Where one reply of an `EXEC` comes from: final operations, each named
@@ -472,6 +512,7 @@ pub fn grant_waiting(state: &mut ShardState) -> bool {
 
 /// The coordinator's side: a shard answered a step of transaction `id`.
 fn on_done(state: &mut ShardState, from: ShardId, id: TxnId, replies: ReplyBatch) {
+    let (shared, now) = (state.shared.clone(), state.now);
     let Some(txn) = state.txns.running.get_mut(&id.seq) else {
         return;
     };
@@ -489,7 +530,7 @@ fn on_done(state: &mut ShardState, from: ShardId, id: TxnId, replies: ReplyBatch
             return acquire_next(state, id);
         }
         // Every shard is held: decide, then finish everywhere.
-        txn.decided = decide(txn);
+        txn.decided = decide(txn, &shared, now);
         let mut steps = Vec::new();
         for index in 0..count {
             if index + 1 == count && early_final {
@@ -517,9 +558,71 @@ fn on_done(state: &mut ShardState, from: ShardId, id: TxnId, replies: ReplyBatch
 /// With every shard held and the probes answered: sets the final
 /// operations that depend on them, and returns the reply if the decision
 /// already fixes it.
-fn decide(txn: &mut Txn) -> Option<Vec<u8>> {
+fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     match &txn.plan.kind {
+        Kind::Gathered {
+            requests,
+            exec,
+            version,
+            db,
+            keys,
+            dumps,
+            watches,
+        } => {
+            let changed = watches.iter().any(|&(shard, position)| {
+                parse_integer(txn.probe_replies[shard].reply(position)) != 0
+            });
+            if changed {
+                reply::null_array(&mut out, *version);
+                return Some(out);
+            }
+            let at = Setting {
+                settings: &shared.settings,
+                encodings: &shared.encodings,
+                now,
+                version: *version,
+            };
+            let items = keys.iter().zip(dumps).map(|(key, &(shard, position))| {
+                (key.as_slice(), txn.probe_replies[shard].reply(position))
+            });
+            let mut copies = Copies::load(items, at);
+            if *exec {
+                reply::array_header(&mut out, requests.len());
+            }
+            let mut args = Args::new();
+            for request in requests {
+                match request {
+                    Gather::Local(reply) => out.extend_from_slice(reply),
+                    Gather::Run(frame) => {
+                        if let Parsed::Command { argv, .. } =
+                            parse(frame, &Limits::default(), &mut args)
+                        {
+                            if let Some(command) = commands::lookup(argv.name()) {
+                                copies.run(command, &argv, at, &mut out);
+                            }
+                        }
+                    }
+                }
+            }
+            for ((key, change), &(shard, _)) in copies.changes(at).into_iter().zip(dumps) {
+                let ops = &mut txn.plan.finals[shard];
+                let key = ops.push_bytes(&key);
+                match change {
+                    Change::Kept => {}
+                    Change::Deleted => ops.ops.push(RemoteOp::RespKey {
+                        command: Command::Del,
+                        key,
+                        version: reply::Version::Resp2,
+                        db: *db,
+                    }),
+                    Change::Written(item) => {
+                        let item = ops.push_bytes(&item);
+                        ops.ops.push(RemoteOp::RespRestore { key, item, db: *db });
+                    }
+                }
+            }
+        }
         Kind::Array { .. } | Kind::Sum | Kind::Ok => return None,
         Kind::Exec { version, .. } => {
             let changed: i64 = txn.probe_replies.iter().map(sum_integers).sum();

@@ -96,6 +96,17 @@ pub fn first_key<'a>(command: Command, argv: &Argv<'a>) -> &'a [u8] {
     argv.get(at).unwrap_or_default()
 }
 
+/// Every key a blocking request names (BLMOVE's destination too), for a
+/// transaction that gathers its keys; none for malformed arguments.
+pub fn keys<'a>(command: Command, argv: &Argv<'a>) -> Vec<&'a [u8]> {
+    let args = || argv.iter().skip(1);
+    match command {
+        Command::Blmove | Command::Brpoplpush => args().take(2).collect(),
+        Command::Blmpop | Command::Bzmpop => super::numkeys_keys(argv, 2).unwrap_or_default(),
+        _ => args().take(argv.len().saturating_sub(2)).collect(),
+    }
+}
+
 /// Reads a timeout in seconds (a float; 0: for ever) as Redis 7.0 does:
 /// milliseconds rounded up, so any positive timeout waits at least one.
 pub fn parse_timeout(text: &[u8]) -> Result<Option<u64>, &'static [u8]> {

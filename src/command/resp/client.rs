@@ -339,6 +339,9 @@ pub struct ClientInfo<'a> {
     pub subscriptions: [usize; 3],
     pub lib_name: &'a [u8],
     pub lib_ver: &'a [u8],
+    /// Requests queued in an open `MULTI`, and their bytes.
+    pub multi: Option<usize>,
+    pub multi_mem: usize,
 }
 
 impl ClientInfo<'_> {
@@ -355,8 +358,8 @@ impl ClientInfo<'_> {
         out.extend_from_slice(self.name);
         let _ = write!(
             out,
-            " age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} \
-             argv-mem={} multi-mem=0 obl={} oll={} omem={} tot-mem={} events={} cmd={} \
+            " age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} \
+             argv-mem={} multi-mem={} obl={} oll={} omem={} tot-mem={} events={} cmd={} \
              user=default redir=-1 resp={} lib-name=",
             self.age_secs,
             self.idle_secs,
@@ -365,9 +368,11 @@ impl ClientInfo<'_> {
             self.subscriptions[0],
             self.subscriptions[1],
             self.subscriptions[2],
+            self.multi.map_or(-1, |count| count as i64),
             self.qbuf,
             self.qbuf_free,
             self.argv_mem,
+            self.multi_mem,
             self.obl,
             self.oll,
             self.omem,
@@ -490,6 +495,8 @@ mod tests {
             subscriptions: [0; 3],
             lib_name: b"",
             lib_ver: b"",
+            multi: None,
+            multi_mem: 0,
         }
     }
 

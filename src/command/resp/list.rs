@@ -377,6 +377,15 @@ pub fn move_element(
     }
 }
 
+/// The keys of LMOVE, RPOPLPUSH and LMPOP (`None` for malformed
+/// arguments, which the command answers wherever it runs).
+pub fn keys<'a>(command: Command, argv: &Argv<'a>) -> Option<Vec<&'a [u8]>> {
+    match command {
+        Command::Lmpop => super::numkeys_keys(argv, 1),
+        _ => Some(argv.iter().skip(1).take(2).collect()),
+    }
+}
+
 /// `LMPOP numkeys key … LEFT|RIGHT [COUNT count]`: pops from the first
 /// non-empty list.
 fn lmpop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {

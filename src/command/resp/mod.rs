@@ -20,6 +20,7 @@ pub mod bits;
 pub mod blocking;
 pub mod client;
 pub mod connection;
+pub mod copies;
 pub mod debug;
 pub mod encodings;
 pub mod glob;
@@ -432,6 +433,45 @@ pub const MAX_STRING: i64 = 512 << 20;
 pub fn keys_are_local<'k>(keys: impl IntoIterator<Item = &'k [u8]>, cx: &RespContext<'_>) -> bool {
     let slots = SlotMap::new(cx.shards);
     keys.into_iter().all(|key| slots.shard_of(key) == cx.shard)
+}
+
+/// The keys of a command that reads or writes several keys at once and
+/// runs where they are (`SINTER`, `LMOVE`, `ZUNIONSTORE`…): when they live
+/// on several shards, the server gathers them (see `server::txn`).
+/// `None` for every other command, and for malformed arguments, which the
+/// command answers wherever it runs.
+pub fn multi_keys<'a>(command: Command, argv: &Argv<'a>) -> Option<Vec<&'a [u8]>> {
+    match command {
+        Command::Smove
+        | Command::Sinter
+        | Command::Sinterstore
+        | Command::Sintercard
+        | Command::Sunion
+        | Command::Sunionstore
+        | Command::Sdiff
+        | Command::Sdiffstore => set::keys(command, argv),
+        Command::Lmove | Command::Rpoplpush | Command::Lmpop => list::keys(command, argv),
+        Command::Zrangestore
+        | Command::Zunion
+        | Command::Zunionstore
+        | Command::Zinter
+        | Command::Zinterstore
+        | Command::Zdiff
+        | Command::Zdiffstore
+        | Command::Zintercard
+        | Command::Zmpop => zset::keys(command, argv),
+        _ => None,
+    }
+}
+
+/// The `numkeys` keys after a count at argument `at` (`LMPOP`, `ZMPOP`),
+/// if the count is valid and at least one argument follows them.
+fn numkeys_keys<'a>(argv: &Argv<'a>, at: usize) -> Option<Vec<&'a [u8]>> {
+    let numkeys = usize::try_from(parse_i64(argv.get(at)?)?).ok()?;
+    if numkeys == 0 || at + numkeys + 1 >= argv.len() {
+        return None;
+    }
+    Some(argv.iter().skip(at + 1).take(numkeys).collect())
 }
 
 /// The interim reply to a multi-key command whose keys are on several

@@ -170,6 +170,17 @@ fn srandmember(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// The keys of SMOVE, SINTER, SUNION, SDIFF, their STORE forms and
+/// SINTERCARD (`None` for malformed arguments, which the command answers
+/// wherever it runs).
+pub fn keys<'a>(command: Command, argv: &Argv<'a>) -> Option<Vec<&'a [u8]>> {
+    if command == Command::Smove {
+        return Some(argv.iter().skip(1).take(2).collect());
+    }
+    let (destination, keys, _) = parse_combine(command, argv).ok()?;
+    Some(destination.into_iter().chain(keys).collect())
+}
+
 /// `SMOVE source destination member`.
 fn smove(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     let (source, destination) = (

@@ -902,6 +902,20 @@ fn input_entries(value: Option<Value<'_>>) -> Result<Vec<(Vec<u8>, f64)>, Refuse
     }
 }
 
+/// The keys of ZRANGESTORE, ZUNION, ZINTER, ZDIFF, their STORE forms,
+/// ZINTERCARD and ZMPOP (`None` for malformed arguments, which the
+/// command answers wherever it runs).
+pub fn keys<'a>(command: Command, argv: &Argv<'a>) -> Option<Vec<&'a [u8]>> {
+    match command {
+        Command::Zrangestore => Some(argv.iter().skip(1).take(2).collect()),
+        Command::Zmpop => super::numkeys_keys(argv, 1),
+        _ => {
+            let parsed = parse_combine(command, argv).ok()?;
+            Some(parsed.destination.into_iter().chain(parsed.keys).collect())
+        }
+    }
+}
+
 /// ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD, when every key
 /// is on this shard (CROSSSLOT otherwise, as SINTER).
 pub fn combine(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
