@@ -569,3 +569,26 @@ fn client_list_shows_an_open_transaction() {
         server.stop();
     }
 }
+
+/// A queued command reading keys on two shards, the first on the
+/// connection's own shard, followed by a read of its result: the read sees
+/// it, whichever shard the connection is on (each shard takes a turn at
+/// holding the first key).
+#[test]
+fn a_queued_command_over_two_shards_runs_in_queue_order() {
+    let threads = 4;
+    let server = Server::start_resp(threads);
+    let mut conn = server.connect_resp();
+    for shard in 0..threads {
+        let a = key_on_shard(&format!("first{shard}:"), shard, threads);
+        let b = key_on_shard(&format!("second{shard}:"), (shard + 1) % threads, threads);
+        conn.expect(&request(&["SADD", &b, "x", "y"]), b":2\r\n");
+        conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+        conn.expect(&request(&["SUNIONSTORE", &a, &b]), b"+QUEUED\r\n");
+        conn.expect(&request(&["SCARD", &a]), b"+QUEUED\r\n");
+        conn.expect(&request(&["SADD", &a, "z"]), b"+QUEUED\r\n");
+        conn.expect(&request(&["EXEC"]), b"*3\r\n:2\r\n:2\r\n:1\r\n");
+        conn.expect(&request(&["SCARD", &a]), b":3\r\n");
+    }
+    server.stop();
+}

@@ -429,6 +429,8 @@ fn exec_here(
             route => route,
         };
         resp::run(command, route, argv, frame, session, conn, index, state);
+        // Placed here by `placement`: nothing may wait for another shard.
+        debug_assert!(!conn.waiting_txn, "a local EXEC started a transaction");
     }) {}
     blocking::release(state);
 }
@@ -538,7 +540,12 @@ fn placement(command: Command, route: Route<'_>, argv: &Argv<'_>, state: &ShardS
             };
             Placement::Shards(keys.into_iter().map(shard_of).collect())
         }
-        Route::Key(key) | Route::Blocking(key) => Placement::Shards(vec![shard_of(key)]),
+        Route::Key(key) => match commands::multi_keys(command, argv) {
+            Some(keys) => Placement::Shards(keys.into_iter().map(shard_of).collect()),
+            None => Placement::Shards(vec![shard_of(key)]),
+        },
+        // Its keys share a shard, or it answers CROSSSLOT there.
+        Route::Blocking(key) => Placement::Shards(vec![shard_of(key)]),
         Route::EachKeyArray | Route::EachKeySum => {
             Placement::Shards(argv.iter().skip(1).map(shard_of).collect())
         }

@@ -448,6 +448,10 @@ impl Store {
             Ok(slot) => {
                 if self.expires_at(slot).has_passed(now) {
                     self.count_reclaimed(slot);
+                    // A new item where only an expired one was.
+                    if !self.watches.is_empty() {
+                        self.watches.created(key);
+                    }
                 }
                 let old_bytes = stored_bytes(self.index.item(slot));
                 let old_block = self.index.item(slot).footprint();

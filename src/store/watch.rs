@@ -204,6 +204,21 @@ mod tests {
     }
 
     #[test]
+    fn a_key_stored_over_an_expired_item_and_removed_has_changed() {
+        let (mut store, now) = (Store::new(), Now(1_000));
+        let m = ItemMeta {
+            expires_at: crate::clock::ExpiresAt::at_millis(900),
+            ..meta(&mut store)
+        };
+        store.insert(b"k", b"old", m, Now(800)).unwrap();
+        store.watch(b"k", 1, now);
+        let m = meta(&mut store);
+        store.insert(b"k", b"v", m, now).unwrap();
+        store.remove(b"k");
+        assert!(store.unwatch_changed(b"k", 1, now));
+    }
+
+    #[test]
     fn a_flush_changes_only_keys_that_existed() {
         let (mut store, now) = (Store::new(), Now(1_000));
         let m = meta(&mut store);
