@@ -699,3 +699,31 @@ fn an_exec_gathering_keys_of_several_shards_runs_blocking_pops_on_them() {
     expect_reply(&mut conn, "EXEC\r\n", expected.as_bytes());
     expect_reply(&mut conn, &format!("EXISTS {a} {b}\r\n"), b":0\r\n");
 }
+
+#[test]
+fn a_cross_shard_lmove_into_a_waited_key_serves_it() {
+    let shards = 4;
+    let server = Server::start_resp(shards);
+    let mut control = server.redis(2);
+    let (source, destination) = (key_on_shard("s", 0, shards), key_on_shard("d", 1, shards));
+    let mut conn = server.connect_resp();
+    conn.send(format!("BLPOP {destination} 0\r\n").as_bytes());
+    wait_blocked(&mut control, 1);
+    let _: i64 = control.rpush(&source, &["1", "2"]).unwrap();
+    let moved: String = control
+        .lmove(
+            &source,
+            &destination,
+            redis::Direction::Left,
+            redis::Direction::Right,
+        )
+        .unwrap();
+    assert_eq!(moved, "1");
+    let expected = format!(
+        "*2\r\n${}\r\n{destination}\r\n$1\r\n1\r\n",
+        destination.len()
+    );
+    assert_eq!(String::from_utf8_lossy(&read_reply(&mut conn)), expected);
+    let exists: bool = control.exists(&destination).unwrap();
+    assert!(!exists);
+}

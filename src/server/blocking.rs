@@ -32,8 +32,10 @@
 //! blocked on several keys is served by the first that gets data and leaves
 //! every queue. A waiter on a key that now holds another type keeps waiting
 //! (Redis 7.0). BLMOVE's push to its destination marks that key ready in
-//! turn. `RENAME`/`COPY` across shards, `MOVE`, `COPY … DB` and `SWAPDB`
-//! mark their destinations too. A shard with no waiter pays one test of
+//! turn. What a cross-shard transaction writes back (`RENAME`/`COPY`
+//! across shards, `LMOVE`, `ZUNIONSTORE`… on copies: `RemoteOp::RespRestore`),
+//! `MOVE`, `COPY … DB` and `SWAPDB` mark their destinations too. A shard
+//! with no waiter pays one test of
 //! an empty map per write. The commands of a transaction (`EXEC`, a step
 //! of `server::txn`) serve only once they all ran ([`hold`]), as Redis
 //! serves after `EXEC`; a blocking pop inside `EXEC` does not wait (the
