@@ -41,9 +41,9 @@
 //! serves after `EXEC`; a blocking pop inside `EXEC` does not wait (the
 //! command layer's non-blocking form runs).
 //!
-//! Deadlines are checked every turn (a shard turns at least every idle
-//! tick, so a timeout is at most that late); a waiter past its deadline
-//! gets the null array.
+//! Deadlines are checked every turn, and a shard with waiters that have
+//! one does not sleep past the nearest; a waiter past its deadline gets
+//! the null array.
 //!
 //! # A client that goes away
 //!
@@ -455,6 +455,12 @@ fn serve_ready(state: &mut ShardState) {
     }
     state.stats.blocked_clients = blocking.count();
     state.blocking = blocking;
+}
+
+/// When the next waiter times out (the clock's milliseconds), if any does:
+/// the shard must not sleep past it.
+pub fn next_deadline(state: &ShardState) -> Option<u64> {
+    state.blocking.deadlines.first().map(|&(due, _)| due)
 }
 
 /// Once per turn: times out the waiters that are due, then hands every

@@ -267,6 +267,11 @@ impl Worker {
             && !self.ring.needs_enter()
             && self.state.mesh.prepare_sleep()
         {
+            if let Some(due) = blocking::next_deadline(&self.state) {
+                let now = Now::read().millis();
+                self.pause
+                    .wake_within(Duration::from_millis(due.saturating_sub(now)));
+            }
             self.pause.sleep(&self.state.mesh).await;
         }
         self.ring.set_eventfd_enabled(false);
