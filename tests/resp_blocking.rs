@@ -727,3 +727,36 @@ fn a_cross_shard_lmove_into_a_waited_key_serves_it() {
     let exists: bool = control.exists(&destination).unwrap();
     assert!(!exists);
 }
+
+#[test]
+fn many_waiters_are_all_served_in_order_by_one_push() {
+    for threads in TOPOLOGIES {
+        let server = Server::start_resp(threads);
+        let mut control = server.redis(2);
+        let count = 50;
+        let mut waiters: Vec<Conn> = Vec::new();
+        for n in 0..count {
+            let mut conn = server.connect_resp();
+            // Every other one also waits on a key nobody pushes.
+            let request = if n % 2 == 0 {
+                "BRPOP {many}q 0\r\n"
+            } else {
+                "BRPOP {many}never {many}q 0\r\n"
+            };
+            conn.send(request.as_bytes());
+            waiters.push(conn);
+            wait_blocked(&mut control, n + 1);
+        }
+        let elements: Vec<String> = (0..count).map(|n| format!("e{n}")).collect();
+        // LPUSH e0 … e49: BRPOP takes e0 first.
+        let _: i64 = control.lpush("{many}q", &elements).unwrap();
+        for (conn, element) in waiters.iter_mut().zip(&elements) {
+            let expected = format!(
+                "*2\r\n$7\r\n{{many}}q\r\n${}\r\n{element}\r\n",
+                element.len()
+            );
+            assert_eq!(String::from_utf8_lossy(&read_reply(conn)), expected);
+        }
+        assert_eq!(blocked_clients(&mut control), 0);
+    }
+}

@@ -156,7 +156,12 @@ impl Blocking {
         if let Some(queues) = self.queues.get_mut(&waiter.db) {
             for key in &waiter.request.keys {
                 if let Some(queue) = queues.get_mut(key) {
-                    queue.retain(|&other| other != id);
+                    // Served in order, a waiter is usually the first.
+                    if queue.front() == Some(&id) {
+                        queue.pop_front();
+                    } else {
+                        queue.retain(|&other| other != id);
+                    }
                     if queue.is_empty() {
                         queues.remove(key);
                     }
