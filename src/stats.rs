@@ -67,6 +67,8 @@ counters! {
     ShardStats / PublishedShardStats {
         /// Connections open now (a gauge: never reset).
         curr_connections,
+        /// Clients waiting here in a blocking pop (a gauge: never reset).
+        blocked_clients,
         total_connections,
         rejected_connections,
         bytes_read,
@@ -169,6 +171,7 @@ impl Totals {
     pub fn since(&self, baseline: &Totals) -> Totals {
         let mut shard = self.shard.saturating_sub(&baseline.shard);
         shard.curr_connections = self.shard.curr_connections;
+        shard.blocked_clients = self.shard.blocked_clients;
         let mut store = self.store.saturating_sub(&baseline.store);
         store.curr_items = self.store.curr_items;
         store.bytes = self.store.bytes;

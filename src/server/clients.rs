@@ -294,6 +294,9 @@ fn describe<'s>(
     let (peer, local) = addresses(session, conn.fd());
     let session = &*session;
     let mut flags = String::new();
+    if conn.blocked_on.is_some() {
+        flags.push('b');
+    }
     if conn.phase == Phase::Closing {
         flags.push('c');
     }

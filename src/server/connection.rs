@@ -77,6 +77,9 @@ pub struct Connection {
     /// A cross-shard transaction of this connection is running: its next
     /// requests wait for it (`server::txn`).
     pub waiting_txn: bool,
+    /// A blocking pop of this connection waits on this shard: its next
+    /// requests wait for the reply (`server::blocking`).
+    pub blocked_on: Option<crate::shard::ShardId>,
     /// The RESP session and parser state (RESP connections only; taken out
     /// while a request runs).
     pub resp: Option<Box<RespConnection>>,
@@ -103,6 +106,7 @@ impl Connection {
             queued_for_send: false,
             last_active_ms: u64::MAX,
             waiting_txn: false,
+            blocked_on: None,
             resp: (protocol == Protocol::Resp).then(|| Box::new(RespConnection::new())),
         }
     }
@@ -127,6 +131,7 @@ impl Connection {
     pub fn has_parsable_input(&self) -> bool {
         self.accepts_requests()
             && !self.waiting_txn
+            && self.blocked_on.is_none()
             && !self.input.is_empty()
             && !self.input_needs_more
             && !self.is_backed_up()

@@ -7,6 +7,7 @@
 //! and wait until every shard has set up its ring. Then the main thread only
 //! waits for a signal.
 
+mod blocking;
 mod clients;
 mod coalesce;
 mod connection;

@@ -55,6 +55,7 @@
 //! needs other shards' answers (`CLIENT LIST`, `PUBLISH`…) gets the same
 //! error.
 
+use super::blocking;
 use super::connection::Connection;
 use super::memcache::expect_into;
 use super::resp::{self, Origin};
@@ -361,6 +362,7 @@ fn keys_of<'a>(command: Command, route: Route<'a>, argv: &Argv<'a>) -> Option<Ve
         Route::EachKeyArray | Route::EachKeySum => args().collect(),
         Route::Pairs => args().step_by(2).collect(),
         Route::Two(source, destination) => vec![source, destination],
+        Route::Blocking(_) => commands::blocking::keys(command, argv),
         Route::Key(_) if command == Command::Bitop => args().skip(1).collect(),
         Route::Key(_) if command == Command::Lcs => args().take(2).collect(),
         Route::Key(key) => match command.spec().keys {
@@ -418,11 +420,19 @@ fn exec_here(
     }
     reply::array_header(conn.output.writer(), queue.len());
     let mut commands = Queue::new(queue);
+    // Blocked clients are served once the whole queue ran.
+    blocking::hold(state);
     while commands.next(|command, route, argv, frame| {
+        // A blocking pop does not wait here: it runs as its key's command.
+        let route = match route {
+            Route::Blocking(key) => Route::Key(key),
+            route => route,
+        };
         resp::run(command, route, argv, frame, session, conn, index, state);
         // Placed here by `placement`: nothing may wait for another shard.
         debug_assert!(!conn.waiting_txn, "a local EXEC started a transaction");
     }) {}
+    blocking::release(state);
 }
 
 /// Runs a transaction over several shards (see the module docs).
@@ -534,6 +544,8 @@ fn placement(command: Command, route: Route<'_>, argv: &Argv<'_>, state: &ShardS
             Some(keys) => Placement::Shards(keys.into_iter().map(shard_of).collect()),
             None => Placement::Shards(vec![shard_of(key)]),
         },
+        // Its keys share a shard, or it answers CROSSSLOT there.
+        Route::Blocking(key) => Placement::Shards(vec![shard_of(key)]),
         Route::EachKeyArray | Route::EachKeySum => {
             Placement::Shards(argv.iter().skip(1).map(shard_of).collect())
         }

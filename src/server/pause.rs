@@ -110,6 +110,13 @@ impl Pause {
         yield_now().await;
     }
 
+    /// Makes the next sleep end within `within` (at least
+    /// [`IDLE_TICK_MIN`]): something is due then (a blocked client's
+    /// timeout).
+    pub fn wake_within(&mut self, within: Duration) {
+        self.idle_tick = self.idle_tick.min(within.max(IDLE_TICK_MIN));
+    }
+
     /// Sleeps until the eventfd fires, a peer sends a message or the idle
     /// tick passes. The caller has armed the eventfd and checked that
     /// nothing is pending.

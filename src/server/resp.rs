@@ -11,6 +11,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::blocking;
 use super::clients;
 use super::connection::Connection;
 use super::delayed::DelayedReply;
@@ -84,7 +85,7 @@ pub fn process(
         if pos == input.len() {
             break Stop::NeedMore;
         }
-        if conn.is_backed_up() || conn.waiting_txn {
+        if conn.is_backed_up() || conn.waiting_txn || conn.blocked_on.is_some() {
             break Stop::BackedUp;
         }
         if pos >= budget {
@@ -383,6 +384,7 @@ pub(super) fn run(
             conn_commands::select(argv, session, databases, conn.output.writer());
         }
         Route::PubSub => super::pubsub::run(command, argv, frame, session, conn, index, state),
+        Route::Blocking(_) => blocking::run(command, argv, frame, origin, conn, index, state),
         Route::Clients => return clients::run(argv, frame, session, conn, index, state),
         Route::Slowlog => {
             let log = &state.shared.slowlog.log;
@@ -515,10 +517,25 @@ fn run_on(
     }
 }
 
-/// Runs a keyed command on this shard, which owns its keys. Commands
-/// between databases (`MOVE`, `COPY … DB n`) run here, where every
-/// database is at hand; the others in `command::resp`.
+/// Runs a keyed command on this shard, which owns its keys, then serves
+/// the clients blocked on the keys it wrote, if any (`server::blocking`).
 fn execute_here(
+    command: Command,
+    argv: &Argv<'_>,
+    origin: Origin,
+    state: &mut ShardState,
+    out: &mut Vec<u8>,
+) {
+    execute_keyed(command, argv, origin, state, out);
+    if state.blocking.is_active() {
+        blocking::after_command(state, command, argv, origin.db);
+    }
+}
+
+/// Runs a keyed command on this shard. Commands between databases
+/// (`MOVE`, `COPY … DB n`) run here, where every database is at hand; the
+/// others in `command::resp`.
+fn execute_keyed(
     command: Command,
     argv: &Argv<'_>,
     origin: Origin,
@@ -926,6 +943,7 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
         RemoteOp::RespRestore { key, item, db } => {
             if let Some(item) = moves::Dumped::decode(item.of(arena)) {
                 moves::restore(key.of(arena), &item, &mut context(state, resp2(db)));
+                blocking::after_write(state, db, Some(key.of(arena)));
             }
         }
         RemoteOp::RespFlush { db: Some(db) } => database(&mut state.dbs, db).flush_all(),
@@ -937,6 +955,8 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
                 let (below, above) = state.dbs.split_at_mut(high);
                 below[low].swap_keyspace(&mut above[0]);
             }
+            blocking::after_write(state, a, None);
+            blocking::after_write(state, b, None);
         }
         RemoteOp::RespWatch { key, db, client } => {
             let now = state.now;
@@ -950,12 +970,27 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
             let changed = database(&mut state.dbs, db).unwatch_changed(key.of(arena), client, now);
             reply::integer(out, changed as i64)
         }
+        RemoteOp::RespBlock {
+            frame,
+            version,
+            db,
+            home,
+            conn,
+            slot,
+        } => blocking::run_remote(
+            frame.of(arena),
+            Origin { version, db },
+            home,
+            (conn, slot),
+            state,
+        ),
+        RemoteOp::RespUnblock { home, conn } => blocking::forget(state, home, conn),
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }
 
 /// The command layer's view of the shard, in the origin's database.
-fn context(state: &mut ShardState, origin: Origin) -> RespContext<'_> {
+pub(super) fn context(state: &mut ShardState, origin: Origin) -> RespContext<'_> {
     RespContext {
         store: database(&mut state.dbs, origin.db),
         stats: &mut state.stats,

@@ -53,6 +53,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::blocking;
 use super::output::{join_arrays, parse_integer, ReplySlot};
 use super::shared::Shared;
 use super::worker::{self, ShardState};
@@ -477,10 +478,13 @@ fn on_step(state: &mut ShardState, step: Waiting) {
 fn grant(state: &mut ShardState, step: Waiting) {
     state.txns.holder = Some(step.id);
     let mut replies = ReplyBatch::default();
+    // Clients blocked on what the step writes are served after all of it.
+    blocking::hold(state);
     for op in &step.ops.ops {
         worker::execute_op(op, &step.ops.arena, state, &mut replies.arena);
         replies.end_reply();
     }
+    blocking::release(state);
     send_done(state, step.from, step.id, replies);
     if step.release {
         // The worker runs what waited for the hold first, in arrival

@@ -29,6 +29,7 @@ use std::time::Duration;
 use io_uring::{cqueue, opcode, types};
 use slab::Slab;
 
+use super::blocking::{self, Blocking};
 use super::clients;
 use super::coalesce::Coalescer;
 use super::connection::{Connection, Phase, INPUT_BUDGET_PER_TURN};
@@ -73,6 +74,8 @@ pub struct ShardState {
     pub client_requests: Vec<clients::LocalClientRequest>,
     /// Replies held back until a deadline (`DEBUG SLEEP`).
     pub delayed: Delayed,
+    /// Clients waiting here in a blocking pop (`server::blocking`).
+    pub blocking: Blocking,
     /// When the active expiry cycle last ran (ms since the epoch).
     pub last_expire_cycle: u64,
     /// When freed memory was last returned to the system (ms).
@@ -188,6 +191,7 @@ impl Worker {
                 pubsub: ShardPubSub::default(),
                 client_requests: Vec::new(),
                 delayed: Delayed::default(),
+                blocking: Blocking::default(),
                 last_expire_cycle: 0,
                 last_memory_release: 0,
             },
@@ -233,6 +237,7 @@ impl Worker {
             self.deliver_published();
             busy |= self.run_client_requests();
             self.deliver_delayed();
+            self.deliver_unblocked();
             self.update_receives()?;
             self.start_sends()?;
             self.publish_stats();
@@ -262,6 +267,11 @@ impl Worker {
             && !self.ring.needs_enter()
             && self.state.mesh.prepare_sleep()
         {
+            if let Some(due) = blocking::next_deadline(&self.state) {
+                let now = Now::read().millis();
+                self.pause
+                    .wake_within(Duration::from_millis(due.saturating_sub(now)));
+            }
             self.pause.sleep(&self.state.mesh).await;
         }
         self.ring.set_eventfd_enabled(false);
@@ -461,6 +471,7 @@ impl Worker {
     /// Queues whatever a connection needs next after an I/O event.
     fn after_io(&mut self, index: usize) {
         let conn = &mut self.conns[index];
+        blocking::check_gone(&mut self.state, index, conn);
         if conn.is_finished() {
             self.pending_close.push(index);
         }
@@ -494,6 +505,13 @@ impl Worker {
                 ShardMessage::Txn(message) => {
                     txn::receive(&mut self.state, peer, message);
                     self.run_deferred();
+                }
+                ShardMessage::Late(late) => {
+                    for (target, reply) in late.iter() {
+                        if let Some(index) = blocking::deliver_to(&mut self.conns, target, reply) {
+                            self.after_io(index);
+                        }
+                    }
                 }
                 ShardMessage::Replies(batch) => {
                     let targets: Vec<_> = self
@@ -587,6 +605,14 @@ impl Worker {
             self.after_io(index);
         }
         true
+    }
+
+    /// Times out blocked clients that are due and hands out the replies of
+    /// those served (`server::blocking`).
+    fn deliver_unblocked(&mut self) {
+        for index in blocking::deliver(&mut self.state, &mut self.conns) {
+            self.after_io(index);
+        }
     }
 
     /// Fills in the delayed replies that are due.
@@ -712,6 +738,7 @@ impl Worker {
             let Some(conn) = self.conns.get_mut(index) else {
                 continue;
             };
+            blocking::check_gone(&mut self.state, index, conn);
             if !conn.is_finished() {
                 continue;
             }
@@ -884,7 +911,7 @@ fn check_query_buffer(conn: &mut Connection, state: &ShardState) -> bool {
 /// Whether a connection's input must wait: its replies pile up, its
 /// transaction runs, or another transaction holds the shard.
 fn must_wait(conn: &Connection, state: &ShardState) -> bool {
-    conn.is_backed_up() || conn.waiting_txn || state.txns.is_held()
+    conn.is_backed_up() || conn.waiting_txn || conn.blocked_on.is_some() || state.txns.is_held()
 }
 
 /// Executes one operation another shard sent (or a transaction step
@@ -992,6 +1019,7 @@ pub fn store_totals(dbs: &[Store]) -> StoreStats {
 pub fn reset_stats(state: &mut ShardState) {
     state.stats = ShardStats {
         curr_connections: state.stats.curr_connections,
+        blocked_clients: state.stats.blocked_clients,
         watching_clients: state.stats.watching_clients,
         ..ShardStats::default()
     };

@@ -118,6 +118,21 @@ pub enum RemoteOp {
     /// Pub/sub: a message for this shard's subscribers, or this shard's
     /// part of a `PUBSUB` answer (`server::pubsub`).
     PubSub(PubSubOp),
+    /// A blocking pop (the whole frame) of connection `conn` (its packed
+    /// index and generation) on shard `home`: pop now, or wait for data
+    /// here. Its reply goes to `slot` as a [`ShardMessage::Late`] reply;
+    /// the operation's own reply is empty (`server::blocking`).
+    RespBlock {
+        frame: Span,
+        version: Version,
+        db: u32,
+        home: ShardId,
+        conn: u64,
+        slot: u64,
+    },
+    /// Connection `conn` of shard `home` is gone: forget its blocking pop,
+    /// if it still waits. No reply bytes.
+    RespUnblock { home: ShardId, conn: u64 },
 }
 
 /// What one shard asks another about pub/sub.
@@ -191,6 +206,24 @@ pub enum ShardMessage {
     /// (`server::txn`). Never deferred: a shard held by one transaction
     /// still takes these, which is what keeps transactions moving.
     Txn(TxnMessage),
+    /// Replies computed after their operation was answered (blocking pops
+    /// served or timed out, `server::blocking`), each with its target.
+    Late(LateReplies),
+}
+
+/// Replies that each name where they go, in no relation to the order of
+/// the operations sent.
+#[derive(Debug, Default)]
+pub struct LateReplies {
+    pub targets: Vec<ReplyTarget>,
+    pub replies: ReplyBatch,
+}
+
+impl LateReplies {
+    /// Each reply with its target.
+    pub fn iter(&self) -> impl Iterator<Item = (ReplyTarget, &[u8])> {
+        (0..self.targets.len()).map(|index| (self.targets[index], self.replies.reply(index)))
+    }
 }
 
 /// Names a cross-shard transaction: the shard coordinating it and its
@@ -295,6 +328,7 @@ struct Inbound {
 struct Outbox {
     requests: RequestBatch,
     replies: ReplyBatch,
+    late: LateReplies,
     /// Messages refused by a full channel, oldest first.
     backlog: VecDeque<ShardMessage>,
     /// Reply targets of every operation sent to this peer and not yet
@@ -303,8 +337,8 @@ struct Outbox {
 }
 
 impl Outbox {
-    /// Moves what was gathered so far (operations, then replies) to the
-    /// back of the backlog, in that order.
+    /// Moves what was gathered so far (operations, replies, late replies)
+    /// to the back of the backlog, in that order.
     fn seal(&mut self) {
         if !self.requests.ops.is_empty() {
             let batch = std::mem::take(&mut self.requests);
@@ -313,6 +347,10 @@ impl Outbox {
         if !self.replies.ends.is_empty() {
             let batch = std::mem::take(&mut self.replies);
             self.backlog.push_back(ShardMessage::Replies(batch));
+        }
+        if !self.late.targets.is_empty() {
+            let late = std::mem::take(&mut self.late);
+            self.backlog.push_back(ShardMessage::Late(late));
         }
     }
 }
@@ -400,6 +438,14 @@ impl Mesh {
     /// The reply batch being gathered for `peer` this turn.
     pub fn replies_for(&mut self, peer: ShardId) -> &mut ReplyBatch {
         &mut self.outboxes[peer].replies
+    }
+
+    /// Queues a late reply for `peer`'s connection `target`.
+    pub fn send_late(&mut self, peer: ShardId, target: ReplyTarget, reply: &[u8]) {
+        let late = &mut self.outboxes[peer].late;
+        late.targets.push(target);
+        late.replies.arena.extend_from_slice(reply);
+        late.replies.end_reply();
     }
 
     /// Queues a transaction message for `peer` behind everything gathered

@@ -387,6 +387,15 @@ impl Conn {
         self.stream.shutdown(Shutdown::Write).expect("shutdown");
     }
 
+    /// Whether a byte arrives within `wait` (left unread).
+    pub fn receives_within(&mut self, wait: Duration) -> bool {
+        self.set_read_timeout(wait);
+        let mut byte = [0u8; 1];
+        let received = matches!(self.stream.peek(&mut byte), Ok(1));
+        self.set_read_timeout(REPLY_TIMEOUT);
+        received
+    }
+
     /// Sets how long reads wait.
     pub fn set_read_timeout(&mut self, timeout: Duration) {
         self.stream

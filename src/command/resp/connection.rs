@@ -442,6 +442,7 @@ fn key_range(keys: Keys) -> (i64, i64, i64) {
         Keys::Second => (2, 2, 1),
         // A count, then that many keys: none at fixed positions.
         Keys::Numkeys => (0, 0, 0),
+        Keys::AllButLast => (1, -2, 1),
     }
 }
 

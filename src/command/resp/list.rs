@@ -7,7 +7,8 @@
 //!
 //! LMOVE, RPOPLPUSH and LMPOP need their keys on this shard (a `{hash
 //! tag}`); otherwise they answer `CROSSSLOT`, as the multi-key set
-//! commands do.
+//! commands do. Their blocking twins (`blocking`) parse and pop through
+//! [`parse_lmpop`], [`pop_many`] and [`move_element`].
 
 use super::typecheck::{self, Refused};
 use super::{
@@ -22,13 +23,14 @@ const NOT_POSITIVE: &[u8] = b"ERR value is out of range, must be positive";
 
 /// Which end of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
+pub enum End {
     Left,
     Right,
 }
 
 impl End {
-    fn parse(word: &[u8]) -> Option<End> {
+    /// `LEFT` or `RIGHT`, in any case.
+    pub fn parse(word: &[u8]) -> Option<End> {
         if word.eq_ignore_ascii_case(b"left") {
             Some(End::Left)
         } else if word.eq_ignore_ascii_case(b"right") {
@@ -331,15 +333,32 @@ fn lmove(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut 
     if !keys_are_local([source, destination], cx) {
         return reply::error(out, super::KEYS_ON_SEVERAL_SHARDS);
     }
+    match move_element(source, destination, from, to, cx) {
+        Ok(Some(element)) => reply::bulk(out, &element),
+        Ok(None) => reply::null(out, cx.version),
+        Err(refused) => refused.answer(out),
+    }
+}
+
+/// LMOVE's move: pops an element from `source`'s `from` end and pushes it
+/// at `destination`'s `to` end; `Ok(None)` when `source` does not exist
+/// (the destination's type is not looked at then, as in Redis).
+pub fn move_element(
+    source: &[u8],
+    destination: &[u8],
+    from: End,
+    to: End,
+    cx: &mut RespContext<'_>,
+) -> Result<Option<Box<[u8]>>, Refused> {
     match (
         cx.store.peek(source, cx.now),
         cx.store.peek(destination, cx.now),
     ) {
-        (None, _) => return reply::null(out, cx.version),
+        (None, _) => return Ok(None),
         (Some(Value::List(_)), None | Some(Value::List(_))) => {}
-        _ => return Refused::WrongType.answer(out),
+        _ => return Err(Refused::WrongType),
     }
-    let moved = if source == destination {
+    if source == destination {
         // In place, so the key (and its TTL) stays.
         typecheck::update(source, cx, |list: &mut List| {
             let element = from.pop(list)?;
@@ -355,11 +374,6 @@ fn lmove(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut 
             }
             Ok(element)
         })
-    };
-    match moved {
-        Ok(Some(element)) => reply::bulk(out, &element),
-        Ok(None) => reply::null(out, cx.version),
-        Err(refused) => refused.answer(out),
     }
 }
 
@@ -375,53 +389,85 @@ pub fn keys<'a>(command: Command, argv: &Argv<'a>) -> Option<Vec<&'a [u8]>> {
 /// `LMPOP numkeys key … LEFT|RIGHT [COUNT count]`: pops from the first
 /// non-empty list.
 fn lmpop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
-    let numkeys = match parse_i64(argv.get(1).unwrap_or_default()) {
-        Some(n) if n > 0 => n as u64,
-        _ => return reply::error(out, b"ERR numkeys should be greater than 0"),
+    let args: Vec<&[u8]> = argv.iter().skip(1).collect();
+    let MultiPop { keys, end, count } = match parse_lmpop(&args) {
+        Ok(parsed) => parsed,
+        Err(error) => return reply::error(out, error),
     };
-    if numkeys > (argv.len() - 2) as u64 {
-        return reply::error(out, SYNTAX_ERROR);
-    }
-    let numkeys = numkeys as usize;
-    let keys: Vec<&[u8]> = argv.iter().skip(2).take(numkeys).collect();
-    let Some(end) = argv.get(2 + numkeys).and_then(End::parse) else {
-        return reply::error(out, SYNTAX_ERROR);
-    };
-    let mut count = 1;
-    let mut index = 3 + numkeys;
-    while let Some(option) = argv.get(index) {
-        match (option.eq_ignore_ascii_case(b"count"), argv.get(index + 1)) {
-            (true, Some(value)) if index == 3 + numkeys => match parse_i64(value) {
-                Some(n) if n > 0 => count = n as usize,
-                _ => return reply::error(out, b"ERR count should be greater than 0"),
-            },
-            _ => return reply::error(out, SYNTAX_ERROR),
-        }
-        index += 2;
-    }
     if !keys_are_local(keys.iter().copied(), cx) {
         return reply::error(out, super::KEYS_ON_SEVERAL_SHARDS);
     }
     for key in keys {
-        match cx.store.peek(key, cx.now) {
-            None => continue,
-            Some(Value::List(_)) => {}
-            Some(_) => return Refused::WrongType.answer(out),
+        match pop_many(key, end, count, cx) {
+            Ok(None) => continue,
+            Ok(Some(popped)) => return reply_popped(key, &popped, out),
+            Err(refused) => return refused.answer(out),
         }
-        let popped = typecheck::update(key, cx, |list: &mut List| {
-            let take = count.min(list.len());
-            (0..take).filter_map(|_| end.pop(list)).collect::<Vec<_>>()
-        });
-        return match popped {
-            Ok(popped) => {
-                let popped = popped.unwrap_or_default();
-                reply::array_header(out, 2);
-                reply::bulk(out, key);
-                reply::array_header(out, popped.len());
-                popped.iter().for_each(|element| reply::bulk(out, element));
-            }
-            Err(refused) => refused.answer(out),
-        };
     }
     reply::null_array(out, cx.version);
+}
+
+/// LMPOP's arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultiPop<'a> {
+    pub keys: Vec<&'a [u8]>,
+    pub end: End,
+    pub count: usize,
+}
+
+/// Parses LMPOP's arguments from `numkeys` on (`BLMPOP`'s after its
+/// timeout).
+pub fn parse_lmpop<'a>(args: &[&'a [u8]]) -> Result<MultiPop<'a>, &'static [u8]> {
+    let numkeys = match parse_i64(args.first().copied().unwrap_or_default()) {
+        Some(n) if n > 0 => n as u64,
+        _ => return Err(b"ERR numkeys should be greater than 0"),
+    };
+    if numkeys > (args.len() - 1) as u64 {
+        return Err(SYNTAX_ERROR);
+    }
+    let numkeys = numkeys as usize;
+    let keys = args[1..=numkeys].to_vec();
+    let Some(end) = args.get(1 + numkeys).and_then(|word| End::parse(word)) else {
+        return Err(SYNTAX_ERROR);
+    };
+    let mut count = 1;
+    let mut index = 2 + numkeys;
+    while let Some(option) = args.get(index) {
+        match (option.eq_ignore_ascii_case(b"count"), args.get(index + 1)) {
+            (true, Some(value)) if index == 2 + numkeys => match parse_i64(value) {
+                Some(n) if n > 0 => count = n as usize,
+                _ => return Err(b"ERR count should be greater than 0"),
+            },
+            _ => return Err(SYNTAX_ERROR),
+        }
+        index += 2;
+    }
+    Ok(MultiPop { keys, end, count })
+}
+
+/// Pops up to `count` elements from `key`'s `end` (`Ok(None)`: no such
+/// key).
+pub fn pop_many(
+    key: &[u8],
+    end: End,
+    count: usize,
+    cx: &mut RespContext<'_>,
+) -> Result<Option<Vec<Box<[u8]>>>, Refused> {
+    match cx.store.peek(key, cx.now) {
+        None => return Ok(None),
+        Some(Value::List(_)) => {}
+        Some(_) => return Err(Refused::WrongType),
+    }
+    typecheck::update(key, cx, |list: &mut List| {
+        let take = count.min(list.len());
+        (0..take).filter_map(|_| end.pop(list)).collect::<Vec<_>>()
+    })
+}
+
+/// LMPOP's reply: the key, then the elements popped from it.
+pub fn reply_popped(key: &[u8], popped: &[Box<[u8]>], out: &mut Vec<u8>) {
+    reply::array_header(out, 2);
+    reply::bulk(out, key);
+    reply::array_header(out, popped.len());
+    popped.iter().for_each(|element| reply::bulk(out, element));
 }

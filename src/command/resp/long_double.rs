@@ -79,6 +79,23 @@ impl LongDouble {
         round(negative, &magnitude, small.exponent, false)
     }
 
+    /// The nearest `f64` (0 for what is too small for one, an infinity
+    /// for what is too large).
+    pub fn to_f64(self) -> f64 {
+        let scale = 2f64.powi(self.exponent.clamp(-2200, 2200) as i32);
+        let magnitude = self.mantissa as f64 * scale;
+        if self.negative {
+            -magnitude
+        } else {
+            magnitude
+        }
+    }
+
+    /// Whether this is more than zero.
+    pub fn is_positive(self) -> bool {
+        !self.negative && self.mantissa != 0
+    }
+
     /// The text Redis stores and replies: `%.17Lf` without trailing zeros
     /// (`10.6`, `5000`, `0.30000000000000001`, `0`).
     pub fn to_human(self) -> String {

@@ -17,6 +17,7 @@ pub mod auth;
 mod big_uint;
 pub mod bitfield;
 pub mod bits;
+pub mod blocking;
 pub mod client;
 pub mod connection;
 pub mod copies;
@@ -123,6 +124,10 @@ pub enum Route<'a> {
     Clients,
     /// The slow log, which all shards share (`SLOWLOG`).
     Slowlog,
+    /// A blocking pop (`BLPOP`…), on the shard of this key (its first),
+    /// which holds all of its keys: the server layer waits there for data
+    /// (`server::blocking`); [`execute`] runs it without waiting.
+    Blocking(&'a [u8]),
 }
 
 /// Why [`route`] answered a request itself, with an error.
@@ -185,9 +190,10 @@ pub fn route<'a>(argv: &Argv<'a>, out: &mut Vec<u8>) -> Result<(Command, Route<'
         Command::Flushall | Command::Flushdb | Command::Swapdb => Route::AllShardsOk,
         Command::Client if client::needs_connections(argv) => Route::Clients,
         Command::Slowlog => Route::Slowlog,
+        _ if blocking::is_blocking(command) => Route::Blocking(blocking::first_key(command, argv)),
         _ => match spec.keys {
             Keys::None => Route::Connection,
-            Keys::First | Keys::All | Keys::Pairs | Keys::Two => {
+            Keys::First | Keys::All | Keys::Pairs | Keys::Two | Keys::AllButLast => {
                 Route::Key(argv.get(1).unwrap_or_default())
             }
             Keys::AfterFirst => Route::Key(argv.get(2).unwrap_or_default()),
@@ -346,6 +352,14 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Lmove
         | Command::Rpoplpush
         | Command::Lmpop => list::execute(command, argv, cx, out),
+        Command::Blpop
+        | Command::Brpop
+        | Command::Blmove
+        | Command::Brpoplpush
+        | Command::Blmpop
+        | Command::Bzpopmin
+        | Command::Bzpopmax
+        | Command::Bzmpop => blocking::execute(command, argv, cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),
     }

@@ -252,8 +252,9 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
             field(text, "connected_clients", shard.curr_connections);
             field(text, "cluster_connections", 0);
             field(text, "maxclients", settings.max_connections);
-            // No blocking commands and no client-side caching exist.
-            field(text, "blocked_clients", 0);
+            // Clients waiting in a blocking pop; no client-side caching
+            // exists.
+            field(text, "blocked_clients", shard.blocked_clients);
             field(text, "tracking_clients", 0);
             // Redis 7.4's: connections with keys WATCHed, and those keys.
             field(text, "watching_clients", shard.watching_clients);

@@ -13,6 +13,14 @@ pub enum Command {
     BitfieldRo,
     Bitop,
     Bitpos,
+    Blmove,
+    Blmpop,
+    Blpop,
+    Brpop,
+    Brpoplpush,
+    Bzmpop,
+    Bzpopmax,
+    Bzpopmin,
     Client,
     Command,
     Config,
@@ -194,6 +202,8 @@ pub enum Keys {
     /// A count at argument 1, then that many keys (`SINTERCARD numkeys
     /// key…`; `COMMAND INFO` shows 0 0 0 and `movablekeys`, as Redis).
     Numkeys,
+    /// Every argument from 1 but the last (`BLPOP key… timeout`).
+    AllButLast,
 }
 
 /// What `COMMAND INFO` says of a command.
@@ -225,6 +235,10 @@ const NO_AUTH: &[&str] = &[
 ];
 const SUB: &[&str] = &["pubsub", "noscript", "loading", "stale"];
 const PUB: &[&str] = &["pubsub", "loading", "stale", "fast"];
+const BLOCKING: &[&str] = &["write", "noscript", "blocking"];
+const BLOCKING_F: &[&str] = &["write", "noscript", "blocking", "fast"];
+const BLOCKING_W: &[&str] = &["write", "denyoom", "noscript", "blocking"];
+const BLOCKING_NUMKEYS: &[&str] = &["write", "blocking", "movablekeys"];
 /// Transaction commands (`MULTI`, `WATCH`…).
 const TX: &[&str] = &["noscript", "loading", "stale", "fast", "allow_busy"];
 
@@ -249,6 +263,14 @@ pub const COMMANDS: &[Spec] = &[
     spec!(BitfieldRo, "bitfield_ro", -2, First, RF),
     spec!(Bitop, "bitop", -4, AfterFirst, W),
     spec!(Bitpos, "bitpos", -3, First, R),
+    spec!(Blmove, "blmove", 6, Two, BLOCKING_W),
+    spec!(Blmpop, "blmpop", -5, Numkeys, BLOCKING_NUMKEYS),
+    spec!(Blpop, "blpop", -3, AllButLast, BLOCKING),
+    spec!(Brpop, "brpop", -3, AllButLast, BLOCKING),
+    spec!(Brpoplpush, "brpoplpush", 4, Two, BLOCKING_W),
+    spec!(Bzmpop, "bzmpop", -5, Numkeys, BLOCKING_NUMKEYS),
+    spec!(Bzpopmax, "bzpopmax", -3, AllButLast, BLOCKING_F),
+    spec!(Bzpopmin, "bzpopmin", -3, AllButLast, BLOCKING_F),
     spec!(
         Client,
         "client",
@@ -547,6 +569,7 @@ mod tests {
                 Keys::AfterFirst => "2…",
                 Keys::Second => "2",
                 Keys::Numkeys => "a count, then that many",
+                Keys::AllButLast => "1… but the last",
             };
             table.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",

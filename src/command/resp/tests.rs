@@ -84,6 +84,7 @@ impl Shard {
                 | Route::AllShardsConcat
                 | Route::RandomShard
                 | Route::Pairs
+                | Route::Blocking(_)
                 | Route::Two(..) => execute(command, &argv, &mut cx, &mut out),
                 Route::EachKeyArray => {
                     reply::array_header(&mut out, argv.len() - 1);

@@ -152,7 +152,7 @@ fn zrank(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut 
 
 /// A score as Redis 7.0 replies one (`addReplyDouble`): `%.17g`, so
 /// `0.1` is `0.10000000000000001`; `inf` and `-inf`; RESP3's double type.
-fn score_reply(out: &mut Vec<u8>, version: Version, score: f64) {
+pub fn score_reply(out: &mut Vec<u8>, version: Version, score: f64) {
     let mut text = String::new();
     format_g17(&mut text, score);
     match version {
@@ -1009,54 +1009,93 @@ pub fn combine(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
 /// `ZMPOP numkeys key [key …] MIN|MAX [COUNT count]`: pops from the first
 /// key holding a sorted set, when every key is on this shard.
 fn zmpop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
-    let all: Vec<&[u8]> = argv.iter().collect();
-    let numkeys = match parse_i64(all[1]) {
-        Some(n) if n >= 1 => n as u64,
-        _ => return reply::error(out, b"ERR numkeys should be greater than 0"),
+    let args: Vec<&[u8]> = argv.iter().skip(1).collect();
+    let MultiPop { keys, max, count } = match parse_zmpop(&args) {
+        Ok(parsed) => parsed,
+        Err(error) => return reply::error(out, error),
     };
-    if numkeys >= (all.len() - 2) as u64 {
-        return reply::error(out, SYNTAX_ERROR);
-    }
-    let numkeys = numkeys as usize;
-    let keys = &all[2..2 + numkeys];
-    let max = match all[2 + numkeys].to_ascii_lowercase().as_slice() {
-        b"min" => false,
-        b"max" => true,
-        _ => return reply::error(out, SYNTAX_ERROR),
-    };
-    let mut count = None;
-    let mut rest = all[3 + numkeys..].iter();
-    while let Some(option) = rest.next() {
-        match rest.next() {
-            Some(value) if count.is_none() && option.eq_ignore_ascii_case(b"count") => {
-                match parse_i64(value) {
-                    Some(n) if n >= 1 => count = Some(n as usize),
-                    _ => return reply::error(out, b"ERR count should be greater than 0"),
-                }
-            }
-            _ => return reply::error(out, SYNTAX_ERROR),
-        }
-    }
     if !keys_are_local(keys.iter().copied(), cx) {
         return reply::error(out, KEYS_ON_SEVERAL_SHARDS);
     }
     let version = cx.version;
     for key in keys {
-        let popped =
-            match typecheck::update(key, cx, |zset: &mut ZSet| zset.pop(max, count.unwrap_or(1))) {
-                Ok(Some(popped)) => popped,
-                Ok(None) => continue,
-                Err(refused) => return refused.answer(out),
-            };
-        reply::array_header(out, 2);
-        reply::bulk(out, key);
-        reply::array_header(out, popped.len());
-        for (member, score) in &popped {
-            reply::array_header(out, 2);
-            reply::bulk(out, member);
-            score_reply(out, version, *score);
+        match pop_entries(key, max, count, cx) {
+            Ok(Some(popped)) => return reply_popped(key, &popped, version, out),
+            Ok(None) => continue,
+            Err(refused) => return refused.answer(out),
         }
-        return;
     }
     reply::null_array(out, version);
+}
+
+/// ZMPOP's arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultiPop<'a> {
+    pub keys: Vec<&'a [u8]>,
+    /// `MAX`: the highest scores first.
+    pub max: bool,
+    pub count: usize,
+}
+
+/// Members popped with their scores.
+pub type Popped = Vec<(Box<[u8]>, f64)>;
+
+/// Parses ZMPOP's arguments from `numkeys` on (`BZMPOP`'s after its
+/// timeout).
+pub fn parse_zmpop<'a>(args: &[&'a [u8]]) -> Result<MultiPop<'a>, &'static [u8]> {
+    let numkeys = match parse_i64(args.first().copied().unwrap_or_default()) {
+        Some(n) if n >= 1 => n as u64,
+        _ => return Err(b"ERR numkeys should be greater than 0"),
+    };
+    if numkeys >= (args.len() - 1) as u64 {
+        return Err(SYNTAX_ERROR);
+    }
+    let numkeys = numkeys as usize;
+    let keys = args[1..=numkeys].to_vec();
+    let max = match args[1 + numkeys].to_ascii_lowercase().as_slice() {
+        b"min" => false,
+        b"max" => true,
+        _ => return Err(SYNTAX_ERROR),
+    };
+    let mut count = None;
+    let mut rest = args[2 + numkeys..].iter();
+    while let Some(option) = rest.next() {
+        match rest.next() {
+            Some(value) if count.is_none() && option.eq_ignore_ascii_case(b"count") => {
+                match parse_i64(value) {
+                    Some(n) if n >= 1 => count = Some(n as usize),
+                    _ => return Err(b"ERR count should be greater than 0"),
+                }
+            }
+            _ => return Err(SYNTAX_ERROR),
+        }
+    }
+    Ok(MultiPop {
+        keys,
+        max,
+        count: count.unwrap_or(1),
+    })
+}
+
+/// Pops up to `count` entries, lowest scores first (highest with `max`),
+/// from the sorted set under `key` (`Ok(None)`: no such key).
+pub fn pop_entries(
+    key: &[u8],
+    max: bool,
+    count: usize,
+    cx: &mut RespContext<'_>,
+) -> Result<Option<Popped>, Refused> {
+    typecheck::update(key, cx, |zset: &mut ZSet| zset.pop(max, count))
+}
+
+/// ZMPOP's reply: the key, then the popped members with their scores.
+pub fn reply_popped(key: &[u8], popped: &[(Box<[u8]>, f64)], version: Version, out: &mut Vec<u8>) {
+    reply::array_header(out, 2);
+    reply::bulk(out, key);
+    reply::array_header(out, popped.len());
+    for (member, score) in popped {
+        reply::array_header(out, 2);
+        reply::bulk(out, member);
+        score_reply(out, version, *score);
+    }
 }
