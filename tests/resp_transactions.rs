@@ -372,9 +372,20 @@ fn a_watched_key_that_expires_aborts_exec() {
     for threads in [1, 4] {
         let server = Server::start_resp(threads);
         let mut conn = server.connect_resp();
-        conn.expect(b"SET soon v PX 50\r\n", b"+OK\r\n");
-        conn.expect(b"WATCH soon\r\n", b"+OK\r\n");
-        thread::sleep(Duration::from_millis(120));
+        // The key must still exist when WATCH runs (a loaded machine may be
+        // slower than its TTL: then try again).
+        let watched_alive = (0..5).any(|_| {
+            conn.expect(b"SET soon v PX 200\r\n", b"+OK\r\n");
+            conn.expect(b"WATCH soon\r\n", b"+OK\r\n");
+            conn.send(b"EXISTS soon\r\n");
+            if conn.line().trim_end() == ":1" {
+                return true;
+            }
+            conn.expect(b"UNWATCH\r\n", b"+OK\r\n");
+            false
+        });
+        assert!(watched_alive, "the key outlived WATCH in one of five tries");
+        thread::sleep(Duration::from_millis(400));
         conn.expect(b"MULTI\r\n", b"+OK\r\n");
         conn.expect(b"PING\r\n", b"+QUEUED\r\n");
         conn.expect(b"EXEC\r\n", b"*-1\r\n");
