@@ -10,7 +10,7 @@
 # 2,000,000) are
 # measured — counts, not seconds, so a slower server sees the same
 # requests. The table shows each one's hits, misses and hit ratio from
-# loadgen's report, and the items it holds at the end. ROUNDS (default 1)
+# loadgen's report, and the items it holds and its RSS at the end. ROUNDS (default 1)
 # repeats the measured part, alternating the servers.
 #
 #   scripts/hit-ratio.sh
@@ -66,16 +66,17 @@ for round in $(seq 1 "$ROUNDS"); do
   for i in "${order[@]}"; do run "$i" "$REQUESTS" "$out/${names[$i]}.$round.json" "$round"; done
 done
 
-printf '%-10s %6s %12s %12s %10s %10s\n' server round hits misses hit_ratio items
+printf '%-10s %6s %12s %12s %10s %10s %10s\n' server round hits misses hit_ratio items rss_mb
 for i in 0 1 2; do
   held=$(items "$i")
+  rss_mb=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/${pids[$i]}/status")
   for round in $(seq 1 "$ROUNDS"); do
     python3 -c '
 import json, sys
 report = json.load(open(sys.argv[1]))
 hits, misses = report["hits"], report["misses"]
 ratio = hits / max(1, hits + misses)
-print(f"{sys.argv[2]:<10} {sys.argv[3]:>6} {hits:>12} {misses:>12} {ratio:>10.4f} {sys.argv[4]:>10}")
-' "$out/${names[$i]}.$round.json" "${names[$i]}" "$round" "$held"
+print(f"{sys.argv[2]:<10} {sys.argv[3]:>6} {hits:>12} {misses:>12} {ratio:>10.4f} {sys.argv[4]:>10} {sys.argv[5]:>10}")
+' "$out/${names[$i]}.$round.json" "${names[$i]}" "$round" "$held" "$rss_mb"
   done
 done
