@@ -99,7 +99,7 @@ pub fn process(
                 pos += consumed;
                 clients::before_request(&resp.session, conn);
                 let errors_before = error_stats::replied();
-                let is_exec = commands::lookup(argv.name()) == Some(Command::Exec);
+                let is_exec = argv.name().eq_ignore_ascii_case(b"exec");
                 let mark = conn.output.writer().len();
                 let admitted = admit(&argv, &mut resp.session, conn, index, state);
                 let session = &mut resp.session;
