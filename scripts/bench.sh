@@ -26,7 +26,8 @@
 # redis-benchmark on GET and SET (16-byte keys of 100,000, 100-byte values,
 # 50 connections). Alternating rounds; the table gives both tools' ops/s,
 # mean (and for redis-benchmark p50/p99) latency, and the client's own CPU
-# time per request.
+# time per request. PIPELINE (default 1) sets both RESP tools' requests in
+# flight per connection (`-P`, `--pipeline`); memcaslap has no such knob.
 #
 # Needs Debian's memcached, redis-server, redis-tools and
 # libmemcached-tools (installed if missing) and python3 for the tables.
@@ -41,6 +42,7 @@ LOAD_CPU=${LOAD_CPU:-0}
 BASE_PORT=${BASE_PORT:-23400}
 CONNECTIONS=${CONNECTIONS:-50}
 KEYS=${KEYS:-100000}
+PIPELINE=${PIPELINE:-1}
 WORKLOADS=${WORKLOADS:-get90 get90-pipe16 mget10 value1k zipf}
 PROTOCOLS=${PROTOCOLS:-memcache resp}
 OUT=${OUT:-$(mktemp -d)}
@@ -110,7 +112,7 @@ honesty() {
   local mc=(memcaslap -s "127.0.0.1:$mc_port" -T 1 -c 50 -X 100 -t "${DURATION}s" -S "${DURATION}s")
   local lg_mc=("$loadgen" --quiet --protocol memcache --server "127.0.0.1:$mc_port" --connections 50
     --ratio 9:1 --key-size 64 --value-size 100 --keys 100000 --duration "$DURATION" --json "$OUT/h.json")
-  local requests=$((DURATION * 40000))
+  local requests=$((DURATION * 40000 * PIPELINE))
   "$loadgen" --quiet --protocol memcache --server "127.0.0.1:$mc_port" --key-size 64 --keys 100000 \
     --prefill --requests 1 >/dev/null
   "$loadgen" --quiet --protocol resp --server "127.0.0.1:$redis_port" --keys 100000 --prefill \
@@ -136,7 +138,8 @@ print(f"memcached-9:1 memcaslap {tps} {avg:.1f} - - {cpu / ops:.2f}")' <<<"$out"
       local ratio=1:0; [ "$test" = set ] && ratio=0:1
       for k in 0 1; do
         if (((k + r) % 2)); then
-          out=$(client redis-benchmark -p "$redis_port" -t "$test" -n "$requests" -c 50 -d 100 -r 100000 --csv)
+          out=$(client redis-benchmark -p "$redis_port" -t "$test" -n "$requests" -c 50 -d 100 -r 100000 \
+            -P "$PIPELINE" --csv)
           python3 -c '
 import csv, io, re, sys
 t = sys.stdin.read()
@@ -147,7 +150,8 @@ print(f"redis-{sys.argv[1]} redis-benchmark {rps:.0f} {avg:.1f} {p50:.1f} {p99:.
             "$test" "$requests" <<<"$out" | tee -a "$rows" >&2
         else
           out=$(client "$loadgen" --quiet --protocol resp --server "127.0.0.1:$redis_port" --connections 50 \
-            --ratio "$ratio" --value-size 100 --keys 100000 --requests "$requests" --json "$OUT/h.json")
+            --ratio "$ratio" --value-size 100 --keys 100000 --requests "$requests" --pipeline "$PIPELINE" \
+            --json "$OUT/h.json")
           lg_row "redis-$test" <<<"$out" | tee -a "$rows" >&2
         fi
       done
