@@ -352,14 +352,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         | Command::Lmove
         | Command::Rpoplpush
         | Command::Lmpop => list::execute(command, argv, cx, out),
-        Command::Blpop
-        | Command::Brpop
-        | Command::Blmove
-        | Command::Brpoplpush
-        | Command::Blmpop
-        | Command::Bzpopmin
-        | Command::Bzpopmax
-        | Command::Bzmpop => blocking::execute(command, argv, cx, out),
+        _ if blocking::is_blocking(command) => blocking::execute(command, argv, cx, out),
         // Not keyed: routed elsewhere.
         _ => reply::error(out, b"ERR internal routing error"),
     }
