@@ -603,3 +603,29 @@ fn a_queued_command_over_two_shards_runs_in_queue_order() {
     }
     server.stop();
 }
+
+/// `MULTI`, a write, `PUBLISH`, `EXEC` (Redis's write-and-notify idiom):
+/// the message reaches the subscriber with the receivers counted, whichever
+/// shard the written key lives on.
+#[test]
+fn publish_inside_a_transaction_reaches_subscribers() {
+    for threads in [1, 4] {
+        let server = Server::start_resp(threads);
+        let mut subscriber = server.connect_resp();
+        subscriber.expect(
+            b"SUBSCRIBE news\r\n",
+            b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+        );
+        let mut conn = server.connect_resp();
+        for shard in 0..threads {
+            let key = key_on_shard(&format!("pub{shard}:"), shard, threads);
+            conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+            conn.expect(&request(&["SET", &key, "v"]), b"+QUEUED\r\n");
+            conn.expect(&request(&["PUBLISH", "news", &key]), b"+QUEUED\r\n");
+            conn.expect(&request(&["EXEC"]), b"*2\r\n+OK\r\n:1\r\n");
+            let message = format!("*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n{}", bulk(&key));
+            subscriber.expect(b"", message.as_bytes());
+        }
+        server.stop();
+    }
+}

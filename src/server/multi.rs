@@ -52,8 +52,9 @@
 //! command where its keys are, and the commands that need several shards
 //! together get Redis Cluster's `CROSSSLOT` error for themselves alone;
 //! and in a transaction across shards, a command that touches no key but
-//! needs other shards' answers (`CLIENT LIST`, `PUBLISH`…) gets the same
-//! error.
+//! needs other shards' answers (`CLIENT LIST`, `PUBSUB`…) gets the same
+//! error. (`PUBLISH` is delivered on every shard as part of the
+//! transaction, except in one that runs on copies.)
 
 use super::blocking;
 use super::connection::Connection;
@@ -66,7 +67,7 @@ use crate::command::resp::transaction::{self, Transaction};
 use crate::command::resp::{self as commands, Command, Keys, Route, KEYS_ON_SEVERAL_SHARDS};
 use crate::protocol::resp::reply;
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
-use crate::shard::mesh::{RemoteOp, RequestBatch};
+use crate::shard::mesh::{PubSubOp, RemoteOp, RequestBatch};
 use crate::shard::ShardId;
 
 /// Handles the request if the transaction layer owns it: queues it inside
@@ -563,6 +564,30 @@ fn placement(command: Command, route: Route<'_>, argv: &Argv<'_>, state: &ShardS
     }
 }
 
+/// `PUBLISH` or `SPUBLISH` in a transaction across shards: delivered on
+/// every shard while all are held (subscribers that then read see the
+/// transaction's writes), the receivers summed.
+fn plan_publish(command: Command, argv: &Argv<'_>, finals: &mut [RequestBatch]) -> Element {
+    let (channel, message) = (
+        argv.get(1).unwrap_or_default(),
+        argv.get(2).unwrap_or_default(),
+    );
+    let parts = finals
+        .iter_mut()
+        .enumerate()
+        .map(|(shard, batch)| {
+            let op = PubSubOp::Publish {
+                shard_channel: command == Command::Spublish,
+                channel: batch.push_bytes(channel),
+                message: batch.push_bytes(message),
+            };
+            batch.ops.push(RemoteOp::PubSub(op));
+            (shard, batch.ops.len() - 1)
+        })
+        .collect();
+    Element::Sum(parts)
+}
+
 /// The operations of a keyed command of a transaction across shards,
 /// added to each shard's `finals`, and how its reply is assembled; `None`
 /// for a command that touches no key.
@@ -575,6 +600,9 @@ fn plan_command(
     finals: &mut [RequestBatch],
     state: &ShardState,
 ) -> Option<Element> {
+    if matches!(command, Command::Publish | Command::Spublish) {
+        return Some(plan_publish(command, argv, finals));
+    }
     let cross_slot = || {
         let mut out = Vec::new();
         reply::error(&mut out, KEYS_ON_SEVERAL_SHARDS);
