@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::{Options, Server};
+use common::{key_on_shard, Options, Server};
 
 /// Longest wait for something the server does by itself.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -159,6 +159,18 @@ fn noeviction_refuses_writes_on_both_ports() {
         &["--maxmemory", "2m", "--maxmemory-policy", "noeviction"],
     );
     let mut redis = server.redis(2);
+    // Two sets on different shards, for a write that reads both.
+    let (a, b) = (key_on_shard("set-a", 0, 2), key_on_shard("set-b", 1, 2));
+    let _: i64 = redis::cmd("SADD")
+        .arg(&a)
+        .arg("x")
+        .query(&mut redis)
+        .unwrap();
+    let _: i64 = redis::cmd("SADD")
+        .arg(&b)
+        .arg("y")
+        .query(&mut redis)
+        .unwrap();
     let errors = fill(&mut redis, "k", 4000, 1024, None);
     assert!(!errors.is_empty());
     assert!(
@@ -171,6 +183,12 @@ fn noeviction_refuses_writes_on_both_ports() {
         b"SET more x\r\n",
         b"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
     );
+    // Across shards too: the write is refused, the read is not.
+    conn.expect(
+        format!("SUNIONSTORE dest {a} {b}\r\n").as_bytes(),
+        b"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
+    );
+    conn.expect(format!("SINTERCARD 2 {a} {b}\r\n").as_bytes(), b":0\r\n");
     // Reads and deletes still work.
     conn.send(b"GET k0\r\n");
     assert!(conn.read_until(b"\r\n").starts_with(b"$1024"));

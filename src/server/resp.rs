@@ -238,6 +238,11 @@ pub(super) fn run(
             }
         }
         Route::Key(key) => match plan_gathered(command, argv, frame, origin, state) {
+            // The copies have no limit: a write is checked here, against
+            // the connection's shard, which fills as the others do.
+            Some(_) if command.is_denyoom() && !has_room(origin, state) => {
+                reply::error(conn.output.writer(), commands::OOM)
+            }
             Some(plan) => start_txn(plan, conn, index, state),
             None => {
                 let owner = state.slots.shard_of(key);
@@ -730,6 +735,13 @@ fn plan_computed(
     let mut plan = Plan::new(shards, kind);
     plan.probes = probes;
     Ok(Some(plan))
+}
+
+/// Whether a write may go ahead on this shard's store of `origin`'s
+/// database (see `Store::make_room_for_write`).
+fn has_room(origin: Origin, state: &mut ShardState) -> bool {
+    let now = state.now;
+    database(&mut state.dbs, origin.db).make_room_for_write(now)
 }
 
 /// The transaction of a command that reads several keys together
