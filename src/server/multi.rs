@@ -343,35 +343,45 @@ fn gathered_keys(queue: &Transaction, state: &ShardState) -> Option<Vec<Vec<u8>>
 /// the commands it cannot run on copies of their keys (`SELECT`, `MOVE`,
 /// `COPY … DB`, keyspace-wide ones: `FLUSHALL`, `KEYS`, `SCAN`…).
 fn keys_of<'a>(command: Command, route: Route<'a>, argv: &Argv<'a>) -> Option<Vec<&'a [u8]>> {
-    if let Some(keys) = commands::multi_keys(command, argv) {
-        return Some(keys);
-    }
-    let args = || argv.iter().skip(1);
-    let keys = match route {
+    match route {
         Route::Connection | Route::PubSub | Route::Clients | Route::Slowlog => {
-            return (command != Command::Select).then(Vec::new);
+            (command != Command::Select).then(Vec::new)
         }
         Route::AllShardsSum
         | Route::AllShardsOk
         | Route::AllShardsConcat
         | Route::RandomShard
-        | Route::ScanShard => return None,
-        _ if command == Command::Move => return None,
-        _ if command == Command::Copy && argv.iter().any(|a| a.eq_ignore_ascii_case(b"db")) => {
-            return None
-        }
+        | Route::ScanShard => None,
+        _ if command == Command::Move => None,
+        _ if command == Command::Copy && argv.iter().any(|a| a.eq_ignore_ascii_case(b"db")) => None,
+        _ => Some(named_keys(command, route, argv)),
+    }
+}
+
+/// The keys a keyed command names in its arguments (none for the other
+/// routes).
+fn named_keys<'a>(command: Command, route: Route<'a>, argv: &Argv<'a>) -> Vec<&'a [u8]> {
+    if let Some(keys) = commands::multi_keys(command, argv) {
+        return keys;
+    }
+    let args = || argv.iter().skip(1);
+    match route {
         Route::EachKeyArray | Route::EachKeySum => args().collect(),
         Route::Pairs => args().step_by(2).collect(),
         Route::Two(source, destination) => vec![source, destination],
-        Route::Blocking(_) => commands::blocking::keys(command, argv),
+        // (Malformed, it still runs where its first key is.)
+        Route::Blocking(first) => match commands::blocking::keys(command, argv) {
+            keys if keys.is_empty() => vec![first],
+            keys => keys,
+        },
         Route::Key(_) if command == Command::Bitop => args().skip(1).collect(),
         Route::Key(_) if command == Command::Lcs => args().take(2).collect(),
         Route::Key(key) => match command.spec().keys {
             Keys::All => args().collect(),
             _ => vec![key],
         },
-    };
-    Some(keys)
+        _ => Vec::new(),
+    }
 }
 
 /// Runs a transaction on copies of all its keys (see the module docs).
@@ -531,29 +541,7 @@ fn run_captured(
 
 /// Where a queued command runs, by its keys.
 fn placement(command: Command, route: Route<'_>, argv: &Argv<'_>, state: &ShardState) -> Placement {
-    let shard_of = |key: &[u8]| state.slots.shard_of(key);
     match route {
-        Route::Key(_) if matches!(command, Command::Bitop | Command::Lcs) => {
-            let keys = if command == Command::Bitop {
-                argv.iter().skip(2).collect::<Vec<_>>()
-            } else {
-                argv.iter().skip(1).take(2).collect()
-            };
-            Placement::Shards(keys.into_iter().map(shard_of).collect())
-        }
-        Route::Key(key) => match commands::multi_keys(command, argv) {
-            Some(keys) => Placement::Shards(keys.into_iter().map(shard_of).collect()),
-            None => Placement::Shards(vec![shard_of(key)]),
-        },
-        // Its keys share a shard, or it answers CROSSSLOT there.
-        Route::Blocking(key) => Placement::Shards(vec![shard_of(key)]),
-        Route::EachKeyArray | Route::EachKeySum => {
-            Placement::Shards(argv.iter().skip(1).map(shard_of).collect())
-        }
-        Route::Pairs => Placement::Shards(argv.iter().skip(1).step_by(2).map(shard_of).collect()),
-        Route::Two(source, destination) => {
-            Placement::Shards(vec![shard_of(source), shard_of(destination)])
-        }
         Route::AllShardsSum | Route::AllShardsOk | Route::AllShardsConcat | Route::RandomShard => {
             Placement::Everywhere
         }
@@ -561,6 +549,12 @@ fn placement(command: Command, route: Route<'_>, argv: &Argv<'_>, state: &ShardS
         Route::Connection | Route::PubSub | Route::Clients | Route::Slowlog => {
             Placement::Connection
         }
+        _ => Placement::Shards(
+            named_keys(command, route, argv)
+                .into_iter()
+                .map(|key| state.slots.shard_of(key))
+                .collect(),
+        ),
     }
 }
 
