@@ -603,14 +603,7 @@ fn plan_command(
         Element::Local(out)
     };
     let whole_frame = |shard: ShardId, finals: &mut [RequestBatch]| {
-        let batch = &mut finals[shard];
-        let frame = batch.push_bytes(frame);
-        batch.ops.push(RemoteOp::RespFrame {
-            frame,
-            version: origin.version,
-            db: origin.db,
-        });
-        (shard, batch.ops.len() - 1)
+        (shard, resp::push_frame(&mut finals[shard], frame, origin))
     };
     let every_shard = 0..state.slots.shard_count();
     let element = match placement(command, route, argv, state) {
@@ -630,15 +623,10 @@ fn plan_command(
                     .skip(1)
                     .zip(shards)
                     .map(|(key, shard)| {
-                        let batch = &mut finals[shard];
-                        let key = batch.push_bytes(key);
-                        batch.ops.push(RemoteOp::RespKey {
-                            command,
-                            key,
-                            version: origin.version,
-                            db: origin.db,
-                        });
-                        (shard, batch.ops.len() - 1)
+                        (
+                            shard,
+                            resp::push_key(&mut finals[shard], command, key, origin),
+                        )
                     })
                     .collect();
                 if matches!(route, Route::EachKeyArray) {
@@ -648,33 +636,7 @@ fn plan_command(
                 }
             }
             Route::Pairs if command == Command::Mset => {
-                let mut frames: Vec<Vec<&[u8]>> = vec![Vec::new(); finals.len()];
-                let mut args = argv.iter().skip(1);
-                for shard in shards {
-                    let (Some(key), Some(value)) = (args.next(), args.next()) else {
-                        break;
-                    };
-                    frames[shard].extend([key, value]);
-                }
-                let mut parts = Vec::new();
-                for (shard, pairs) in frames.into_iter().enumerate() {
-                    if pairs.is_empty() {
-                        continue;
-                    }
-                    let mut request = vec![b"MSET".as_slice()];
-                    request.extend(pairs);
-                    let mut bytes = Vec::new();
-                    reply::request(&mut bytes, &request);
-                    let batch = &mut finals[shard];
-                    let frame = batch.push_bytes(&bytes);
-                    batch.ops.push(RemoteOp::RespFrame {
-                        frame,
-                        version: origin.version,
-                        db: origin.db,
-                    });
-                    parts.push((shard, batch.ops.len() - 1));
-                }
-                Element::Ok(parts)
+                Element::Ok(resp::push_mset_frames(argv, shards, finals, origin))
             }
             _ => cross_slot(),
         },

@@ -337,11 +337,7 @@ pub(super) fn run(
             let slot = conn.output.await_concat(peers as u32, &local);
             for peer in (0..state.slots.shard_count()).filter(|&peer| peer != me) {
                 let frame = state.mesh.requests_for(peer).push_bytes(frame);
-                let op = RemoteOp::RespFrame {
-                    frame,
-                    version: origin.version,
-                    db: origin.db,
-                };
+                let op = frame_op(frame, origin);
                 expect_into(slot, index, conn.generation, state, peer, op);
             }
         }
@@ -513,11 +509,7 @@ fn run_on(
         execute_here(command, argv, origin, state, conn.output.writer());
     } else {
         let frame = state.mesh.requests_for(target).push_bytes(frame);
-        let op = RemoteOp::RespFrame {
-            frame,
-            version: origin.version,
-            db: origin.db,
-        };
+        let op = frame_op(frame, origin);
         send_remote(conn, index, state, target, op);
     }
 }
@@ -647,35 +639,73 @@ fn plan_keys(command: Command, argv: &Argv<'_>, origin: Origin, state: &ShardSta
     let mut plan = Plan::new(shards, kind);
     if !pairs {
         for (key, &shard) in keys.iter().zip(&order) {
-            let ops = &mut plan.finals[usize::from(shard)];
-            let key = ops.push_bytes(key);
-            ops.ops.push(key_op(command, key, origin));
+            push_key(&mut plan.finals[usize::from(shard)], command, key, origin);
         }
         return plan;
     }
-    // One MSET frame per shard, with that shard's pairs.
-    let mut frames: Vec<Vec<&[u8]>> = vec![vec![b"MSET".as_slice()]; plan.shards.len()];
-    let mut args = argv.iter().skip(1);
-    let mut order = order.iter();
-    while let (Some(key), Some(value), Some(&shard)) = (args.next(), args.next(), order.next()) {
-        frames[usize::from(shard)].extend([key, value]);
-        if command == Command::Msetnx {
-            let probes = &mut plan.probes[usize::from(shard)];
-            let key = probes.push_bytes(key);
-            probes.ops.push(key_op(Command::Exists, key, origin));
+    let owners = order.iter().map(|&shard| usize::from(shard));
+    push_mset_frames(argv, owners, &mut plan.finals, origin);
+    if command == Command::Msetnx {
+        for (key, &shard) in keys.iter().zip(&order) {
+            push_key(
+                &mut plan.probes[usize::from(shard)],
+                Command::Exists,
+                key,
+                origin,
+            );
         }
     }
-    for (ops, frame) in plan.finals.iter_mut().zip(frames) {
-        let mut bytes = Vec::new();
-        reply::request(&mut bytes, &frame);
-        let frame = ops.push_bytes(&bytes);
-        ops.ops.push(RemoteOp::RespFrame {
-            frame,
-            version: origin.version,
-            db: origin.db,
-        });
-    }
     plan
+}
+
+/// Adds a whole request's frame to `batch`, to run in `origin`'s protocol
+/// version and database; returns its position.
+pub(super) fn push_frame(batch: &mut RequestBatch, frame: &[u8], origin: Origin) -> usize {
+    let frame = batch.push_bytes(frame);
+    batch.ops.push(frame_op(frame, origin));
+    batch.ops.len() - 1
+}
+
+/// Adds one key of a multi-key command to `batch`; returns its position.
+pub(super) fn push_key(
+    batch: &mut RequestBatch,
+    command: Command,
+    key: &[u8],
+    origin: Origin,
+) -> usize {
+    let key = batch.push_bytes(key);
+    batch.ops.push(key_op(command, key, origin));
+    batch.ops.len() - 1
+}
+
+/// Splits an `MSET`'s pairs into one `MSET` per batch, pair `i` going to
+/// batch `owners[i]`; returns where each frame is (batch, position), for
+/// the batches that got pairs.
+pub(super) fn push_mset_frames(
+    argv: &Argv<'_>,
+    owners: impl IntoIterator<Item = usize>,
+    batches: &mut [RequestBatch],
+    origin: Origin,
+) -> Vec<(usize, usize)> {
+    let mut frames: Vec<Vec<&[u8]>> = vec![vec![b"MSET".as_slice()]; batches.len()];
+    let mut args = argv.iter().skip(1);
+    for owner in owners {
+        let (Some(key), Some(value)) = (args.next(), args.next()) else {
+            break;
+        };
+        frames[owner].extend([key, value]);
+    }
+    let mut placed = Vec::new();
+    for (owner, frame) in frames
+        .iter()
+        .enumerate()
+        .filter(|(_, frame)| frame.len() > 1)
+    {
+        let mut bytes = Vec::new();
+        reply::request(&mut bytes, frame);
+        placed.push((owner, push_frame(&mut batches[owner], &bytes, origin)));
+    }
+    placed
 }
 
 /// The transaction of a `BITOP` or `LCS` whose keys live on several shards
@@ -882,6 +912,15 @@ pub(super) fn start_txn(plan: Plan, conn: &mut Connection, index: usize, state: 
     let slot = conn.output.await_remote();
     conn.waiting_txn = true;
     txn::start(state, (index, conn.generation), slot, plan);
+}
+
+/// A whole request, in `origin`'s protocol version and database.
+fn frame_op(frame: Span, origin: Origin) -> RemoteOp {
+    RemoteOp::RespFrame {
+        frame,
+        version: origin.version,
+        db: origin.db,
+    }
 }
 
 /// One key of a multi-key command.
