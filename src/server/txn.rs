@@ -561,67 +561,9 @@ fn on_done(state: &mut ShardState, from: ShardId, id: TxnId, replies: ReplyBatch
 fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     match &txn.plan.kind {
-        Kind::Gathered {
-            requests,
-            exec,
-            version,
-            db,
-            keys,
-            dumps,
-            watches,
-        } => {
-            let changed = watches.iter().any(|&(shard, position)| {
-                parse_integer(txn.probe_replies[shard].reply(position)) != 0
-            });
-            if changed {
-                reply::null_array(&mut out, *version);
-                return Some(out);
-            }
-            let at = Setting {
-                settings: &shared.settings,
-                encodings: &shared.encodings,
-                now,
-                version: *version,
-            };
-            let items = keys.iter().zip(dumps).map(|(key, &(shard, position))| {
-                (key.as_slice(), txn.probe_replies[shard].reply(position))
-            });
-            let mut copies = Copies::load(items, at);
-            if *exec {
-                reply::array_header(&mut out, requests.len());
-            }
-            let mut args = Args::new();
-            for request in requests {
-                match request {
-                    Gather::Local(reply) => out.extend_from_slice(reply),
-                    Gather::Run(frame) => {
-                        if let Parsed::Command { argv, .. } =
-                            parse(frame, &Limits::default(), &mut args)
-                        {
-                            if let Some(command) = commands::lookup(argv.name()) {
-                                copies.run(command, &argv, at, &mut out);
-                            }
-                        }
-                    }
-                }
-            }
-            for ((key, change), &(shard, _)) in copies.changes(at).into_iter().zip(dumps) {
-                let ops = &mut txn.plan.finals[shard];
-                let key = ops.push_bytes(&key);
-                match change {
-                    Change::Kept => {}
-                    Change::Deleted => ops.ops.push(RemoteOp::RespKey {
-                        command: Command::Del,
-                        key,
-                        version: reply::Version::Resp2,
-                        db: *db,
-                    }),
-                    Change::Written(item) => {
-                        let item = ops.push_bytes(&item);
-                        ops.ops.push(RemoteOp::RespRestore { key, item, db: *db });
-                    }
-                }
-            }
+        Kind::Gathered { .. } => {
+            let finals = &mut txn.plan.finals;
+            out = run_gathered(&txn.plan.kind, &txn.probe_replies, finals, shared, now);
         }
         Kind::Array { .. } | Kind::Sum | Kind::Ok => return None,
         Kind::Exec { version, .. } => {
@@ -659,23 +601,10 @@ fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
             let decision = moves::decide(*command, *replace, dumped, exists);
             if decision == Decision::Move {
                 if *command != Command::Copy {
-                    let ops = &mut txn.plan.finals[*source];
-                    let key = ops.push_bytes(source_key);
-                    ops.ops.push(RemoteOp::RespKey {
-                        command: Command::Del,
-                        key,
-                        version: reply::Version::Resp2,
-                        db: *source_db,
-                    });
+                    write_back(&mut txn.plan.finals[*source], source_key, None, *source_db);
                 }
                 let ops = &mut txn.plan.finals[*destination];
-                let key = ops.push_bytes(destination_key);
-                let item = ops.push_bytes(dumped);
-                ops.ops.push(RemoteOp::RespRestore {
-                    key,
-                    item,
-                    db: *destination_db,
-                });
+                write_back(ops, destination_key, Some(dumped), *destination_db);
             }
             moves::answer(*command, decision, &mut out);
         }
@@ -694,21 +623,17 @@ fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
                 return Some(out);
             };
             let result = bits::bitop(*op, &values);
-            let ops = &mut txn.plan.finals[*destination];
-            let key = ops.push_bytes(destination_key);
-            if result.is_empty() {
-                ops.ops.push(RemoteOp::RespKey {
-                    command: Command::Del,
-                    key,
-                    version: reply::Version::Resp2,
-                    db: *db,
-                });
-            } else {
-                let mut item = Vec::new();
+            let mut item = Vec::new();
+            if !result.is_empty() {
                 moves::dump_value(&result, &mut item);
-                let item = ops.push_bytes(&item);
-                ops.ops.push(RemoteOp::RespRestore { key, item, db: *db });
             }
+            let item = (!result.is_empty()).then_some(item.as_slice());
+            write_back(
+                &mut txn.plan.finals[*destination],
+                destination_key,
+                item,
+                *db,
+            );
             reply::integer(&mut out, result.len() as i64);
         }
         Kind::Lcs {
@@ -729,6 +654,96 @@ fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// Adds to `ops` the write of a transaction's result to `key` of database
+/// `db`: its dumped item (`moves::dump`'s form), or `None` to delete it.
+fn write_back(ops: &mut RequestBatch, key: &[u8], item: Option<&[u8]>, db: u32) {
+    let key = ops.push_bytes(key);
+    match item {
+        Some(item) => {
+            let item = ops.push_bytes(item);
+            ops.ops.push(RemoteOp::RespRestore { key, item, db });
+        }
+        None => ops.ops.push(RemoteOp::RespKey {
+            command: Command::Del,
+            key,
+            version: reply::Version::Resp2,
+            db,
+        }),
+    }
+}
+
+/// A [`Kind::Gathered`] transaction with every shard held and the keys
+/// dumped: a null array if a watched key changed; else the requests' reply
+/// from running them on copies, with what they changed added to `finals`.
+fn run_gathered(
+    kind: &Kind,
+    probes: &[ReplyBatch],
+    finals: &mut [RequestBatch],
+    shared: &Shared,
+    now: Now,
+) -> Vec<u8> {
+    let Kind::Gathered {
+        requests,
+        exec,
+        version,
+        db,
+        keys,
+        dumps,
+        watches,
+    } = kind
+    else {
+        unreachable!("a gathered transaction")
+    };
+    let mut out = Vec::new();
+    let reply_at = |&(shard, position): &(usize, usize)| probes[shard].reply(position);
+    if watches
+        .iter()
+        .any(|watch| parse_integer(reply_at(watch)) != 0)
+    {
+        reply::null_array(&mut out, *version);
+        return out;
+    }
+    let at = Setting {
+        settings: &shared.settings,
+        encodings: &shared.encodings,
+        now,
+        version: *version,
+    };
+    let items = keys
+        .iter()
+        .zip(dumps)
+        .map(|(key, dump)| (key.as_slice(), reply_at(dump)));
+    let mut copies = Copies::load(items, at);
+    if *exec {
+        reply::array_header(&mut out, requests.len());
+    }
+    let mut args = Args::new();
+    for request in requests {
+        let frame = match request {
+            Gather::Local(reply) => {
+                out.extend_from_slice(reply);
+                continue;
+            }
+            Gather::Run(frame) => frame,
+        };
+        let Parsed::Command { argv, .. } = parse(frame, &Limits::default(), &mut args) else {
+            continue;
+        };
+        if let Some(command) = commands::lookup(argv.name()) {
+            copies.run(command, &argv, at, &mut out);
+        }
+    }
+    for ((key, change), &(shard, _)) in copies.changes(at).into_iter().zip(dumps) {
+        let item = match &change {
+            Change::Kept => continue,
+            Change::Deleted => None,
+            Change::Written(item) => Some(item.as_slice()),
+        };
+        write_back(&mut finals[shard], &key, item, *db);
+    }
+    out
 }
 
 /// Builds the client's reply and hands it to the worker.
