@@ -530,13 +530,12 @@ fn run_captured(
     let saved = std::mem::take(&mut conn.output);
     resp::run(command, route, argv, frame, session, conn, index, state);
     let mut captured = std::mem::replace(&mut conn.output, saved);
-    let mut out = Vec::new();
     if captured.awaited() > 0 {
+        let mut out = Vec::new();
         reply::error(&mut out, KEYS_ON_SEVERAL_SHARDS);
-    } else {
-        out = captured.take_ready();
+        return out;
     }
-    out
+    captured.take_ready()
 }
 
 /// Where a queued command runs, by its keys.
@@ -556,6 +555,13 @@ fn placement(command: Command, route: Route<'_>, argv: &Argv<'_>, state: &ShardS
                 .collect(),
         ),
     }
+}
+
+/// An element that is an error reply.
+fn local_error(error: &[u8]) -> Element {
+    let mut out = Vec::new();
+    reply::error(&mut out, error);
+    Element::Local(out)
 }
 
 /// `PUBLISH` or `SPUBLISH` in a transaction across shards: delivered on
@@ -597,11 +603,6 @@ fn plan_command(
     if matches!(command, Command::Publish | Command::Spublish) {
         return Some(plan_publish(command, argv, finals));
     }
-    let cross_slot = || {
-        let mut out = Vec::new();
-        reply::error(&mut out, KEYS_ON_SEVERAL_SHARDS);
-        Element::Local(out)
-    };
     let whole_frame = |shard: ShardId, finals: &mut [RequestBatch]| {
         (shard, resp::push_frame(&mut finals[shard], frame, origin))
     };
@@ -638,7 +639,7 @@ fn plan_command(
             Route::Pairs if command == Command::Mset => {
                 Element::Ok(resp::push_mset_frames(argv, shards, finals, origin))
             }
-            _ => cross_slot(),
+            _ => local_error(KEYS_ON_SEVERAL_SHARDS),
         },
         Placement::Everywhere => match route {
             Route::RandomShard => match resp::random_shard(origin.db, state) {
@@ -658,11 +659,7 @@ fn plan_command(
                         })
                         .collect(),
                 ),
-                Err(error) => {
-                    let mut out = Vec::new();
-                    reply::error(&mut out, error);
-                    Element::Local(out)
-                }
+                Err(error) => local_error(error),
             },
             Route::AllShardsSum => Element::Sum(
                 every_shard

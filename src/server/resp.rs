@@ -99,8 +99,13 @@ pub fn process(
                 pos += consumed;
                 clients::before_request(&resp.session, conn);
                 let errors_before = error_stats::replied();
+                // Where a refused EXEC's error will start (see `multi::refused`).
                 let is_exec = argv.name().eq_ignore_ascii_case(b"exec");
-                let mark = conn.output.writer().len();
+                let mark = if is_exec {
+                    conn.output.writer().len()
+                } else {
+                    0
+                };
                 let admitted = admit(&argv, &mut resp.session, conn, index, state);
                 let session = &mut resp.session;
                 let action = match admitted {

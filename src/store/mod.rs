@@ -65,7 +65,7 @@ pub use expire::CYCLE_INTERVAL_MS as EXPIRE_CYCLE_INTERVAL_MS;
 pub use item::Item;
 pub use policy::EvictionPolicy;
 use raw::{bits, Index, ItemBox, ItemRef, SlotId, ValueChange};
-pub use watch::Watches;
+use watch::Watches;
 
 /// Bytes the store counts for one item besides its key and value: the
 /// 32-byte item header and the 8-byte index slot.
