@@ -360,6 +360,111 @@ fn watched_keys_abort_exec_when_written_as_in_redis() {
     });
 }
 
+/// A write that changes nothing — where Redis 7.0.15 calls no
+/// `signalModifiedKey` — leaves a watcher's EXEC to run; the write that
+/// does change the key aborts it. Each case: set up, the write (its reply
+/// as Redis gives it), and whether the EXEC runs (checked against
+/// `redis-server`). `k` is the watched key, `o` another key of its shard.
+#[test]
+fn writes_that_change_nothing_leave_a_watched_key_unchanged() {
+    #[rustfmt::skip]
+    let cases: &[(&[&str], &[&str], &str, bool)] = &[
+        (&["SADD k a"], &["SREM", "k", "b"], ":0", true),
+        (&["SADD k a b"], &["SREM", "k", "b"], ":1", false),
+        (&["SADD k a"], &["SADD", "k", "a"], ":0", true),
+        (&["SADD k a"], &["SADD", "k", "b"], ":1", false),
+        (&["SADD k a"], &["SPOP", "k", "0"], "*0", true),
+        (&["SADD k a"], &["SPOP", "k", "1"], "*1\r\n$1\r\na", false),
+        (&["SADD k a", "SADD o z"], &["SMOVE", "k", "o", "b"], ":0", true),
+        (&["SADD k a", "SADD o a b"], &["SMOVE", "o", "k", "a"], ":1", true),
+        (&["SADD k a", "SADD o b"], &["SMOVE", "o", "k", "b"], ":1", false),
+        (&["SADD k a b"], &["SMOVE", "k", "o", "a"], ":1", false),
+        (&["SADD k a"], &["SMOVE", "k", "k", "a"], ":1", true),
+        (&["HSET k f v"], &["HDEL", "k", "g"], ":0", true),
+        (&["HSET k f v g w"], &["HDEL", "k", "g"], ":1", false),
+        // HSET signals even when it changes nothing.
+        (&["HSET k f v"], &["HSET", "k", "f", "v"], ":0", false),
+        (&["HSET k f v"], &["HSETNX", "k", "f", "w"], ":0", true),
+        (&["HSET k f v"], &["HSETNX", "k", "g", "w"], ":1", false),
+        (&["HSET k f 1"], &["HINCRBY", "k", "f", "0"], ":1", false),
+        (&["HSET k f x"], &["HINCRBY", "k", "f", "1"], "-ERR hash value is not an integer", true),
+        (&["HSET k f x"], &["HINCRBYFLOAT", "k", "f", "1"], "-ERR hash value is not a float", true),
+        (&["ZADD k 1 a"], &["ZREM", "k", "b"], ":0", true),
+        (&["ZADD k 1 a 2 b"], &["ZREM", "k", "b"], ":1", false),
+        (&["ZADD k 1 a"], &["ZADD", "k", "1", "a"], ":0", true),
+        (&["ZADD k 1 a"], &["ZADD", "k", "2", "a"], ":0", false),
+        (&["ZADD k 1 a"], &["ZADD", "k", "NX", "2", "a"], ":0", true),
+        (&["ZADD k 1 a"], &["ZADD", "k", "XX", "2", "b"], ":0", true),
+        (&[], &["ZADD", "k", "XX", "2", "b"], ":0", true),
+        (&[], &["ZADD", "k", "XX", "INCR", "2", "b"], "$-1", true),
+        (&["ZADD k 5 a"], &["ZADD", "k", "GT", "2", "a"], ":0", true),
+        (&["ZADD k 5 a"], &["ZADD", "k", "LT", "2", "a"], ":0", false),
+        (&["ZADD k 5 a"], &["ZADD", "k", "INCR", "0", "a"], "$1\r\n5", true),
+        (&["ZADD k 5 a"], &["ZINCRBY", "k", "0", "a"], "$1\r\n5", true),
+        (&["ZADD k 5 a"], &["ZINCRBY", "k", "1", "a"], "$1\r\n6", false),
+        (&["ZADD k inf a"], &["ZINCRBY", "k", "-inf", "a"], "-ERR resulting score is not a number (NaN)", true),
+        (&["ZADD k 5 a"], &["ZREMRANGEBYSCORE", "k", "6", "7"], ":0", true),
+        (&["ZADD k 5 a"], &["ZREMRANGEBYRANK", "k", "3", "4"], ":0", true),
+        (&["ZADD k 0 a"], &["ZREMRANGEBYLEX", "k", "[x", "[y"], ":0", true),
+        (&["ZADD k 5 a 6 b"], &["ZREMRANGEBYSCORE", "k", "6", "7"], ":1", false),
+        (&["ZADD k 5 a"], &["ZPOPMIN", "k", "0"], "*0", true),
+        (&["RPUSH k a"], &["LREM", "k", "0", "b"], ":0", true),
+        (&["RPUSH k a b"], &["LREM", "k", "0", "b"], ":1", false),
+        // LTRIM and LSET signal even when they change nothing.
+        (&["RPUSH k a b"], &["LTRIM", "k", "0", "-1"], "+OK", false),
+        (&["RPUSH k a"], &["LSET", "k", "0", "a"], "+OK", false),
+        (&["RPUSH k a"], &["LSET", "k", "5", "a"], "-ERR index out of range", true),
+        (&["RPUSH k a"], &["LINSERT", "k", "BEFORE", "z", "b"], ":-1", true),
+        (&["RPUSH k a"], &["LINSERT", "k", "BEFORE", "a", "b"], ":2", false),
+        (&["RPUSH k a"], &["LPOP", "k", "0"], "*0", true),
+        (&["RPUSH k a b"], &["LPOP", "k", "1"], "*1\r\n$1\r\na", false),
+        (&["RPUSH k a"], &["LMOVE", "k", "k", "LEFT", "RIGHT"], "$1\r\na", false),
+        (&[], &["LPUSHX", "k", "a"], ":0", true),
+    ];
+    for threads in [1, 4] {
+        let server = Server::start_resp(threads);
+        let mut conn = server.connect_resp();
+        let mut other = server.connect_resp();
+        let mut setup = server.redis(2);
+        for shard in 0..threads.min(2) {
+            let watched = key_on_shard(&format!("noop{shard}:"), shard, threads);
+            let neighbour = key_on_shard(&format!("near{shard}:"), shard, threads);
+            // The queue writes a key of another shard.
+            let queued = key_on_shard("queued:", (shard + 1) % threads, threads);
+            let name = |word: &str| match word {
+                "k" => watched.clone(),
+                "o" => neighbour.clone(),
+                word => word.to_string(),
+            };
+            for (before, write, reply, runs) in cases {
+                let _: () = redis::cmd("FLUSHALL").query(&mut setup).unwrap();
+                for step in *before {
+                    let words: Vec<String> = step.split(' ').map(name).collect();
+                    let _: redis::Value = redis::cmd(&words[0])
+                        .arg(&words[1..])
+                        .query(&mut setup)
+                        .unwrap();
+                }
+                let words: Vec<String> = write.iter().map(|word| name(word)).collect();
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                conn.expect(&request(&["WATCH", &watched]), b"+OK\r\n");
+                other.expect(&request(&words), format!("{reply}\r\n").as_bytes());
+                conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+                conn.expect(&request(&["SET", &queued, "1"]), b"+QUEUED\r\n");
+                let expected: &[u8] = if *runs { b"*1\r\n+OK\r\n" } else { b"*-1\r\n" };
+                conn.send(&request(&["EXEC"]));
+                let reply = conn.read_exact(expected.len());
+                assert_eq!(
+                    String::from_utf8_lossy(&reply),
+                    String::from_utf8_lossy(expected),
+                    "{threads} threads, watched key on shard {shard}: EXEC after {write:?}"
+                );
+            }
+        }
+        server.stop();
+    }
+}
+
 /// Writes `key` from a fresh connection.
 fn conn_write(server: &Server, key: &str) {
     server

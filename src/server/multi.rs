@@ -15,7 +15,11 @@
 //! the list. `EXEC`, `DISCARD`, `UNWATCH`, `RESET` and closing the
 //! connection end every watch on its shard; `EXEC` learns from the same
 //! message whether the key changed, and replies a null array, running
-//! nothing, if any did.
+//! nothing, if any did. A key changed if Redis would have signalled it
+//! modified: a collection write that changes nothing (`SADD` of members
+//! the set has, `HDEL`/`ZREM`/`LREM` of nothing, `ZADD` that adds or moves
+//! no score, `SPOP key 0`…) leaves it unchanged, while `HSET`, `LSET` and
+//! `LTRIM` count even when they change nothing, as in Redis.
 //!
 //! # EXEC: one shard, or a transaction over several
 //!
