@@ -168,6 +168,12 @@ fn queueing_and_exec_reply_as_redis() {
             (&["RESET"], "+RESET\r\n".into()),
             (&["GET", a], "$-1\r\n".into()),
             (&["EXEC"], "-ERR EXEC without MULTI\r\n".into()),
+            // UNWATCH queued runs as Redis's: OK (EXEC ended the watches).
+            (&["WATCH", a], "+OK\r\n".into()),
+            (&["MULTI"], "+OK\r\n".into()),
+            (&["UNWATCH"], "+QUEUED\r\n".into()),
+            (&["GET", b], "+QUEUED\r\n".into()),
+            (&["EXEC"], "*2\r\n+OK\r\n$-1\r\n".into()),
         ];
         for (words, reply) in script {
             conn.expect(&request(words), reply.as_bytes());
