@@ -471,6 +471,155 @@ fn writes_that_change_nothing_leave_a_watched_key_unchanged() {
     }
 }
 
+/// A command's `(calls, rejected_calls, failed_calls)`, by name.
+type Counts = Vec<(String, (u64, u64, u64))>;
+
+/// `INFO commandstats`' counts by command, without `info` and `config|…`.
+fn command_counts(conn: &mut Conn) -> Counts {
+    conn.send(&request(&["INFO", "commandstats"]));
+    let header = conn.line();
+    let length: usize = header.trim_end()[1..].parse().expect("a bulk reply");
+    let text = String::from_utf8(conn.read_exact(length + 2)).unwrap();
+    let mut counts: Vec<_> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("cmdstat_")?.split_once(':'))
+        .filter(|(name, _)| *name != "info" && !name.starts_with("config"))
+        .map(|(name, fields)| {
+            let field = |wanted: &str| -> u64 {
+                fields
+                    .split(',')
+                    .find_map(|f| f.strip_prefix(wanted)?.strip_prefix('='))
+                    .and_then(|value| value.parse().ok())
+                    .unwrap_or_else(|| panic!("{wanted} in {fields}"))
+            };
+            let counts = (
+                field("calls"),
+                field("rejected_calls"),
+                field("failed_calls"),
+            );
+            (name.to_string(), counts)
+        })
+        .collect();
+    counts.sort();
+    counts
+}
+
+/// As Redis 7.0.15 (checked against `redis-server`), a command queued in
+/// MULTI counts in `INFO commandstats` when EXEC runs it — a call, failed
+/// if it answers an error — never when queued nor when discarded or the
+/// EXEC aborts; one refused at queue time is a rejected call; EXEC is a
+/// call, failed only when it answers EXECABORT itself. On one shard, and
+/// with the keys spread over several (a queue run across shards, and one
+/// run on copies: SINTERSTORE of two shards' sets).
+#[test]
+fn commandstats_count_queued_commands_when_exec_runs_them() {
+    on_each_topology(|server, [a, b, c]| {
+        let mut conn = server.connect_resp();
+        let mut other = server.connect_resp();
+        let count =
+            |name: &str, calls, rejected, failed| (name.to_string(), (calls, rejected, failed));
+        type Script<'a> = Vec<Vec<&'a str>>;
+        let scenarios: Vec<(&str, Script, Counts)> = vec![
+            (
+                "run, one command failing",
+                vec![
+                    vec!["MULTI"],
+                    vec!["SET", a, "1"],
+                    vec!["INCR", a],
+                    vec!["GET", b],
+                    vec!["SET", c, "x"],
+                    vec!["INCR", c],
+                    vec!["EXEC"],
+                ],
+                vec![
+                    count("exec", 1, 0, 0),
+                    count("get", 1, 0, 0),
+                    count("incr", 2, 0, 1),
+                    count("multi", 1, 0, 0),
+                    count("set", 2, 0, 0),
+                ],
+            ),
+            (
+                "discarded",
+                vec![
+                    vec!["MULTI"],
+                    vec!["SET", a, "1"],
+                    vec!["GET", b],
+                    vec!["DISCARD"],
+                ],
+                vec![count("discard", 1, 0, 0), count("multi", 1, 0, 0)],
+            ),
+            (
+                "refused at queue time",
+                vec![vec!["MULTI"], vec!["SET", a], vec!["GET", b], vec!["EXEC"]],
+                vec![
+                    count("exec", 1, 0, 1),
+                    count("multi", 1, 0, 0),
+                    count("set", 0, 1, 0),
+                ],
+            ),
+            (
+                "run on copies",
+                vec![
+                    vec!["MULTI"],
+                    vec!["SADD", a, "x"],
+                    vec!["SADD", b, "x"],
+                    vec!["SINTERSTORE", c, a, b],
+                    vec!["INCR", c],
+                    vec!["PING"],
+                    vec!["EXEC"],
+                ],
+                vec![
+                    count("exec", 1, 0, 0),
+                    count("incr", 1, 0, 1),
+                    count("multi", 1, 0, 0),
+                    count("ping", 1, 0, 0),
+                    count("sadd", 2, 0, 0),
+                    count("sinterstore", 1, 0, 0),
+                ],
+            ),
+            (
+                "EXEC without MULTI",
+                vec![vec!["EXEC"]],
+                vec![count("exec", 1, 0, 1)],
+            ),
+        ];
+        for (name, script, expected) in scenarios {
+            conn.expect(&request(&["FLUSHALL"]), b"+OK\r\n");
+            conn.expect(&request(&["CONFIG", "RESETSTAT"]), b"+OK\r\n");
+            for words in &script {
+                conn.send(&request(words));
+                // Every reply of these scripts is one line, or an array
+                // of one-line replies (EXEC's).
+                let line = conn.line();
+                if let Some(elements) = line.trim_end().strip_prefix('*') {
+                    let elements: usize = elements.parse().unwrap();
+                    (0..elements).for_each(|_| drop(conn.line()));
+                }
+            }
+            assert_eq!(command_counts(&mut conn), expected, "{name}");
+        }
+        // Aborted by a watch, across shards and on copies: only EXEC (and
+        // the meddling SET) count.
+        for queued in [vec!["GET", b], vec!["SINTERSTORE", c, a, b]] {
+            conn.expect(&request(&["CONFIG", "RESETSTAT"]), b"+OK\r\n");
+            conn.expect(&request(&["WATCH", a]), b"+OK\r\n");
+            other.expect(&request(&["SET", a, "2"]), b"+OK\r\n");
+            conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+            conn.expect(&request(&queued), b"+QUEUED\r\n");
+            conn.expect(&request(&["SET", c, "1"]), b"+QUEUED\r\n");
+            conn.expect(&request(&["EXEC"]), b"*-1\r\n");
+            let expected = vec![
+                count("exec", 1, 0, 0),
+                count("multi", 1, 0, 0),
+                count("set", 1, 0, 0),
+                count("watch", 1, 0, 0),
+            ];
+            assert_eq!(command_counts(&mut conn), expected, "aborted {queued:?}");
+        }
+    });
+}
+
 /// Writes `key` from a fresh connection.
 fn conn_write(server: &Server, key: &str) {
     server

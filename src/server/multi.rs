@@ -8,6 +8,14 @@
 //! session ([`Transaction`]); a refused one marks the transaction failed,
 //! and its `EXEC` replies `EXECABORT`. Nothing runs until `EXEC`.
 //!
+//! `INFO commandstats` counts as Redis does ([`Count`]): a queued command
+//! is no call when queued, nor ever if the transaction is discarded or
+//! aborted; it is one when `EXEC` runs it (failed if it answers an error:
+//! counted as it runs on this shard, by the shard that runs its frame, or
+//! from the replies computed here once a transaction across shards has
+//! run); one refused at queue time is a rejected call. `EXEC` itself is a
+//! call, failed only when it answers an error of its own (`EXECABORT`).
+//!
 //! # Watches
 //!
 //! `WATCH key` starts a watch on the shard owning the key (`Store::watch`
@@ -60,6 +68,8 @@
 //! error. (`PUBLISH` is delivered on every shard as part of the
 //! transaction, except in one that runs on copies.)
 
+use std::time::Instant;
+
 use super::blocking;
 use super::connection::Connection;
 use super::memcache::expect_into;
@@ -67,16 +77,33 @@ use super::resp::{self, Origin};
 use super::txn::{Element, Gather, Kind, Plan};
 use super::worker::{database, ShardState};
 use crate::command::resp::connection::{self as conn_commands, Action, Session};
+use crate::command::resp::label::Label;
 use crate::command::resp::transaction::{self, Transaction};
 use crate::command::resp::{self as commands, Command, Keys, Route, KEYS_ON_SEVERAL_SHARDS};
 use crate::protocol::resp::reply;
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
 use crate::shard::mesh::{PubSubOp, RemoteOp, RequestBatch};
 use crate::shard::ShardId;
+use crate::stats::errors as error_stats;
+
+/// How `INFO commandstats` counts a request the transaction layer took
+/// (as Redis: a queued command counts when `EXEC` runs it, not when
+/// queued; `EXEC` counts as failed only for its own error, not for its
+/// commands').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// A call, failed if it answered an error.
+    Call,
+    /// Queued: not counted now.
+    Queued,
+    /// `EXEC`: a call, failed only if it was refused (`EXECABORT`,
+    /// `EXEC without MULTI`); its commands were counted on their own.
+    Exec { failed: bool },
+}
 
 /// Handles the request if the transaction layer owns it: queues it inside
-/// `MULTI`, or runs `MULTI`, `EXEC`, `DISCARD`, `WATCH`, `UNWATCH`. `None`:
-/// the caller runs it as usual.
+/// `MULTI`, or runs `MULTI`, `EXEC`, `DISCARD`, `WATCH`, `UNWATCH`; with
+/// how to count it. `None`: the caller runs it as usual.
 pub fn handle(
     command: Command,
     argv: &Argv<'_>,
@@ -85,12 +112,12 @@ pub fn handle(
     conn: &mut Connection,
     index: usize,
     state: &mut ShardState,
-) -> Option<Action> {
+) -> Option<(Action, Count)> {
     if let Some(queue) = &mut session.transaction {
         if !transaction::runs_inside_multi(command) {
             queue.queue(frame);
             transaction::write_queued(conn.output.writer());
-            return Some(Action::Continue);
+            return Some((Action::Continue, Count::Queued));
         }
     }
     let out_of_multi = session.transaction.is_none();
@@ -108,9 +135,13 @@ pub fn handle(
             reply::simple_string(conn.output.writer(), b"OK");
         }
         Command::Exec if out_of_multi => {
-            reply::error(conn.output.writer(), transaction::EXEC_WITHOUT_MULTI)
+            reply::error(conn.output.writer(), transaction::EXEC_WITHOUT_MULTI);
+            return Some((Action::Continue, Count::Exec { failed: true }));
         }
-        Command::Exec => exec(session, conn, index, state),
+        Command::Exec => {
+            let failed = exec(session, conn, index, state);
+            return Some((Action::Continue, Count::Exec { failed }));
+        }
         Command::Watch if out_of_multi => watch(argv, session, conn, index, state),
         Command::Watch => reply::error(conn.output.writer(), transaction::WATCH_INSIDE_MULTI),
         Command::Unwatch => {
@@ -124,7 +155,7 @@ pub fn handle(
         }
         _ => return None,
     }
-    Some(Action::Continue)
+    Some((Action::Continue, Count::Call))
 }
 
 /// A request the front end refused (its error is written since `mark` in
@@ -283,14 +314,20 @@ impl<'q> Queue<'q> {
 }
 
 /// `EXEC` in `MULTI`: aborts a failed transaction, else runs the queue
-/// (see the module docs).
-fn exec(session: &mut Session, conn: &mut Connection, index: usize, state: &mut ShardState) {
+/// (see the module docs). Whether it answered `EXECABORT`.
+fn exec(
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) -> bool {
     let Some(queue) = session.transaction.take() else {
-        return;
+        return false;
     };
     if queue.failed {
         reply::error(conn.output.writer(), transaction::EXECABORT);
-        return unwatch_all(session, (index, conn.generation), state);
+        unwatch_all(session, (index, conn.generation), state);
+        return true;
     }
     let mut local = session
         .watched
@@ -313,6 +350,7 @@ fn exec(session: &mut Session, conn: &mut Connection, index: usize, state: &mut 
     } else {
         exec_across(&queue, session, conn, index, state);
     }
+    false
 }
 
 /// Every key of the queued commands, when some command must read keys on
@@ -398,14 +436,18 @@ fn exec_gathered(
     state: &mut ShardState,
 ) {
     let mut requests = Vec::with_capacity(queue.len());
+    let mut calls = Vec::with_capacity(queue.len());
     let mut commands = Queue::new(queue);
     while commands.next(|command, route, argv, frame| {
-        requests.push(match placement(command, route, argv, state) {
+        let request = match placement(command, route, argv, state) {
             Placement::Connection => Gather::Local(run_captured(
                 command, route, argv, frame, session, conn, index, state,
             )),
             _ => Gather::Run(frame.to_vec()),
-        });
+        };
+        let failed = matches!(&request, Gather::Local(reply) if reply.starts_with(b"-"));
+        calls.push((Label::of(command, argv), failed));
+        requests.push(request);
     }) {}
     let origin = Origin {
         version: session.version,
@@ -413,7 +455,8 @@ fn exec_gathered(
     };
     let watched = take_watched(session, state);
     let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-    let plan = resp::plan_gathering(requests, true, &keys, &watched, origin, state, session.id);
+    let mut plan = resp::plan_gathering(requests, true, &keys, &watched, origin, state, session.id);
+    plan.calls = calls;
     resp::start_txn(plan, conn, index, state);
 }
 
@@ -443,9 +486,15 @@ fn exec_here(
             Route::Blocking(key) => Route::Key(key),
             route => route,
         };
+        let (started, errors_before) = (Instant::now(), error_stats::replied());
         resp::run(command, route, argv, frame, session, conn, index, state);
         // Placed here by `placement`: nothing may wait for another shard.
         debug_assert!(!conn.waiting_txn, "a local EXEC started a transaction");
+        if let Some(label) = Label::of(command, argv) {
+            let nanos = started.elapsed().as_nanos() as u64;
+            let failed = error_stats::replied() != errors_before;
+            state.shared.command_stats[state.id].call(label.index(), nanos, failed);
+        }
     }) {}
     blocking::release(state);
 }
@@ -476,6 +525,7 @@ fn exec_across(
     };
     let db_before = session.db;
     let mut elements = Vec::with_capacity(queue.len());
+    let mut calls = Vec::with_capacity(queue.len());
     let mut commands = Queue::new(queue);
     while commands.next(|command, route, argv, frame| {
         let element = if let Some(element) =
@@ -493,6 +543,8 @@ fn exec_across(
                 command, route, argv, frame, session, conn, index, state,
             ))
         };
+        let failed = matches!(&element, Element::Local(reply) if reply.starts_with(b"-"));
+        calls.push((Label::of(command, argv), failed));
         elements.push(element);
     }) {}
     // A SELECT applies to the connection once the transaction has run.
@@ -511,6 +563,7 @@ fn exec_across(
         select,
     };
     let mut plan = Plan::new(shards, kind);
+    plan.calls = calls;
     for (position, &shard) in plan.shards.clone().iter().enumerate() {
         plan.finals[position] = std::mem::take(&mut finals[shard]);
         plan.probes[position] = std::mem::take(&mut probes[shard]);

@@ -108,23 +108,33 @@ pub fn process(
                 };
                 let admitted = admit(&argv, &mut resp.session, conn, index, state);
                 let session = &mut resp.session;
-                let action = match admitted {
+                let (action, count) = match admitted {
                     Some((command, route)) => {
                         match multi::handle(command, &argv, frame, session, conn, index, state) {
-                            Some(action) => action,
-                            None => run(command, route, &argv, frame, session, conn, index, state),
+                            Some(handled) => handled,
+                            None => (
+                                run(command, route, &argv, frame, session, conn, index, state),
+                                multi::Count::Call,
+                            ),
                         }
                     }
                     None => {
                         multi::refused(is_exec, mark, session, conn, index, state);
-                        Action::Continue
+                        (Action::Continue, multi::Count::Call)
                     }
                 };
                 clients::after_request(&mut resp.session, conn);
                 let nanos = timer.lap(&argv, &mut resp.session, conn, state);
                 if let (Some(_), Some(label)) = (admitted, resp.session.client.last_command) {
-                    let failed = error_stats::replied() != errors_before;
-                    state.shared.command_stats[state.id].call(label.index(), nanos, failed);
+                    let failed = match count {
+                        multi::Count::Call => Some(error_stats::replied() != errors_before),
+                        multi::Count::Exec { failed } => Some(failed),
+                        // Counted when EXEC runs it.
+                        multi::Count::Queued => None,
+                    };
+                    if let Some(failed) = failed {
+                        state.shared.command_stats[state.id].call(label.index(), nanos, failed);
+                    }
                 }
                 if action == Action::Close {
                     conn.close_after_replies();

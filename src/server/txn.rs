@@ -60,6 +60,7 @@ use super::worker::{self, ShardState};
 use crate::clock::Now;
 use crate::command::resp::bits::{self, BitOp};
 use crate::command::resp::copies::{Change, Copies, Setting};
+use crate::command::resp::label::Label;
 use crate::command::resp::lcs::{self, LcsOptions};
 use crate::command::resp::moves::{self, Decision};
 use crate::command::resp::typecheck;
@@ -241,6 +242,11 @@ pub struct Plan {
     /// Per shard: operations run before the shard is released.
     pub finals: Vec<RequestBatch>,
     pub kind: Kind,
+    /// An `EXEC`'s commands, for `INFO commandstats`: each one's label (if
+    /// it has one) and whether it answered an error (known for the replies computed here;
+    /// a command another shard runs counts its error there). Counted as
+    /// calls once the transaction has run; an aborted `EXEC` runs none.
+    pub calls: Vec<(Option<Label>, bool)>,
 }
 
 impl Plan {
@@ -252,6 +258,7 @@ impl Plan {
             probes: (0..count).map(|_| RequestBatch::default()).collect(),
             finals: (0..count).map(|_| RequestBatch::default()).collect(),
             kind,
+            calls: Vec::new(),
         }
     }
 
@@ -562,8 +569,15 @@ fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     match &txn.plan.kind {
         Kind::Gathered { .. } => {
-            let finals = &mut txn.plan.finals;
-            out = run_gathered(&txn.plan.kind, &txn.probe_replies, finals, shared, now);
+            let (finals, calls) = (&mut txn.plan.finals, &mut txn.plan.calls);
+            out = run_gathered(
+                &txn.plan.kind,
+                &txn.probe_replies,
+                finals,
+                calls,
+                shared,
+                now,
+            );
         }
         Kind::Array { .. } | Kind::Sum | Kind::Ok => return None,
         Kind::Exec { version, .. } => {
@@ -574,6 +588,7 @@ fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
             for ops in &mut txn.plan.finals {
                 *ops = RequestBatch::default();
             }
+            txn.plan.calls.clear();
             reply::null_array(&mut out, *version);
         }
         Kind::SetIfNoneExists => {
@@ -675,12 +690,15 @@ fn write_back(ops: &mut RequestBatch, key: &[u8], item: Option<&[u8]>, db: u32) 
 }
 
 /// A [`Kind::Gathered`] transaction with every shard held and the keys
-/// dumped: a null array if a watched key changed; else the requests' reply
-/// from running them on copies, with what they changed added to `finals`.
+/// dumped: a null array if a watched key changed (and no `calls`); else
+/// the requests' reply from running them on copies (each of an `EXEC`'s
+/// `calls` failed if it answered an error), with what they changed added
+/// to `finals`.
 fn run_gathered(
     kind: &Kind,
     probes: &[ReplyBatch],
     finals: &mut [RequestBatch],
+    calls: &mut Vec<(Option<Label>, bool)>,
     shared: &Shared,
     now: Now,
 ) -> Vec<u8> {
@@ -702,6 +720,7 @@ fn run_gathered(
         .iter()
         .any(|watch| parse_integer(reply_at(watch)) != 0)
     {
+        calls.clear();
         reply::null_array(&mut out, *version);
         return out;
     }
@@ -720,7 +739,7 @@ fn run_gathered(
         reply::array_header(&mut out, requests.len());
     }
     let mut args = Args::new();
-    for request in requests {
+    for (position, request) in requests.iter().enumerate() {
         let frame = match request {
             Gather::Local(reply) => {
                 out.extend_from_slice(reply);
@@ -732,7 +751,11 @@ fn run_gathered(
             continue;
         };
         if let Some(command) = commands::lookup(argv.name()) {
+            let start = out.len();
             copies.run(command, &argv, at, &mut out);
+            if let Some((_, failed)) = calls.get_mut(position) {
+                *failed = out[start..].starts_with(b"-");
+            }
         }
     }
     for ((key, change), &(shard, _)) in copies.changes(at).into_iter().zip(dumps) {
@@ -751,6 +774,11 @@ fn finish(state: &mut ShardState, id: TxnId) {
     let Some(txn) = state.txns.running.remove(&id.seq) else {
         return;
     };
+    for &(label, failed) in &txn.plan.calls {
+        if let Some(label) = label {
+            state.shared.command_stats[state.id].call(label.index(), 0, failed);
+        }
+    }
     let ran = txn.decided.is_none();
     let reply = match txn.decided {
         Some(reply) => reply,
