@@ -889,3 +889,76 @@ fn publish_inside_a_transaction_reaches_subscribers() {
         server.stop();
     }
 }
+
+/// PUBSUB NUMSUB, NUMPAT and CHANNELS and PUBLISH in an EXEC whose keys
+/// are on several shards — run across them, and on copies (SINTERSTORE of
+/// two shards' sets) — answer with every shard's subscribers, as Redis
+/// 7.0.15 does (checked against `redis-server`), and the messages reach
+/// subscribers on every shard.
+#[test]
+fn pubsub_in_a_transaction_across_shards_sees_every_shard() {
+    on_each_topology(|server, [a, b, c]| {
+        let mut subscribers: Vec<Conn> = (0..6).map(|_| server.connect_resp()).collect();
+        for (n, subscriber) in subscribers.iter_mut().enumerate() {
+            if n < 4 {
+                subscriber.expect(
+                    &request(&["SUBSCRIBE", "news"]),
+                    b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+                );
+            } else {
+                subscriber.expect(
+                    &request(&["PSUBSCRIBE", "n*"]),
+                    b"*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:1\r\n",
+                );
+            }
+        }
+        let mut conn = server.connect_resp();
+        let scripts: [(Vec<Vec<&str>>, &str); 2] = [
+            (
+                vec![
+                    vec!["SET", a, "1"],
+                    vec!["SET", b, "2"],
+                    vec!["PUBSUB", "NUMSUB", "news", "none"],
+                    vec!["PUBSUB", "NUMPAT"],
+                    vec!["PUBSUB", "CHANNELS"],
+                    vec!["PUBSUB", "CHANNELS", "x*"],
+                    vec!["PUBLISH", "news", "m1"],
+                ],
+                "*7\r\n+OK\r\n+OK\r\n*4\r\n$4\r\nnews\r\n:4\r\n$4\r\nnone\r\n:0\r\n\
+                 :1\r\n*1\r\n$4\r\nnews\r\n*0\r\n:6\r\n",
+            ),
+            (
+                vec![
+                    vec!["SADD", a, "x"],
+                    vec!["SADD", b, "x"],
+                    vec!["SINTERSTORE", c, a, b],
+                    vec!["PUBLISH", "news", "m2"],
+                    vec!["PUBSUB", "NUMSUB", "news"],
+                    vec!["PUBSUB", "NUMPAT"],
+                    vec!["SMEMBERS", c],
+                ],
+                "*7\r\n:1\r\n:1\r\n:1\r\n:6\r\n*2\r\n$4\r\nnews\r\n:4\r\n:1\r\n*1\r\n$1\r\nx\r\n",
+            ),
+        ];
+        for (round, (queue, reply)) in scripts.iter().enumerate() {
+            conn.expect(&request(&["FLUSHALL"]), b"+OK\r\n");
+            conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+            for words in queue {
+                conn.expect(&request(words), b"+QUEUED\r\n");
+            }
+            conn.expect(&request(&["EXEC"]), reply.as_bytes());
+            let message = format!("m{}", round + 1);
+            for (n, subscriber) in subscribers.iter_mut().enumerate() {
+                let expected = if n < 4 {
+                    format!("*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n{}", bulk(&message))
+                } else {
+                    format!(
+                        "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n{}",
+                        bulk(&message)
+                    )
+                };
+                subscriber.expect(b"", expected.as_bytes());
+            }
+        }
+    });
+}

@@ -58,15 +58,29 @@
 //! (`command::resp::copies`), and what changed is written back before any
 //! shard is released — each command with exactly its one-shard semantics.
 //!
-//! Left out: a queue that needs that *and* has a command that names no
+//! `PUBLISH` and `PUBSUB CHANNELS|NUMSUB|NUMPAT` need every shard's
+//! subscribers: in a transaction across shards they are operations on
+//! every shard, which is then part of the transaction, so they see and
+//! reach every shard's subscribers while all are held. Across shards the
+//! final operations deliver a `PUBLISH` and answer a `PUBSUB`; on copies
+//! ([`Kind::Gathered`]) the probes count a `PUBLISH`'s receivers (none can
+//! subscribe or leave while the shards are held) and answer a `PUBSUB`,
+//! and the final operations deliver the message.
+//!
+//! Left out: a queue that needs copies *and* has a command that names no
 //! keys but touches the keyspace (`SELECT`, `MOVE`, `COPY … DB`,
 //! `FLUSHALL`, `KEYS`, `SCAN`, `RANDOMKEY`, `DBSIZE`, `SWAPDB`) runs each
 //! command where its keys are, and the commands that need several shards
-//! together get Redis Cluster's `CROSSSLOT` error for themselves alone;
-//! and in a transaction across shards, a command that touches no key but
-//! needs other shards' answers (`CLIENT LIST`, `PUBSUB`…) gets the same
-//! error. (`PUBLISH` is delivered on every shard as part of the
-//! transaction, except in one that runs on copies.)
+//! together get Redis Cluster's `CROSSSLOT` error for themselves alone.
+//! And in a transaction across shards, `CLIENT LIST` and `CLIENT KILL`
+//! get the same error: a transaction's operations run on a held shard's
+//! state alone, while those need the shard's connections (which only its
+//! worker loop holds, and of which a `KILL` closes some), so they would
+//! have to run apart from the transaction, their replies spliced into
+//! `EXEC`'s — which the one reply slot of a transaction does not allow.
+//! (`CONFIG RESETSTAT`, which asks every shard too, gets it as well: it is
+//! not made an operation of the transaction yet.) On one shard, `EXEC`
+//! runs them all as outside a transaction.
 
 use std::time::Instant;
 
@@ -78,6 +92,7 @@ use super::txn::{Element, Gather, Kind, Plan};
 use super::worker::{database, ShardState};
 use crate::command::resp::connection::{self as conn_commands, Action, Session};
 use crate::command::resp::label::Label;
+use crate::command::resp::pubsub::{self as pubsub_formats, Combine, Query};
 use crate::command::resp::transaction::{self, Transaction};
 use crate::command::resp::{self as commands, Command, Keys, Route, KEYS_ON_SEVERAL_SHARDS};
 use crate::protocol::resp::reply;
@@ -439,11 +454,31 @@ fn exec_gathered(
     let mut calls = Vec::with_capacity(queue.len());
     let mut commands = Queue::new(queue);
     while commands.next(|command, route, argv, frame| {
-        let request = match placement(command, route, argv, state) {
-            Placement::Connection => Gather::Local(run_captured(
-                command, route, argv, frame, session, conn, index, state,
-            )),
-            _ => Gather::Run(frame.to_vec()),
+        let request = match command {
+            // Answered by every shard, held with the others.
+            Command::Publish | Command::Spublish => Gather::Publish {
+                shard_channel: command == Command::Spublish,
+                channel: argv.get(1).unwrap_or_default().to_vec(),
+                message: argv.get(2).unwrap_or_default().to_vec(),
+                counts: Vec::new(),
+            },
+            Command::Pubsub => {
+                let mut out = Vec::new();
+                match introspection(argv, &mut out) {
+                    Some(combine) => Gather::Introspect {
+                        frame: frame.to_vec(),
+                        combine,
+                        parts: Vec::new(),
+                    },
+                    None => Gather::Local(out),
+                }
+            }
+            _ => match placement(command, route, argv, state) {
+                Placement::Connection => Gather::Local(run_captured(
+                    command, route, argv, frame, session, conn, index, state,
+                )),
+                _ => Gather::Run(frame.to_vec()),
+            },
         };
         let failed = matches!(&request, Gather::Local(reply) if reply.starts_with(b"-"));
         calls.push((Label::of(command, argv), failed));
@@ -645,6 +680,38 @@ fn plan_publish(command: Command, argv: &Argv<'_>, finals: &mut [RequestBatch]) 
     Element::Sum(parts)
 }
 
+/// `PUBSUB CHANNELS|NUMSUB|NUMPAT` in a transaction across shards: every
+/// shard's part, answered while all are held, joined as outside one.
+fn plan_introspect(argv: &Argv<'_>, frame: &[u8], finals: &mut [RequestBatch]) -> Element {
+    let mut out = Vec::new();
+    let Some(combine) = introspection(argv, &mut out) else {
+        return Element::Local(out);
+    };
+    let parts = finals
+        .iter_mut()
+        .enumerate()
+        .map(|(shard, batch)| {
+            let frame = batch.push_bytes(frame);
+            batch
+                .ops
+                .push(RemoteOp::PubSub(PubSubOp::Introspect { frame }));
+            (shard, batch.ops.len() - 1)
+        })
+        .collect();
+    Element::Gather(parts, combine)
+}
+
+/// How a `PUBSUB` request's shard parts are joined, or `None` with its
+/// whole reply written (an error, `HELP`).
+fn introspection(argv: &Argv<'_>, out: &mut Vec<u8>) -> Option<Combine> {
+    let query = Query::parse(argv, out)?;
+    let combine = query.combine();
+    if combine.is_none() {
+        pubsub_formats::write_help(out);
+    }
+    combine
+}
+
 /// The operations of a keyed command of a transaction across shards,
 /// added to each shard's `finals`, and how its reply is assembled; `None`
 /// for a command that touches no key.
@@ -659,6 +726,9 @@ fn plan_command(
 ) -> Option<Element> {
     if matches!(command, Command::Publish | Command::Spublish) {
         return Some(plan_publish(command, argv, finals));
+    }
+    if command == Command::Pubsub {
+        return Some(plan_introspect(argv, frame, finals));
     }
     let whole_frame = |shard: ShardId, finals: &mut [RequestBatch]| {
         (shard, resp::push_frame(&mut finals[shard], frame, origin))

@@ -35,7 +35,7 @@ use crate::command::resp::{bits, lcs};
 use crate::config::DebugCommand;
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
-use crate::shard::mesh::{RemoteOp, RequestBatch, Span};
+use crate::shard::mesh::{PubSubOp, RemoteOp, RequestBatch, Span};
 use crate::shard::ShardId;
 use crate::stats::errors as error_stats;
 use crate::store::Store;
@@ -821,7 +821,7 @@ fn plan_gathered(
 /// dumped once) and `watched` keys (each checked), all in `origin`'s
 /// database.
 pub(super) fn plan_gathering(
-    requests: Vec<Gather>,
+    mut requests: Vec<Gather>,
     exec: bool,
     keys: &[&[u8]],
     watched: &[(u32, Vec<u8>)],
@@ -837,9 +837,47 @@ pub(super) fn plan_gathering(
     }
     let watched_keys: Vec<&[u8]> = watched.iter().map(|(_, key)| key.as_slice()).collect();
     let all: Vec<&[u8]> = distinct.iter().chain(&watched_keys).copied().collect();
-    let (shards, order) = shards_of(&all, state);
+    let (shards, order) = if requests.iter().any(Gather::needs_every_shard) {
+        // Every shard, so that a shard's index is its id.
+        let shards: Vec<ShardId> = (0..state.slots.shard_count()).collect();
+        let order = all
+            .iter()
+            .map(|key| state.slots.shard_of(key) as u16)
+            .collect();
+        (shards, order)
+    } else {
+        shards_of(&all, state)
+    };
     let mut probes: Vec<RequestBatch> =
         (0..shards.len()).map(|_| RequestBatch::default()).collect();
+    // What PUBLISH and PUBSUB ask of every shard.
+    for request in &mut requests {
+        for (shard, batch) in probes.iter_mut().enumerate() {
+            let (op, positions) = match request {
+                Gather::Publish {
+                    shard_channel,
+                    channel,
+                    counts,
+                    ..
+                } => {
+                    let channel = batch.push_bytes(channel);
+                    let shard_channel = *shard_channel;
+                    let op = PubSubOp::Receivers {
+                        shard_channel,
+                        channel,
+                    };
+                    (op, counts)
+                }
+                Gather::Introspect { frame, parts, .. } => {
+                    let frame = batch.push_bytes(frame);
+                    (PubSubOp::Introspect { frame }, parts)
+                }
+                _ => break,
+            };
+            batch.ops.push(RemoteOp::PubSub(op));
+            positions.push((shard, batch.ops.len() - 1));
+        }
+    }
     let mut locate = |key: &[u8], shard: u16, op: fn(Span, u32, u64) -> RemoteOp, db: u32| {
         let batch = &mut probes[usize::from(shard)];
         let key = batch.push_bytes(key);

@@ -54,7 +54,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::blocking;
-use super::output::{join_arrays, parse_integer, ReplySlot};
+use super::output::{join_arrays, parse_integer, Combine, ReplySlot};
 use super::shared::Shared;
 use super::worker::{self, ShardState};
 use crate::clock::Now;
@@ -67,7 +67,7 @@ use crate::command::resp::typecheck;
 use crate::command::resp::{self as commands, Command};
 use crate::protocol::resp::reply;
 use crate::protocol::resp::{parse, Args, Limits, Parsed};
-use crate::shard::mesh::{RemoteOp, ReplyBatch, RequestBatch, TxnId, TxnMessage};
+use crate::shard::mesh::{PubSubOp, RemoteOp, ReplyBatch, RequestBatch, TxnId, TxnMessage};
 use crate::shard::ShardId;
 
 /// What a command's transaction computes from its shards' replies.
@@ -152,6 +152,30 @@ pub enum Gather {
     /// A reply computed before the transaction started (an `EXEC`'s
     /// command that touches no key).
     Local(Vec<u8>),
+    /// An `EXEC`'s `PUBLISH` or `SPUBLISH`: every shard's probe counts its
+    /// receivers (`counts`, placed by `plan_gathering`; none can come or go
+    /// while the shards are held), and its final operations deliver the
+    /// message, before any shard is released.
+    Publish {
+        shard_channel: bool,
+        channel: Vec<u8>,
+        message: Vec<u8>,
+        counts: Vec<(usize, usize)>,
+    },
+    /// An `EXEC`'s `PUBSUB CHANNELS|NUMSUB|NUMPAT`: every shard's probe
+    /// answers its part (`parts`), which `combine` joins.
+    Introspect {
+        frame: Vec<u8>,
+        combine: Combine,
+        parts: Vec<(usize, usize)>,
+    },
+}
+
+impl Gather {
+    /// Whether the request needs every shard (held and probed).
+    pub fn needs_every_shard(&self) -> bool {
+        matches!(self, Gather::Publish { .. } | Gather::Introspect { .. })
+    }
 }
 
 /// Where one reply of an `EXEC` comes from: final operations, each named
@@ -167,6 +191,9 @@ pub enum Element {
     Sum(Vec<(usize, usize)>),
     /// `+OK`, or the first error among the replies (`MSET`, `FLUSHALL`).
     Ok(Vec<(usize, usize)>),
+    /// The replies joined by the function (`PUBSUB CHANNELS`, `NUMSUB`,
+    /// `NUMPAT`: every shard's part).
+    Gather(Vec<(usize, usize)>, Combine),
     /// Their array replies joined (`KEYS`).
     Concat(Vec<(usize, usize)>),
     /// Computed before the transaction started.
@@ -182,7 +209,8 @@ impl Element {
             Element::Array(parts)
             | Element::Sum(parts)
             | Element::Ok(parts)
-            | Element::Concat(parts) => parts.as_mut_slice(),
+            | Element::Concat(parts)
+            | Element::Gather(parts, _) => parts.as_mut_slice(),
             Element::Local(_) => &mut [],
         };
         for (shard, _) in parts {
@@ -212,6 +240,10 @@ impl Element {
             Element::Concat(parts) => {
                 let arrays: Vec<Vec<u8>> = parts.iter().map(|part| reply(part).to_vec()).collect();
                 join_arrays(&arrays, out);
+            }
+            Element::Gather(parts, combine) => {
+                let parts: Vec<Vec<u8>> = parts.iter().map(|part| reply(part).to_vec()).collect();
+                combine(&parts, out);
             }
             Element::Local(bytes) => out.extend_from_slice(bytes),
         }
@@ -743,6 +775,30 @@ fn run_gathered(
         let frame = match request {
             Gather::Local(reply) => {
                 out.extend_from_slice(reply);
+                continue;
+            }
+            Gather::Publish {
+                shard_channel,
+                channel,
+                message,
+                counts,
+            } => {
+                let receivers = counts.iter().map(|count| parse_integer(reply_at(count)));
+                reply::integer(&mut out, receivers.sum());
+                for ops in finals.iter_mut() {
+                    let op = PubSubOp::Publish {
+                        shard_channel: *shard_channel,
+                        channel: ops.push_bytes(channel),
+                        message: ops.push_bytes(message),
+                    };
+                    ops.ops.push(RemoteOp::PubSub(op));
+                }
+                continue;
+            }
+            Gather::Introspect { combine, parts, .. } => {
+                let parts: Vec<Vec<u8>> =
+                    parts.iter().map(|part| reply_at(part).to_vec()).collect();
+                combine(&parts, &mut out);
                 continue;
             }
             Gather::Run(frame) => frame,
