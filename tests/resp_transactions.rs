@@ -168,6 +168,12 @@ fn queueing_and_exec_reply_as_redis() {
             (&["RESET"], "+RESET\r\n".into()),
             (&["GET", a], "$-1\r\n".into()),
             (&["EXEC"], "-ERR EXEC without MULTI\r\n".into()),
+            // UNWATCH queued runs as Redis's: OK (EXEC ended the watches).
+            (&["WATCH", a], "+OK\r\n".into()),
+            (&["MULTI"], "+OK\r\n".into()),
+            (&["UNWATCH"], "+QUEUED\r\n".into()),
+            (&["GET", b], "+QUEUED\r\n".into()),
+            (&["EXEC"], "*2\r\n+OK\r\n$-1\r\n".into()),
         ];
         for (words, reply) in script {
             conn.expect(&request(words), reply.as_bytes());
@@ -357,6 +363,260 @@ fn watched_keys_abort_exec_when_written_as_in_redis() {
         conn.expect(&request(&["MULTI"]), b"+OK\r\n");
         conn.expect(&request(&["GET", a]), b"+QUEUED\r\n");
         conn.expect(&request(&["EXEC"]), b"_\r\n");
+    });
+}
+
+/// A write that changes nothing — where Redis 7.0.15 calls no
+/// `signalModifiedKey` — leaves a watcher's EXEC to run; the write that
+/// does change the key aborts it. Each case: set up, the write (its reply
+/// as Redis gives it), and whether the EXEC runs (checked against
+/// `redis-server`). `k` is the watched key, `o` another key of its shard.
+#[test]
+fn writes_that_change_nothing_leave_a_watched_key_unchanged() {
+    #[rustfmt::skip]
+    let cases: &[(&[&str], &[&str], &str, bool)] = &[
+        (&["SADD k a"], &["SREM", "k", "b"], ":0", true),
+        (&["SADD k a b"], &["SREM", "k", "b"], ":1", false),
+        (&["SADD k a"], &["SADD", "k", "a"], ":0", true),
+        (&["SADD k a"], &["SADD", "k", "b"], ":1", false),
+        (&["SADD k a"], &["SPOP", "k", "0"], "*0", true),
+        (&["SADD k a"], &["SPOP", "k", "1"], "*1\r\n$1\r\na", false),
+        (&["SADD k a", "SADD o z"], &["SMOVE", "k", "o", "b"], ":0", true),
+        (&["SADD k a", "SADD o a b"], &["SMOVE", "o", "k", "a"], ":1", true),
+        (&["SADD k a", "SADD o b"], &["SMOVE", "o", "k", "b"], ":1", false),
+        (&["SADD k a b"], &["SMOVE", "k", "o", "a"], ":1", false),
+        (&["SADD k a"], &["SMOVE", "k", "k", "a"], ":1", true),
+        (&["HSET k f v"], &["HDEL", "k", "g"], ":0", true),
+        (&["HSET k f v g w"], &["HDEL", "k", "g"], ":1", false),
+        // HSET signals even when it changes nothing.
+        (&["HSET k f v"], &["HSET", "k", "f", "v"], ":0", false),
+        (&["HSET k f v"], &["HSETNX", "k", "f", "w"], ":0", true),
+        (&["HSET k f v"], &["HSETNX", "k", "g", "w"], ":1", false),
+        (&["HSET k f 1"], &["HINCRBY", "k", "f", "0"], ":1", false),
+        (&["HSET k f x"], &["HINCRBY", "k", "f", "1"], "-ERR hash value is not an integer", true),
+        (&["HSET k f x"], &["HINCRBYFLOAT", "k", "f", "1"], "-ERR hash value is not a float", true),
+        (&["ZADD k 1 a"], &["ZREM", "k", "b"], ":0", true),
+        (&["ZADD k 1 a 2 b"], &["ZREM", "k", "b"], ":1", false),
+        (&["ZADD k 1 a"], &["ZADD", "k", "1", "a"], ":0", true),
+        (&["ZADD k 1 a"], &["ZADD", "k", "2", "a"], ":0", false),
+        (&["ZADD k 1 a"], &["ZADD", "k", "NX", "2", "a"], ":0", true),
+        (&["ZADD k 1 a"], &["ZADD", "k", "XX", "2", "b"], ":0", true),
+        (&[], &["ZADD", "k", "XX", "2", "b"], ":0", true),
+        (&[], &["ZADD", "k", "XX", "INCR", "2", "b"], "$-1", true),
+        (&["ZADD k 5 a"], &["ZADD", "k", "GT", "2", "a"], ":0", true),
+        (&["ZADD k 5 a"], &["ZADD", "k", "LT", "2", "a"], ":0", false),
+        (&["ZADD k 5 a"], &["ZADD", "k", "INCR", "0", "a"], "$1\r\n5", true),
+        (&["ZADD k 5 a"], &["ZINCRBY", "k", "0", "a"], "$1\r\n5", true),
+        (&["ZADD k 5 a"], &["ZINCRBY", "k", "1", "a"], "$1\r\n6", false),
+        (&["ZADD k inf a"], &["ZINCRBY", "k", "-inf", "a"], "-ERR resulting score is not a number (NaN)", true),
+        (&["ZADD k 5 a"], &["ZREMRANGEBYSCORE", "k", "6", "7"], ":0", true),
+        (&["ZADD k 5 a"], &["ZREMRANGEBYRANK", "k", "3", "4"], ":0", true),
+        (&["ZADD k 0 a"], &["ZREMRANGEBYLEX", "k", "[x", "[y"], ":0", true),
+        (&["ZADD k 5 a 6 b"], &["ZREMRANGEBYSCORE", "k", "6", "7"], ":1", false),
+        (&["ZADD k 5 a"], &["ZPOPMIN", "k", "0"], "*0", true),
+        (&["RPUSH k a"], &["LREM", "k", "0", "b"], ":0", true),
+        (&["RPUSH k a b"], &["LREM", "k", "0", "b"], ":1", false),
+        // LTRIM and LSET signal even when they change nothing.
+        (&["RPUSH k a b"], &["LTRIM", "k", "0", "-1"], "+OK", false),
+        (&["RPUSH k a"], &["LSET", "k", "0", "a"], "+OK", false),
+        (&["RPUSH k a"], &["LSET", "k", "5", "a"], "-ERR index out of range", true),
+        (&["RPUSH k a"], &["LINSERT", "k", "BEFORE", "z", "b"], ":-1", true),
+        (&["RPUSH k a"], &["LINSERT", "k", "BEFORE", "a", "b"], ":2", false),
+        (&["RPUSH k a"], &["LPOP", "k", "0"], "*0", true),
+        (&["RPUSH k a b"], &["LPOP", "k", "1"], "*1\r\n$1\r\na", false),
+        (&["RPUSH k a"], &["LMOVE", "k", "k", "LEFT", "RIGHT"], "$1\r\na", false),
+        (&[], &["LPUSHX", "k", "a"], ":0", true),
+    ];
+    for threads in [1, 4] {
+        let server = Server::start_resp(threads);
+        let mut conn = server.connect_resp();
+        let mut other = server.connect_resp();
+        let mut setup = server.redis(2);
+        for shard in 0..threads.min(2) {
+            let watched = key_on_shard(&format!("noop{shard}:"), shard, threads);
+            let neighbour = key_on_shard(&format!("near{shard}:"), shard, threads);
+            // The queue writes a key of another shard.
+            let queued = key_on_shard("queued:", (shard + 1) % threads, threads);
+            let name = |word: &str| match word {
+                "k" => watched.clone(),
+                "o" => neighbour.clone(),
+                word => word.to_string(),
+            };
+            for (before, write, reply, runs) in cases {
+                let _: () = redis::cmd("FLUSHALL").query(&mut setup).unwrap();
+                for step in *before {
+                    let words: Vec<String> = step.split(' ').map(name).collect();
+                    let _: redis::Value = redis::cmd(&words[0])
+                        .arg(&words[1..])
+                        .query(&mut setup)
+                        .unwrap();
+                }
+                let words: Vec<String> = write.iter().map(|word| name(word)).collect();
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                conn.expect(&request(&["WATCH", &watched]), b"+OK\r\n");
+                other.expect(&request(&words), format!("{reply}\r\n").as_bytes());
+                conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+                conn.expect(&request(&["SET", &queued, "1"]), b"+QUEUED\r\n");
+                let expected: &[u8] = if *runs { b"*1\r\n+OK\r\n" } else { b"*-1\r\n" };
+                conn.send(&request(&["EXEC"]));
+                let reply = conn.read_exact(expected.len());
+                assert_eq!(
+                    String::from_utf8_lossy(&reply),
+                    String::from_utf8_lossy(expected),
+                    "{threads} threads, watched key on shard {shard}: EXEC after {write:?}"
+                );
+            }
+        }
+        server.stop();
+    }
+}
+
+/// A command's `(calls, rejected_calls, failed_calls)`, by name.
+type Counts = Vec<(String, (u64, u64, u64))>;
+
+/// `INFO commandstats`' counts by command, without `info` and `config|…`.
+fn command_counts(conn: &mut Conn) -> Counts {
+    conn.send(&request(&["INFO", "commandstats"]));
+    let header = conn.line();
+    let length: usize = header.trim_end()[1..].parse().expect("a bulk reply");
+    let text = String::from_utf8(conn.read_exact(length + 2)).unwrap();
+    let mut counts: Vec<_> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("cmdstat_")?.split_once(':'))
+        .filter(|(name, _)| *name != "info" && !name.starts_with("config"))
+        .map(|(name, fields)| {
+            let field = |wanted: &str| -> u64 {
+                fields
+                    .split(',')
+                    .find_map(|f| f.strip_prefix(wanted)?.strip_prefix('='))
+                    .and_then(|value| value.parse().ok())
+                    .unwrap_or_else(|| panic!("{wanted} in {fields}"))
+            };
+            let counts = (
+                field("calls"),
+                field("rejected_calls"),
+                field("failed_calls"),
+            );
+            (name.to_string(), counts)
+        })
+        .collect();
+    counts.sort();
+    counts
+}
+
+/// As Redis 7.0.15 (checked against `redis-server`), a command queued in
+/// MULTI counts in `INFO commandstats` when EXEC runs it — a call, failed
+/// if it answers an error — never when queued nor when discarded or the
+/// EXEC aborts; one refused at queue time is a rejected call; EXEC is a
+/// call, failed only when it answers EXECABORT itself. On one shard, and
+/// with the keys spread over several (a queue run across shards, and one
+/// run on copies: SINTERSTORE of two shards' sets).
+#[test]
+fn commandstats_count_queued_commands_when_exec_runs_them() {
+    on_each_topology(|server, [a, b, c]| {
+        let mut conn = server.connect_resp();
+        let mut other = server.connect_resp();
+        let count =
+            |name: &str, calls, rejected, failed| (name.to_string(), (calls, rejected, failed));
+        type Script<'a> = Vec<Vec<&'a str>>;
+        let scenarios: Vec<(&str, Script, Counts)> = vec![
+            (
+                "run, one command failing",
+                vec![
+                    vec!["MULTI"],
+                    vec!["SET", a, "1"],
+                    vec!["INCR", a],
+                    vec!["GET", b],
+                    vec!["SET", c, "x"],
+                    vec!["INCR", c],
+                    vec!["EXEC"],
+                ],
+                vec![
+                    count("exec", 1, 0, 0),
+                    count("get", 1, 0, 0),
+                    count("incr", 2, 0, 1),
+                    count("multi", 1, 0, 0),
+                    count("set", 2, 0, 0),
+                ],
+            ),
+            (
+                "discarded",
+                vec![
+                    vec!["MULTI"],
+                    vec!["SET", a, "1"],
+                    vec!["GET", b],
+                    vec!["DISCARD"],
+                ],
+                vec![count("discard", 1, 0, 0), count("multi", 1, 0, 0)],
+            ),
+            (
+                "refused at queue time",
+                vec![vec!["MULTI"], vec!["SET", a], vec!["GET", b], vec!["EXEC"]],
+                vec![
+                    count("exec", 1, 0, 1),
+                    count("multi", 1, 0, 0),
+                    count("set", 0, 1, 0),
+                ],
+            ),
+            (
+                "run on copies",
+                vec![
+                    vec!["MULTI"],
+                    vec!["SADD", a, "x"],
+                    vec!["SADD", b, "x"],
+                    vec!["SINTERSTORE", c, a, b],
+                    vec!["INCR", c],
+                    vec!["PING"],
+                    vec!["EXEC"],
+                ],
+                vec![
+                    count("exec", 1, 0, 0),
+                    count("incr", 1, 0, 1),
+                    count("multi", 1, 0, 0),
+                    count("ping", 1, 0, 0),
+                    count("sadd", 2, 0, 0),
+                    count("sinterstore", 1, 0, 0),
+                ],
+            ),
+            (
+                "EXEC without MULTI",
+                vec![vec!["EXEC"]],
+                vec![count("exec", 1, 0, 1)],
+            ),
+        ];
+        for (name, script, expected) in scenarios {
+            conn.expect(&request(&["FLUSHALL"]), b"+OK\r\n");
+            conn.expect(&request(&["CONFIG", "RESETSTAT"]), b"+OK\r\n");
+            for words in &script {
+                conn.send(&request(words));
+                // Every reply of these scripts is one line, or an array
+                // of one-line replies (EXEC's).
+                let line = conn.line();
+                if let Some(elements) = line.trim_end().strip_prefix('*') {
+                    let elements: usize = elements.parse().unwrap();
+                    (0..elements).for_each(|_| drop(conn.line()));
+                }
+            }
+            assert_eq!(command_counts(&mut conn), expected, "{name}");
+        }
+        // Aborted by a watch, across shards and on copies: only EXEC (and
+        // the meddling SET) count.
+        for queued in [vec!["GET", b], vec!["SINTERSTORE", c, a, b]] {
+            conn.expect(&request(&["CONFIG", "RESETSTAT"]), b"+OK\r\n");
+            conn.expect(&request(&["WATCH", a]), b"+OK\r\n");
+            other.expect(&request(&["SET", a, "2"]), b"+OK\r\n");
+            conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+            conn.expect(&request(&queued), b"+QUEUED\r\n");
+            conn.expect(&request(&["SET", c, "1"]), b"+QUEUED\r\n");
+            conn.expect(&request(&["EXEC"]), b"*-1\r\n");
+            let expected = vec![
+                count("exec", 1, 0, 0),
+                count("multi", 1, 0, 0),
+                count("set", 1, 0, 0),
+                count("watch", 1, 0, 0),
+            ];
+            assert_eq!(command_counts(&mut conn), expected, "aborted {queued:?}");
+        }
     });
 }
 
@@ -628,4 +888,77 @@ fn publish_inside_a_transaction_reaches_subscribers() {
         }
         server.stop();
     }
+}
+
+/// PUBSUB NUMSUB, NUMPAT and CHANNELS and PUBLISH in an EXEC whose keys
+/// are on several shards — run across them, and on copies (SINTERSTORE of
+/// two shards' sets) — answer with every shard's subscribers, as Redis
+/// 7.0.15 does (checked against `redis-server`), and the messages reach
+/// subscribers on every shard.
+#[test]
+fn pubsub_in_a_transaction_across_shards_sees_every_shard() {
+    on_each_topology(|server, [a, b, c]| {
+        let mut subscribers: Vec<Conn> = (0..6).map(|_| server.connect_resp()).collect();
+        for (n, subscriber) in subscribers.iter_mut().enumerate() {
+            if n < 4 {
+                subscriber.expect(
+                    &request(&["SUBSCRIBE", "news"]),
+                    b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+                );
+            } else {
+                subscriber.expect(
+                    &request(&["PSUBSCRIBE", "n*"]),
+                    b"*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:1\r\n",
+                );
+            }
+        }
+        let mut conn = server.connect_resp();
+        let scripts: [(Vec<Vec<&str>>, &str); 2] = [
+            (
+                vec![
+                    vec!["SET", a, "1"],
+                    vec!["SET", b, "2"],
+                    vec!["PUBSUB", "NUMSUB", "news", "none"],
+                    vec!["PUBSUB", "NUMPAT"],
+                    vec!["PUBSUB", "CHANNELS"],
+                    vec!["PUBSUB", "CHANNELS", "x*"],
+                    vec!["PUBLISH", "news", "m1"],
+                ],
+                "*7\r\n+OK\r\n+OK\r\n*4\r\n$4\r\nnews\r\n:4\r\n$4\r\nnone\r\n:0\r\n\
+                 :1\r\n*1\r\n$4\r\nnews\r\n*0\r\n:6\r\n",
+            ),
+            (
+                vec![
+                    vec!["SADD", a, "x"],
+                    vec!["SADD", b, "x"],
+                    vec!["SINTERSTORE", c, a, b],
+                    vec!["PUBLISH", "news", "m2"],
+                    vec!["PUBSUB", "NUMSUB", "news"],
+                    vec!["PUBSUB", "NUMPAT"],
+                    vec!["SMEMBERS", c],
+                ],
+                "*7\r\n:1\r\n:1\r\n:1\r\n:6\r\n*2\r\n$4\r\nnews\r\n:4\r\n:1\r\n*1\r\n$1\r\nx\r\n",
+            ),
+        ];
+        for (round, (queue, reply)) in scripts.iter().enumerate() {
+            conn.expect(&request(&["FLUSHALL"]), b"+OK\r\n");
+            conn.expect(&request(&["MULTI"]), b"+OK\r\n");
+            for words in queue {
+                conn.expect(&request(words), b"+QUEUED\r\n");
+            }
+            conn.expect(&request(&["EXEC"]), reply.as_bytes());
+            let message = format!("m{}", round + 1);
+            for (n, subscriber) in subscribers.iter_mut().enumerate() {
+                let expected = if n < 4 {
+                    format!("*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n{}", bulk(&message))
+                } else {
+                    format!(
+                        "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n{}",
+                        bulk(&message)
+                    )
+                };
+                subscriber.expect(b"", expected.as_bytes());
+            }
+        }
+    });
 }

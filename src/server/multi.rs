@@ -8,6 +8,14 @@
 //! session ([`Transaction`]); a refused one marks the transaction failed,
 //! and its `EXEC` replies `EXECABORT`. Nothing runs until `EXEC`.
 //!
+//! `INFO commandstats` counts as Redis does ([`Count`]): a queued command
+//! is no call when queued, nor ever if the transaction is discarded or
+//! aborted; it is one when `EXEC` runs it (failed if it answers an error:
+//! counted as it runs on this shard, by the shard that runs its frame, or
+//! from the replies computed here once a transaction across shards has
+//! run); one refused at queue time is a rejected call. `EXEC` itself is a
+//! call, failed only when it answers an error of its own (`EXECABORT`).
+//!
 //! # Watches
 //!
 //! `WATCH key` starts a watch on the shard owning the key (`Store::watch`
@@ -15,7 +23,11 @@
 //! the list. `EXEC`, `DISCARD`, `UNWATCH`, `RESET` and closing the
 //! connection end every watch on its shard; `EXEC` learns from the same
 //! message whether the key changed, and replies a null array, running
-//! nothing, if any did.
+//! nothing, if any did. A key changed if Redis would have signalled it
+//! modified: a collection write that changes nothing (`SADD` of members
+//! the set has, `HDEL`/`ZREM`/`LREM` of nothing, `ZADD` that adds or moves
+//! no score, `SPOP key 0`…) leaves it unchanged, while `HSET`, `LSET` and
+//! `LTRIM` count even when they change nothing, as in Redis.
 //!
 //! # EXEC: one shard, or a transaction over several
 //!
@@ -46,15 +58,31 @@
 //! (`command::resp::copies`), and what changed is written back before any
 //! shard is released — each command with exactly its one-shard semantics.
 //!
-//! Left out: a queue that needs that *and* has a command that names no
+//! `PUBLISH` and `PUBSUB CHANNELS|NUMSUB|NUMPAT` need every shard's
+//! subscribers: in a transaction across shards they are operations on
+//! every shard, which is then part of the transaction, so they see and
+//! reach every shard's subscribers while all are held. Across shards the
+//! final operations deliver a `PUBLISH` and answer a `PUBSUB`; on copies
+//! ([`Kind::Gathered`]) the probes count a `PUBLISH`'s receivers (none can
+//! subscribe or leave while the shards are held) and answer a `PUBSUB`,
+//! and the final operations deliver the message.
+//!
+//! Left out: a queue that needs copies *and* has a command that names no
 //! keys but touches the keyspace (`SELECT`, `MOVE`, `COPY … DB`,
 //! `FLUSHALL`, `KEYS`, `SCAN`, `RANDOMKEY`, `DBSIZE`, `SWAPDB`) runs each
 //! command where its keys are, and the commands that need several shards
-//! together get Redis Cluster's `CROSSSLOT` error for themselves alone;
-//! and in a transaction across shards, a command that touches no key but
-//! needs other shards' answers (`CLIENT LIST`, `PUBSUB`…) gets the same
-//! error. (`PUBLISH` is delivered on every shard as part of the
-//! transaction, except in one that runs on copies.)
+//! together get Redis Cluster's `CROSSSLOT` error for themselves alone.
+//! And in a transaction across shards, `CLIENT LIST` and `CLIENT KILL`
+//! get the same error: a transaction's operations run on a held shard's
+//! state alone, while those need the shard's connections (which only its
+//! worker loop holds, and of which a `KILL` closes some), so they would
+//! have to run apart from the transaction, their replies spliced into
+//! `EXEC`'s — which the one reply slot of a transaction does not allow.
+//! (`CONFIG RESETSTAT`, which asks every shard too, gets it as well: it is
+//! not made an operation of the transaction yet.) On one shard, `EXEC`
+//! runs them all as outside a transaction.
+
+use std::time::Instant;
 
 use super::blocking;
 use super::connection::Connection;
@@ -63,16 +91,34 @@ use super::resp::{self, Origin};
 use super::txn::{Element, Gather, Kind, Plan};
 use super::worker::{database, ShardState};
 use crate::command::resp::connection::{self as conn_commands, Action, Session};
+use crate::command::resp::label::Label;
+use crate::command::resp::pubsub::{self as pubsub_formats, Combine, Query};
 use crate::command::resp::transaction::{self, Transaction};
 use crate::command::resp::{self as commands, Command, Keys, Route, KEYS_ON_SEVERAL_SHARDS};
 use crate::protocol::resp::reply;
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
 use crate::shard::mesh::{PubSubOp, RemoteOp, RequestBatch};
 use crate::shard::ShardId;
+use crate::stats::errors as error_stats;
+
+/// How `INFO commandstats` counts a request the transaction layer took
+/// (as Redis: a queued command counts when `EXEC` runs it, not when
+/// queued; `EXEC` counts as failed only for its own error, not for its
+/// commands').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// A call, failed if it answered an error.
+    Call,
+    /// Queued: not counted now.
+    Queued,
+    /// `EXEC`: a call, failed only if it was refused (`EXECABORT`,
+    /// `EXEC without MULTI`); its commands were counted on their own.
+    Exec { failed: bool },
+}
 
 /// Handles the request if the transaction layer owns it: queues it inside
-/// `MULTI`, or runs `MULTI`, `EXEC`, `DISCARD`, `WATCH`, `UNWATCH`. `None`:
-/// the caller runs it as usual.
+/// `MULTI`, or runs `MULTI`, `EXEC`, `DISCARD`, `WATCH`, `UNWATCH`; with
+/// how to count it. `None`: the caller runs it as usual.
 pub fn handle(
     command: Command,
     argv: &Argv<'_>,
@@ -81,12 +127,12 @@ pub fn handle(
     conn: &mut Connection,
     index: usize,
     state: &mut ShardState,
-) -> Option<Action> {
+) -> Option<(Action, Count)> {
     if let Some(queue) = &mut session.transaction {
         if !transaction::runs_inside_multi(command) {
             queue.queue(frame);
             transaction::write_queued(conn.output.writer());
-            return Some(Action::Continue);
+            return Some((Action::Continue, Count::Queued));
         }
     }
     let out_of_multi = session.transaction.is_none();
@@ -104,9 +150,13 @@ pub fn handle(
             reply::simple_string(conn.output.writer(), b"OK");
         }
         Command::Exec if out_of_multi => {
-            reply::error(conn.output.writer(), transaction::EXEC_WITHOUT_MULTI)
+            reply::error(conn.output.writer(), transaction::EXEC_WITHOUT_MULTI);
+            return Some((Action::Continue, Count::Exec { failed: true }));
         }
-        Command::Exec => exec(session, conn, index, state),
+        Command::Exec => {
+            let failed = exec(session, conn, index, state);
+            return Some((Action::Continue, Count::Exec { failed }));
+        }
         Command::Watch if out_of_multi => watch(argv, session, conn, index, state),
         Command::Watch => reply::error(conn.output.writer(), transaction::WATCH_INSIDE_MULTI),
         Command::Unwatch => {
@@ -120,7 +170,7 @@ pub fn handle(
         }
         _ => return None,
     }
-    Some(Action::Continue)
+    Some((Action::Continue, Count::Call))
 }
 
 /// A request the front end refused (its error is written since `mark` in
@@ -279,14 +329,20 @@ impl<'q> Queue<'q> {
 }
 
 /// `EXEC` in `MULTI`: aborts a failed transaction, else runs the queue
-/// (see the module docs).
-fn exec(session: &mut Session, conn: &mut Connection, index: usize, state: &mut ShardState) {
+/// (see the module docs). Whether it answered `EXECABORT`.
+fn exec(
+    session: &mut Session,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) -> bool {
     let Some(queue) = session.transaction.take() else {
-        return;
+        return false;
     };
     if queue.failed {
         reply::error(conn.output.writer(), transaction::EXECABORT);
-        return unwatch_all(session, (index, conn.generation), state);
+        unwatch_all(session, (index, conn.generation), state);
+        return true;
     }
     let mut local = session
         .watched
@@ -309,6 +365,7 @@ fn exec(session: &mut Session, conn: &mut Connection, index: usize, state: &mut 
     } else {
         exec_across(&queue, session, conn, index, state);
     }
+    false
 }
 
 /// Every key of the queued commands, when some command must read keys on
@@ -394,14 +451,38 @@ fn exec_gathered(
     state: &mut ShardState,
 ) {
     let mut requests = Vec::with_capacity(queue.len());
+    let mut calls = Vec::with_capacity(queue.len());
     let mut commands = Queue::new(queue);
     while commands.next(|command, route, argv, frame| {
-        requests.push(match placement(command, route, argv, state) {
-            Placement::Connection => Gather::Local(run_captured(
-                command, route, argv, frame, session, conn, index, state,
-            )),
-            _ => Gather::Run(frame.to_vec()),
-        });
+        let request = match command {
+            // Answered by every shard, held with the others.
+            Command::Publish | Command::Spublish => Gather::Publish {
+                shard_channel: command == Command::Spublish,
+                channel: argv.get(1).unwrap_or_default().to_vec(),
+                message: argv.get(2).unwrap_or_default().to_vec(),
+                counts: Vec::new(),
+            },
+            Command::Pubsub => {
+                let mut out = Vec::new();
+                match introspection(argv, &mut out) {
+                    Some(combine) => Gather::Introspect {
+                        frame: frame.to_vec(),
+                        combine,
+                        parts: Vec::new(),
+                    },
+                    None => Gather::Local(out),
+                }
+            }
+            _ => match placement(command, route, argv, state) {
+                Placement::Connection => Gather::Local(run_captured(
+                    command, route, argv, frame, session, conn, index, state,
+                )),
+                _ => Gather::Run(frame.to_vec()),
+            },
+        };
+        let failed = matches!(&request, Gather::Local(reply) if reply.starts_with(b"-"));
+        calls.push((Label::of(command, argv), failed));
+        requests.push(request);
     }) {}
     let origin = Origin {
         version: session.version,
@@ -409,7 +490,8 @@ fn exec_gathered(
     };
     let watched = take_watched(session, state);
     let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-    let plan = resp::plan_gathering(requests, true, &keys, &watched, origin, state, session.id);
+    let mut plan = resp::plan_gathering(requests, true, &keys, &watched, origin, state, session.id);
+    plan.calls = calls;
     resp::start_txn(plan, conn, index, state);
 }
 
@@ -439,9 +521,15 @@ fn exec_here(
             Route::Blocking(key) => Route::Key(key),
             route => route,
         };
+        let (started, errors_before) = (Instant::now(), error_stats::replied());
         resp::run(command, route, argv, frame, session, conn, index, state);
         // Placed here by `placement`: nothing may wait for another shard.
         debug_assert!(!conn.waiting_txn, "a local EXEC started a transaction");
+        if let Some(label) = Label::of(command, argv) {
+            let nanos = started.elapsed().as_nanos() as u64;
+            let failed = error_stats::replied() != errors_before;
+            state.shared.command_stats[state.id].call(label.index(), nanos, failed);
+        }
     }) {}
     blocking::release(state);
 }
@@ -472,6 +560,7 @@ fn exec_across(
     };
     let db_before = session.db;
     let mut elements = Vec::with_capacity(queue.len());
+    let mut calls = Vec::with_capacity(queue.len());
     let mut commands = Queue::new(queue);
     while commands.next(|command, route, argv, frame| {
         let element = if let Some(element) =
@@ -489,6 +578,8 @@ fn exec_across(
                 command, route, argv, frame, session, conn, index, state,
             ))
         };
+        let failed = matches!(&element, Element::Local(reply) if reply.starts_with(b"-"));
+        calls.push((Label::of(command, argv), failed));
         elements.push(element);
     }) {}
     // A SELECT applies to the connection once the transaction has run.
@@ -507,6 +598,7 @@ fn exec_across(
         select,
     };
     let mut plan = Plan::new(shards, kind);
+    plan.calls = calls;
     for (position, &shard) in plan.shards.clone().iter().enumerate() {
         plan.finals[position] = std::mem::take(&mut finals[shard]);
         plan.probes[position] = std::mem::take(&mut probes[shard]);
@@ -588,6 +680,38 @@ fn plan_publish(command: Command, argv: &Argv<'_>, finals: &mut [RequestBatch]) 
     Element::Sum(parts)
 }
 
+/// `PUBSUB CHANNELS|NUMSUB|NUMPAT` in a transaction across shards: every
+/// shard's part, answered while all are held, joined as outside one.
+fn plan_introspect(argv: &Argv<'_>, frame: &[u8], finals: &mut [RequestBatch]) -> Element {
+    let mut out = Vec::new();
+    let Some(combine) = introspection(argv, &mut out) else {
+        return Element::Local(out);
+    };
+    let parts = finals
+        .iter_mut()
+        .enumerate()
+        .map(|(shard, batch)| {
+            let frame = batch.push_bytes(frame);
+            batch
+                .ops
+                .push(RemoteOp::PubSub(PubSubOp::Introspect { frame }));
+            (shard, batch.ops.len() - 1)
+        })
+        .collect();
+    Element::Gather(parts, combine)
+}
+
+/// How a `PUBSUB` request's shard parts are joined, or `None` with its
+/// whole reply written (an error, `HELP`).
+fn introspection(argv: &Argv<'_>, out: &mut Vec<u8>) -> Option<Combine> {
+    let query = Query::parse(argv, out)?;
+    let combine = query.combine();
+    if combine.is_none() {
+        pubsub_formats::write_help(out);
+    }
+    combine
+}
+
 /// The operations of a keyed command of a transaction across shards,
 /// added to each shard's `finals`, and how its reply is assembled; `None`
 /// for a command that touches no key.
@@ -602,6 +726,9 @@ fn plan_command(
 ) -> Option<Element> {
     if matches!(command, Command::Publish | Command::Spublish) {
         return Some(plan_publish(command, argv, finals));
+    }
+    if command == Command::Pubsub {
+        return Some(plan_introspect(argv, frame, finals));
     }
     let whole_frame = |shard: ShardId, finals: &mut [RequestBatch]| {
         (shard, resp::push_frame(&mut finals[shard], frame, origin))

@@ -35,7 +35,7 @@ use crate::command::resp::{bits, lcs};
 use crate::config::DebugCommand;
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Args, Argv, Limits, Parsed};
-use crate::shard::mesh::{RemoteOp, RequestBatch, Span};
+use crate::shard::mesh::{PubSubOp, RemoteOp, RequestBatch, Span};
 use crate::shard::ShardId;
 use crate::stats::errors as error_stats;
 use crate::store::Store;
@@ -108,23 +108,33 @@ pub fn process(
                 };
                 let admitted = admit(&argv, &mut resp.session, conn, index, state);
                 let session = &mut resp.session;
-                let action = match admitted {
+                let (action, count) = match admitted {
                     Some((command, route)) => {
                         match multi::handle(command, &argv, frame, session, conn, index, state) {
-                            Some(action) => action,
-                            None => run(command, route, &argv, frame, session, conn, index, state),
+                            Some(handled) => handled,
+                            None => (
+                                run(command, route, &argv, frame, session, conn, index, state),
+                                multi::Count::Call,
+                            ),
                         }
                     }
                     None => {
                         multi::refused(is_exec, mark, session, conn, index, state);
-                        Action::Continue
+                        (Action::Continue, multi::Count::Call)
                     }
                 };
                 clients::after_request(&mut resp.session, conn);
                 let nanos = timer.lap(&argv, &mut resp.session, conn, state);
                 if let (Some(_), Some(label)) = (admitted, resp.session.client.last_command) {
-                    let failed = error_stats::replied() != errors_before;
-                    state.shared.command_stats[state.id].call(label.index(), nanos, failed);
+                    let failed = match count {
+                        multi::Count::Call => Some(error_stats::replied() != errors_before),
+                        multi::Count::Exec { failed } => Some(failed),
+                        // Counted when EXEC runs it.
+                        multi::Count::Queued => None,
+                    };
+                    if let Some(failed) = failed {
+                        state.shared.command_stats[state.id].call(label.index(), nanos, failed);
+                    }
                 }
                 if action == Action::Close {
                     conn.close_after_replies();
@@ -811,7 +821,7 @@ fn plan_gathered(
 /// dumped once) and `watched` keys (each checked), all in `origin`'s
 /// database.
 pub(super) fn plan_gathering(
-    requests: Vec<Gather>,
+    mut requests: Vec<Gather>,
     exec: bool,
     keys: &[&[u8]],
     watched: &[(u32, Vec<u8>)],
@@ -827,9 +837,47 @@ pub(super) fn plan_gathering(
     }
     let watched_keys: Vec<&[u8]> = watched.iter().map(|(_, key)| key.as_slice()).collect();
     let all: Vec<&[u8]> = distinct.iter().chain(&watched_keys).copied().collect();
-    let (shards, order) = shards_of(&all, state);
+    let (shards, order) = if requests.iter().any(Gather::needs_every_shard) {
+        // Every shard, so that a shard's index is its id.
+        let shards: Vec<ShardId> = (0..state.slots.shard_count()).collect();
+        let order = all
+            .iter()
+            .map(|key| state.slots.shard_of(key) as u16)
+            .collect();
+        (shards, order)
+    } else {
+        shards_of(&all, state)
+    };
     let mut probes: Vec<RequestBatch> =
         (0..shards.len()).map(|_| RequestBatch::default()).collect();
+    // What PUBLISH and PUBSUB ask of every shard.
+    for request in &mut requests {
+        for (shard, batch) in probes.iter_mut().enumerate() {
+            let (op, positions) = match request {
+                Gather::Publish {
+                    shard_channel,
+                    channel,
+                    counts,
+                    ..
+                } => {
+                    let channel = batch.push_bytes(channel);
+                    let shard_channel = *shard_channel;
+                    let op = PubSubOp::Receivers {
+                        shard_channel,
+                        channel,
+                    };
+                    (op, counts)
+                }
+                Gather::Introspect { frame, parts, .. } => {
+                    let frame = batch.push_bytes(frame);
+                    (PubSubOp::Introspect { frame }, parts)
+                }
+                _ => break,
+            };
+            batch.ops.push(RemoteOp::PubSub(op));
+            positions.push((shard, batch.ops.len() - 1));
+        }
+    }
     let mut locate = |key: &[u8], shard: u16, op: fn(Span, u32, u64) -> RemoteOp, db: u32| {
         let batch = &mut probes[usize::from(shard)];
         let key = batch.push_bytes(key);

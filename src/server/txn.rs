@@ -54,19 +54,20 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::blocking;
-use super::output::{join_arrays, parse_integer, ReplySlot};
+use super::output::{join_arrays, parse_integer, Combine, ReplySlot};
 use super::shared::Shared;
 use super::worker::{self, ShardState};
 use crate::clock::Now;
 use crate::command::resp::bits::{self, BitOp};
 use crate::command::resp::copies::{Change, Copies, Setting};
+use crate::command::resp::label::Label;
 use crate::command::resp::lcs::{self, LcsOptions};
 use crate::command::resp::moves::{self, Decision};
 use crate::command::resp::typecheck;
 use crate::command::resp::{self as commands, Command};
 use crate::protocol::resp::reply;
 use crate::protocol::resp::{parse, Args, Limits, Parsed};
-use crate::shard::mesh::{RemoteOp, ReplyBatch, RequestBatch, TxnId, TxnMessage};
+use crate::shard::mesh::{PubSubOp, RemoteOp, ReplyBatch, RequestBatch, TxnId, TxnMessage};
 use crate::shard::ShardId;
 
 /// What a command's transaction computes from its shards' replies.
@@ -151,6 +152,30 @@ pub enum Gather {
     /// A reply computed before the transaction started (an `EXEC`'s
     /// command that touches no key).
     Local(Vec<u8>),
+    /// An `EXEC`'s `PUBLISH` or `SPUBLISH`: every shard's probe counts its
+    /// receivers (`counts`, placed by `plan_gathering`; none can come or go
+    /// while the shards are held), and its final operations deliver the
+    /// message, before any shard is released.
+    Publish {
+        shard_channel: bool,
+        channel: Vec<u8>,
+        message: Vec<u8>,
+        counts: Vec<(usize, usize)>,
+    },
+    /// An `EXEC`'s `PUBSUB CHANNELS|NUMSUB|NUMPAT`: every shard's probe
+    /// answers its part (`parts`), which `combine` joins.
+    Introspect {
+        frame: Vec<u8>,
+        combine: Combine,
+        parts: Vec<(usize, usize)>,
+    },
+}
+
+impl Gather {
+    /// Whether the request needs every shard (held and probed).
+    pub fn needs_every_shard(&self) -> bool {
+        matches!(self, Gather::Publish { .. } | Gather::Introspect { .. })
+    }
 }
 
 /// Where one reply of an `EXEC` comes from: final operations, each named
@@ -166,6 +191,9 @@ pub enum Element {
     Sum(Vec<(usize, usize)>),
     /// `+OK`, or the first error among the replies (`MSET`, `FLUSHALL`).
     Ok(Vec<(usize, usize)>),
+    /// The replies joined by the function (`PUBSUB CHANNELS`, `NUMSUB`,
+    /// `NUMPAT`: every shard's part).
+    Gather(Vec<(usize, usize)>, Combine),
     /// Their array replies joined (`KEYS`).
     Concat(Vec<(usize, usize)>),
     /// Computed before the transaction started.
@@ -181,7 +209,8 @@ impl Element {
             Element::Array(parts)
             | Element::Sum(parts)
             | Element::Ok(parts)
-            | Element::Concat(parts) => parts.as_mut_slice(),
+            | Element::Concat(parts)
+            | Element::Gather(parts, _) => parts.as_mut_slice(),
             Element::Local(_) => &mut [],
         };
         for (shard, _) in parts {
@@ -212,6 +241,10 @@ impl Element {
                 let arrays: Vec<Vec<u8>> = parts.iter().map(|part| reply(part).to_vec()).collect();
                 join_arrays(&arrays, out);
             }
+            Element::Gather(parts, combine) => {
+                let parts: Vec<Vec<u8>> = parts.iter().map(|part| reply(part).to_vec()).collect();
+                combine(&parts, out);
+            }
             Element::Local(bytes) => out.extend_from_slice(bytes),
         }
     }
@@ -241,6 +274,11 @@ pub struct Plan {
     /// Per shard: operations run before the shard is released.
     pub finals: Vec<RequestBatch>,
     pub kind: Kind,
+    /// An `EXEC`'s commands, for `INFO commandstats`: each one's label (if
+    /// it has one) and whether it answered an error (known for the replies computed here;
+    /// a command another shard runs counts its error there). Counted as
+    /// calls once the transaction has run; an aborted `EXEC` runs none.
+    pub calls: Vec<(Option<Label>, bool)>,
 }
 
 impl Plan {
@@ -252,6 +290,7 @@ impl Plan {
             probes: (0..count).map(|_| RequestBatch::default()).collect(),
             finals: (0..count).map(|_| RequestBatch::default()).collect(),
             kind,
+            calls: Vec::new(),
         }
     }
 
@@ -562,8 +601,15 @@ fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     match &txn.plan.kind {
         Kind::Gathered { .. } => {
-            let finals = &mut txn.plan.finals;
-            out = run_gathered(&txn.plan.kind, &txn.probe_replies, finals, shared, now);
+            let (finals, calls) = (&mut txn.plan.finals, &mut txn.plan.calls);
+            out = run_gathered(
+                &txn.plan.kind,
+                &txn.probe_replies,
+                finals,
+                calls,
+                shared,
+                now,
+            );
         }
         Kind::Array { .. } | Kind::Sum | Kind::Ok => return None,
         Kind::Exec { version, .. } => {
@@ -574,6 +620,7 @@ fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
             for ops in &mut txn.plan.finals {
                 *ops = RequestBatch::default();
             }
+            txn.plan.calls.clear();
             reply::null_array(&mut out, *version);
         }
         Kind::SetIfNoneExists => {
@@ -675,12 +722,15 @@ fn write_back(ops: &mut RequestBatch, key: &[u8], item: Option<&[u8]>, db: u32) 
 }
 
 /// A [`Kind::Gathered`] transaction with every shard held and the keys
-/// dumped: a null array if a watched key changed; else the requests' reply
-/// from running them on copies, with what they changed added to `finals`.
+/// dumped: a null array if a watched key changed (and no `calls`); else
+/// the requests' reply from running them on copies (each of an `EXEC`'s
+/// `calls` failed if it answered an error), with what they changed added
+/// to `finals`.
 fn run_gathered(
     kind: &Kind,
     probes: &[ReplyBatch],
     finals: &mut [RequestBatch],
+    calls: &mut Vec<(Option<Label>, bool)>,
     shared: &Shared,
     now: Now,
 ) -> Vec<u8> {
@@ -702,6 +752,7 @@ fn run_gathered(
         .iter()
         .any(|watch| parse_integer(reply_at(watch)) != 0)
     {
+        calls.clear();
         reply::null_array(&mut out, *version);
         return out;
     }
@@ -720,10 +771,34 @@ fn run_gathered(
         reply::array_header(&mut out, requests.len());
     }
     let mut args = Args::new();
-    for request in requests {
+    for (position, request) in requests.iter().enumerate() {
         let frame = match request {
             Gather::Local(reply) => {
                 out.extend_from_slice(reply);
+                continue;
+            }
+            Gather::Publish {
+                shard_channel,
+                channel,
+                message,
+                counts,
+            } => {
+                let receivers = counts.iter().map(|count| parse_integer(reply_at(count)));
+                reply::integer(&mut out, receivers.sum());
+                for ops in finals.iter_mut() {
+                    let op = PubSubOp::Publish {
+                        shard_channel: *shard_channel,
+                        channel: ops.push_bytes(channel),
+                        message: ops.push_bytes(message),
+                    };
+                    ops.ops.push(RemoteOp::PubSub(op));
+                }
+                continue;
+            }
+            Gather::Introspect { combine, parts, .. } => {
+                let parts: Vec<Vec<u8>> =
+                    parts.iter().map(|part| reply_at(part).to_vec()).collect();
+                combine(&parts, &mut out);
                 continue;
             }
             Gather::Run(frame) => frame,
@@ -732,7 +807,11 @@ fn run_gathered(
             continue;
         };
         if let Some(command) = commands::lookup(argv.name()) {
+            let start = out.len();
             copies.run(command, &argv, at, &mut out);
+            if let Some((_, failed)) = calls.get_mut(position) {
+                *failed = out[start..].starts_with(b"-");
+            }
         }
     }
     for ((key, change), &(shard, _)) in copies.changes(at).into_iter().zip(dumps) {
@@ -751,6 +830,11 @@ fn finish(state: &mut ShardState, id: TxnId) {
     let Some(txn) = state.txns.running.remove(&id.seq) else {
         return;
     };
+    for &(label, failed) in &txn.plan.calls {
+        if let Some(label) = label {
+            state.shared.command_stats[state.id].call(label.index(), 0, failed);
+        }
+    }
     let ran = txn.decided.is_none();
     let reply = match txn.decided {
         Some(reply) => reply,

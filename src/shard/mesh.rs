@@ -148,6 +148,10 @@ pub enum PubSubOp {
     },
     /// A whole `PUBSUB …` request. Reply: this shard's part of the answer.
     Introspect { frame: Span },
+    /// How many of this shard's subscribers a `Publish` to `channel` would
+    /// reach, delivering nothing (a transaction's probe: the shard is held
+    /// until its final operations deliver it). Reply: an integer.
+    Receivers { shard_channel: bool, channel: Span },
 }
 
 /// Operations for one shard, from the connections of one sender turn.

@@ -96,10 +96,20 @@ impl<'s> Item<'s> {
     /// current for collections (from [`Collection::heap_bytes`] before and
     /// after); a collection left empty is removed with its key. The item
     /// gets a fresh CAS, as any write.
-    pub fn update_collection<R>(mut self, change: impl FnOnce(&mut Collection) -> R) -> Option<R> {
-        // A change is a write: `WATCH` and memcached's `gets` see a new CAS.
-        self.collection()?;
-        self.set_fresh_cas();
+    pub fn update_collection<R>(self, change: impl FnOnce(&mut Collection) -> R) -> Option<R> {
+        self.update_collection_if(change, |_| true)
+    }
+
+    /// [`Item::update_collection`], but the item gets a fresh CAS only if
+    /// `changed` says, from `change`'s result, that the collection did
+    /// change: a write that changes nothing (`SREM` of an absent member)
+    /// is no write for `WATCH` (which compares CAS) nor for memcached's
+    /// `gets`, as Redis does not signal the key modified then.
+    pub fn update_collection_if<R>(
+        mut self,
+        change: impl FnOnce(&mut Collection) -> R,
+        changed: impl FnOnce(&R) -> bool,
+    ) -> Option<R> {
         let collection = self.store.index.item_mut(self.slot).into_collection_mut()?;
         let before = collection.heap_bytes();
         let result = change(collection);
@@ -110,6 +120,9 @@ impl<'s> Item<'s> {
         self.store.charge(before as usize, after as usize);
         if empty {
             self.store.unlink(self.slot);
+        } else if changed(&result) {
+            // A change is a write: `WATCH` and memcached's `gets` see a new CAS.
+            self.set_fresh_cas();
         }
         Some(result)
     }

@@ -53,6 +53,49 @@ fn a_collection_item_counts_its_heap_bytes() {
 }
 
 #[test]
+fn only_a_change_renews_a_collection_items_cas() {
+    let mut store = Store::new();
+    let meta = ItemMeta {
+        cas: store.next_cas(),
+        ..ItemMeta::default()
+    };
+    store
+        .insert_collection(b"h", hash_of(&[(b"f", b"v")]), meta, T0)
+        .unwrap();
+    let cas = store.get(b"h", T0).unwrap().cas();
+    let remove = |field: &'static [u8]| {
+        move |collection: &mut Collection| match collection {
+            Collection::Hash(hash) => hash.remove(field),
+            _ => unreachable!(),
+        }
+    };
+    let item = store.get(b"h", T0).unwrap();
+    let removed = item.update_collection_if(remove(b"absent"), |removed| *removed);
+    assert_eq!(removed, Some(false));
+    assert_eq!(store.get(b"h", T0).unwrap().cas(), cas, "nothing changed");
+    let item = store.get(b"h", T0).unwrap();
+    assert_eq!(item.update_collection(|_| ()), Some(()));
+    let renewed = store.get(b"h", T0).unwrap().cas();
+    assert_ne!(renewed, cas, "update_collection always renews");
+    store
+        .get(b"h", T0)
+        .unwrap()
+        .update_collection_if(hash_insert, |added| *added);
+    assert_ne!(
+        store.get(b"h", T0).unwrap().cas(),
+        renewed,
+        "a change renews"
+    );
+}
+
+fn hash_insert(collection: &mut Collection) -> bool {
+    match collection {
+        Collection::Hash(hash) => hash.insert(b"g", b"w", &Limits::default()),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
 fn a_string_item_has_no_collection_to_update() {
     let mut store = Store::new();
     store

@@ -5,7 +5,10 @@
 //! item's CAS and expiry, or that there was none. Every write of an item
 //! gives it a fresh CAS (the RESP commands that change an item in place
 //! renew it, as memcached's do), and `EXPIRE`-like changes move its
-//! expiry, so at `EXEC` a different CAS or expiry, or a vanished item
+//! expiry; a write that changes nothing where Redis signals no change
+//! (`SREM` of an absent member, `ZADD` of a score a member has…, see
+//! `Item::update_collection_if`) keeps the CAS, so it aborts no `EXEC`.
+//! So at `EXEC` a different CAS or expiry, or a vanished item
 //! (deleted, expired, evicted, flushed), means the key changed. What a
 //! snapshot cannot see is a key created and deleted again while it was
 //! watched as absent: creating an item under a watched key therefore marks

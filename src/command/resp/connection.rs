@@ -117,6 +117,9 @@ pub fn answer(
             };
             reply::simple_string(out, b"RESET");
         }
+        // Reached only by an UNWATCH queued in MULTI: EXEC has ended the
+        // watches by the time it runs (elsewhere `server::multi` takes it).
+        Command::Unwatch => reply::simple_string(out, b"OK"),
         Command::Client => client(argv, session, out),
         Command::Command => command_info(argv, session.version, out),
         Command::Object | Command::Memory => super::object::answer_without_key(command, argv, out),

@@ -47,10 +47,11 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
         }
         Command::Hsetnx => {
             let limits = cx.limits();
-            typecheck::write(key, cx, |hash: &mut Hash| {
+            let add = |hash: &mut Hash| {
                 hash.get(arg(2)).is_none() && hash.insert(arg(2), arg(3), &limits)
-            })
-            .map(|added| reply::integer(out, added as i64))
+            };
+            typecheck::write_if(key, cx, add, |added| *added)
+                .map(|added| reply::integer(out, added as i64))
         }
         Command::Hget => {
             let version = cx.version;
@@ -71,12 +72,15 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
                 }
             })
         }
-        Command::Hdel => typecheck::update(key, cx, |hash: &mut Hash| {
-            argv.iter()
-                .skip(2)
-                .filter(|field| hash.remove(field))
-                .count()
-        })
+        Command::Hdel => {
+            let remove = |hash: &mut Hash| {
+                argv.iter()
+                    .skip(2)
+                    .filter(|field| hash.remove(field))
+                    .count()
+            };
+            typecheck::update_if(key, cx, remove, |removed| *removed > 0)
+        }
         .map(|removed| reply::integer(out, removed.unwrap_or(0) as i64)),
         Command::Hexists => read(key, cx).map(|hash| {
             let found = hash.is_some_and(|h| h.get(arg(2)).is_some());
@@ -129,7 +133,7 @@ fn hincrby(key: &[u8], field: &[u8], by: &[u8], cx: &mut RespContext<'_>, out: &
         return reply::error(out, NOT_AN_INTEGER);
     };
     let limits = cx.limits();
-    let result = typecheck::write(key, cx, |hash: &mut Hash| {
+    let increment = |hash: &mut Hash| {
         let current = match hash.get(field) {
             Some(value) => parse_i64(value).ok_or(NOT_AN_INTEGER_FIELD)?,
             None => 0,
@@ -139,7 +143,9 @@ fn hincrby(key: &[u8], field: &[u8], by: &[u8], cx: &mut RespContext<'_>, out: &
             .ok_or(&b"ERR increment or decrement would overflow"[..])?;
         hash.insert(field, itoa::Buffer::new().format(sum).as_bytes(), &limits);
         Ok(sum)
-    });
+    };
+    // A refused increment changes nothing.
+    let result = typecheck::write_if(key, cx, increment, Result::is_ok);
     match result {
         Ok(Ok(sum)) => reply::integer(out, sum),
         Ok(Err(error)) => reply::error(out, error),
@@ -156,7 +162,7 @@ fn hincrbyfloat(key: &[u8], field: &[u8], by: &[u8], cx: &mut RespContext<'_>, o
         None => return reply::error(out, NOT_A_FLOAT),
     };
     let limits = cx.limits();
-    let result = typecheck::write(key, cx, |hash: &mut Hash| {
+    let increment = |hash: &mut Hash| {
         let current = match hash.get(field).map(long_double::parse) {
             None => LongDouble::ZERO,
             Some(Some(Number::Finite(current))) => current,
@@ -168,7 +174,8 @@ fn hincrbyfloat(key: &[u8], field: &[u8], by: &[u8], cx: &mut RespContext<'_>, o
         let text = sum.to_human();
         hash.insert(field, text.as_bytes(), &limits);
         Ok(text)
-    });
+    };
+    let result = typecheck::write_if(key, cx, increment, Result::is_ok);
     match result {
         Ok(Ok(text)) => reply::bulk(out, text.as_bytes()),
         Ok(Err(error)) => reply::error(out, error),

@@ -112,9 +112,10 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
             let Some(index) = parse_i64(arg(2)) else {
                 return reply::error(out, NOT_AN_INTEGER);
             };
-            let done = typecheck::update(key, cx, |list: &mut List| {
+            let set = |list: &mut List| {
                 position(index, list.len()).is_some_and(|at| list.set(at, arg(3)))
-            });
+            };
+            let done = typecheck::update_if(key, cx, set, |done| *done);
             done.map(|done| match done {
                 None => reply::error(out, b"ERR no such key"),
                 Some(false) => reply::error(out, b"ERR index out of range"),
@@ -127,7 +128,7 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
                 word if word.eq_ignore_ascii_case(b"after") => true,
                 _ => return reply::error(out, SYNTAX_ERROR),
             };
-            typecheck::update(key, cx, |list: &mut List| {
+            let insert = |list: &mut List| {
                 let pivot = list.iter().position(|element| element == arg(3));
                 match pivot {
                     Some(at) => {
@@ -136,14 +137,16 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
                     }
                     None => -1,
                 }
-            })
-            .map(|len| reply::integer(out, len.unwrap_or(0)))
+            };
+            typecheck::update_if(key, cx, insert, |len| *len >= 0)
+                .map(|len| reply::integer(out, len.unwrap_or(0)))
         }
         Command::Lrem => {
             let Some(count) = parse_i64(arg(2)) else {
                 return reply::error(out, NOT_AN_INTEGER);
             };
-            typecheck::update(key, cx, |list: &mut List| remove(list, count, arg(3)))
+            let remove = |list: &mut List| remove(list, count, arg(3));
+            typecheck::update_if(key, cx, remove, |removed| *removed > 0)
                 .map(|removed| reply::integer(out, removed.unwrap_or(0) as i64))
         }
         Command::Ltrim => {
@@ -234,10 +237,12 @@ fn pop(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Ve
     } else {
         End::Right
     };
-    let popped = typecheck::update(key, cx, |list: &mut List| {
+    let pop = |list: &mut List| {
         let take = count.unwrap_or(1).min(list.len());
         (0..take).filter_map(|_| end.pop(list)).collect::<Vec<_>>()
-    });
+    };
+    // `LPOP key 0` changes nothing.
+    let popped = typecheck::update_if(key, cx, pop, |popped| !popped.is_empty());
     match (popped, count) {
         (Err(refused), _) => refused.answer(out),
         (Ok(None), None) => reply::null(out, version),

@@ -32,20 +32,24 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
     let result = match command {
         Command::Sadd => {
             let limits = cx.limits();
-            typecheck::write(key, cx, |set: &mut Set| {
+            let add = |set: &mut Set| {
                 argv.iter()
                     .skip(2)
                     .filter(|member| set.insert(member, &limits))
                     .count()
-            })
-            .map(|added| reply::integer(out, added as i64))
+            };
+            typecheck::write_if(key, cx, add, |added| *added > 0)
+                .map(|added| reply::integer(out, added as i64))
         }
-        Command::Srem => typecheck::update(key, cx, |set: &mut Set| {
-            argv.iter()
-                .skip(2)
-                .filter(|member| set.remove(member))
-                .count()
-        })
+        Command::Srem => {
+            let remove = |set: &mut Set| {
+                argv.iter()
+                    .skip(2)
+                    .filter(|member| set.remove(member))
+                    .count()
+            };
+            typecheck::update_if(key, cx, remove, |removed| *removed > 0)
+        }
         .map(|removed| reply::integer(out, removed.unwrap_or(0) as i64)),
         Command::Smembers => read(key, cx).map(|set| {
             reply::set_header(out, version, set.map_or(0, Set::len));
@@ -110,7 +114,7 @@ fn spop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         Some(Some(count)) if count >= 0 => Some(count as u64),
         Some(_) => return reply::error(out, b"ERR value is out of range, must be positive"),
     };
-    let popped = typecheck::update(key, cx, |set: &mut Set| {
+    let pop = |set: &mut Set| {
         let take = count.unwrap_or(1).min(set.len() as u64) as usize;
         let mut popped = Vec::with_capacity(take);
         for _ in 0..take {
@@ -121,7 +125,9 @@ fn spop(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
             }
         }
         popped
-    });
+    };
+    // `SPOP key 0` changes nothing.
+    let popped = typecheck::update_if(key, cx, pop, |popped| !popped.is_empty());
     match (popped, count) {
         (Err(refused), _) => refused.answer(out),
         (Ok(popped), None) => match popped.as_deref() {
@@ -210,7 +216,9 @@ fn smove(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
         let limits = cx.limits();
         let moved =
             typecheck::update(source, cx, |set: &mut Set| set.remove(member)).and_then(|_| {
-                typecheck::write(destination, cx, |set: &mut Set| set.insert(member, &limits))
+                // A member the destination has already leaves it as it was.
+                let add = |set: &mut Set| set.insert(member, &limits);
+                typecheck::write_if(destination, cx, add, |added| *added)
             });
         if let Err(refused) = moved {
             return refused.answer(out);

@@ -141,6 +141,18 @@ pub fn write<T: Typed, R>(
     cx: &mut RespContext<'_>,
     change: impl FnOnce(&mut T) -> R,
 ) -> Result<R, Refused> {
+    write_if(key, cx, change, |_| true)
+}
+
+/// [`write`] of a command that may change nothing: the key counts as
+/// written (a fresh CAS, what `WATCH` sees) only if `changed` says so from
+/// `change`'s result, where Redis signals the key modified.
+pub fn write_if<T: Typed, R>(
+    key: &[u8],
+    cx: &mut RespContext<'_>,
+    change: impl FnOnce(&mut T) -> R,
+    changed: impl FnOnce(&R) -> bool,
+) -> Result<R, Refused> {
     let now = cx.now;
     let mut item = cx
         .store
@@ -150,7 +162,10 @@ pub fn write<T: Typed, R>(
         return Err(Refused::WrongType);
     }
     item.set_last_access(now);
-    let done = item.update_collection(|collection| T::of_mut(collection).map(change));
+    let done = item.update_collection_if(
+        |collection| T::of_mut(collection).map(change),
+        |done| done.as_ref().is_some_and(changed),
+    );
     done.flatten().ok_or(Refused::WrongType)
 }
 
@@ -161,6 +176,16 @@ pub fn update<T: Typed, R>(
     cx: &mut RespContext<'_>,
     change: impl FnOnce(&mut T) -> R,
 ) -> Result<Option<R>, Refused> {
+    update_if(key, cx, change, |_| true)
+}
+
+/// [`update`] of a command that may change nothing: as [`write_if`].
+pub fn update_if<T: Typed, R>(
+    key: &[u8],
+    cx: &mut RespContext<'_>,
+    change: impl FnOnce(&mut T) -> R,
+    changed: impl FnOnce(&R) -> bool,
+) -> Result<Option<R>, Refused> {
     let now = cx.now;
     let Some(mut item) = cx.store.get(key, now) else {
         return Ok(None);
@@ -169,6 +194,9 @@ pub fn update<T: Typed, R>(
         return Err(Refused::WrongType);
     }
     item.set_last_access(now);
-    let done = item.update_collection(|collection| T::of_mut(collection).map(change));
+    let done = item.update_collection_if(
+        |collection| T::of_mut(collection).map(change),
+        |done| done.as_ref().is_some_and(changed),
+    );
     done.flatten().map(Some).ok_or(Refused::WrongType)
 }

@@ -41,22 +41,28 @@ pub fn execute(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out:
                 return reply::error(out, NOT_A_FLOAT);
             };
             let limits = cx.limits();
-            typecheck::write(key, cx, |zset: &mut ZSet| {
-                let score = zset.score(arg(3)).unwrap_or(0.0) + by;
+            // As Redis, an increment that leaves the score as it was
+            // (`ZINCRBY key 0 member`) is no change.
+            let increment = |zset: &mut ZSet| {
+                let old = zset.score(arg(3));
+                let score = old.unwrap_or(0.0) + by;
                 if score.is_nan() {
                     return None;
                 }
                 zset.insert(arg(3), score, &limits);
-                Some(score)
-            })
-            .map(|score| match score {
-                Some(score) => score_reply(out, version, score),
-                None => reply::error(out, NAN_SCORE),
-            })
+                Some((score, old != Some(score)))
+            };
+            typecheck::write_if(key, cx, increment, |done| done.is_some_and(|(_, new)| new)).map(
+                |score| match score {
+                    Some((score, _)) => score_reply(out, version, score),
+                    None => reply::error(out, NAN_SCORE),
+                },
+            )
         }
-        Command::Zrem => typecheck::update(key, cx, |zset: &mut ZSet| {
-            argv.iter().skip(2).filter(|m| zset.remove(m)).count()
-        })
+        Command::Zrem => {
+            let remove = |zset: &mut ZSet| argv.iter().skip(2).filter(|m| zset.remove(m)).count();
+            typecheck::update_if(key, cx, remove, |removed| *removed > 0)
+        }
         .map(|removed| reply::integer(out, removed.unwrap_or(0) as i64)),
         Command::Zcard => {
             read(key, cx).map(|zset| reply::integer(out, zset.map_or(0, ZSet::len) as i64))
@@ -354,7 +360,17 @@ fn zadd(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     }
     let version = cx.version;
     let limits = cx.limits();
-    let result = typecheck::write(argv.get(1).unwrap_or_default(), cx, |zset: &mut ZSet| {
+    let key = argv.get(1).unwrap_or_default();
+    if xx && cx.store.peek(key, cx.now).is_none() {
+        // No key and XX: nothing to do, and no key created even for a
+        // moment (a watcher of the absent key would see it).
+        return if incr {
+            reply::null(out, version)
+        } else {
+            reply::integer(out, 0)
+        };
+    }
+    let add = |zset: &mut ZSet| {
         let (mut added, mut changed) = (0, 0);
         let mut last = None;
         for (score, member) in entries {
@@ -383,6 +399,10 @@ fn zadd(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
             last = Some(score);
         }
         Ok((added, changed, last))
+    };
+    // Redis signals the key only if a member was added or its score moved.
+    let result = typecheck::write_if(key, cx, add, |done| {
+        done.is_ok_and(|(added, changed, _)| added + changed > 0)
     });
     match result {
         Ok(Ok((_, _, last))) if incr => match last {
@@ -715,13 +735,14 @@ fn zremrange(command: Command, argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &
         },
     };
     let key = argv.get(1).unwrap_or_default();
-    let removed = typecheck::update(key, cx, |zset: &mut ZSet| {
+    let remove = |zset: &mut ZSet| {
         let (start, end) = match &range {
             Err((start, end)) => super::inclusive_range(*start, *end, zset.len()),
             Ok(range) => range.ranks(zset),
         };
         zset.remove_range(start, end)
-    });
+    };
+    let removed = typecheck::update_if(key, cx, remove, |removed| *removed > 0);
     match removed {
         Ok(removed) => reply::integer(out, removed.unwrap_or(0) as i64),
         Err(refused) => refused.answer(out),

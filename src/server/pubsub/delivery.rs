@@ -98,6 +98,17 @@ pub struct Running<'a> {
 }
 
 impl ShardPubSub {
+    /// How many subscribers [`ShardPubSub::publish`] of a message to
+    /// `channel` would reach now.
+    pub fn receivers(&self, shard_channel: bool, channel: &[u8]) -> i64 {
+        let mut receivers = 0;
+        self.table
+            .for_each_receiver(shard_channel, channel, |_, group| {
+                receivers += group.len() as i64
+            });
+        receivers
+    }
+
     /// Delivers a message to this shard's subscribers of `channel` (and of
     /// the patterns matching it, unless it is a shard channel): `running`
     /// gets it at once, the others when the turn's deliveries are written.

@@ -282,6 +282,13 @@ pub fn execute_remote(op: &PubSubOp, arena: &[u8], state: &mut ShardState, out: 
                     .publish(shard_channel, channel.of(arena), message.of(arena), None);
             crate::protocol::resp::reply::integer(out, receivers);
         }
+        PubSubOp::Receivers {
+            shard_channel,
+            channel,
+        } => {
+            let receivers = state.pubsub.receivers(shard_channel, channel.of(arena));
+            crate::protocol::resp::reply::integer(out, receivers);
+        }
         PubSubOp::Introspect { frame } => {
             let mut args = std::mem::take(&mut state.resp_args);
             if let Parsed::Command { argv, .. } =
