@@ -4,8 +4,10 @@
 //!
 //! # Where a client waits
 //!
-//! All keys of a blocking request (BLMOVE's destination too) must be on one
-//! shard, the *key shard*, else `CROSSSLOT`. The connection's own shard
+//! When all keys of a blocking request (BLMOVE's destination too) are on
+//! one shard, the *key shard*, the common case, it waits there as below;
+//! keys on several shards take the path of the section after. The
+//! connection's own shard
 //! (its *home*) reserves the reply's place in the connection's output and
 //! reads none of its further requests until the reply is there (Redis does
 //! not run a blocked client's pipelined commands either). The key shard
@@ -44,6 +46,38 @@
 //! Deadlines are checked every turn, and a shard with waiters that have
 //! one does not sleep past the nearest; a waiter past its deadline gets
 //! the null array.
+//!
+//! # Keys on several shards
+//!
+//! Such a client waits on its home ([`Spanning`]: the request, the reply's
+//! slot, the deadline). It tries its pop as a gathered transaction over
+//! its keys' shards (`server::txn`'s `Attempt`): the keys are dumped while
+//! every shard is held, the non-blocking pop runs on copies of them, and
+//! what it changed (BLMOVE's push too, on another shard) is written back
+//! before any shard is released. If it found nothing, the same transaction
+//! registers a one-shot [`Watcher`] on each key it pops from, on that
+//! key's shard, still held: no write can fall between the try and the
+//! registrations. When a write gives such a key the type the client waits
+//! for, and the key still has data once that shard's own waiters were
+//! served, the shard drops all the client's registrations there and wakes
+//! its home (an empty late reply to the slot [`WAKE`]). The home tries
+//! again (skipping keys of another type, as Redis 7.0's woken client
+//! does); empty again (another client won), it is registered again and
+//! waits on. A wake that arrives while a try is under way makes one more
+//! try after it. A pop ends the registrations on every shard within its
+//! transaction; a timeout or a client that leaves ends them by
+//! [`RemoteOp::RespBlockUnwatch`]; a stale registration's wake finds no
+//! waiter and is dropped. A deadline that passes during a try waits for
+//! it: a pop still replies the data (nothing popped is ever dropped by a
+//! timeout). A client gone before a try's decision pops nothing (the
+//! decision runs on its home, which knows); gone between the decision and
+//! the reply (one round trip), what was popped is lost, as in the race
+//! below.
+//!
+//! Fairness: first blocked, first served holds among the waiters of one
+//! shard's queue; across shards it is best effort: a key's shard serves
+//! its own queue before waking registered clients, and wakes all of
+//! them, the first try to be held winning.
 //!
 //! # A client that goes away
 //!
@@ -115,6 +149,9 @@ struct Spanning {
     expired: bool,
 }
 
+/// A database and a key in it.
+type DbKey = (u32, Box<[u8]>);
+
 /// A one-shot registration, on a key's shard, of a client blocked on keys
 /// of several shards: wake it when the key holds what it waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +202,7 @@ pub struct Blocking {
     /// blocked across shards, first registered first.
     watchers: HashMap<u32, HashMap<Box<[u8]>, Vec<Watcher>>>,
     /// The keys each such client is registered on here.
-    watched_by: HashMap<(ShardId, u64), Vec<(u32, Box<[u8]>)>>,
+    watched_by: HashMap<(ShardId, u64), Vec<DbKey>>,
     /// Wakes for clients of other shards, not yet sent.
     wakes: Vec<(ShardId, u64)>,
 }
