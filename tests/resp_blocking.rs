@@ -3,7 +3,9 @@
 //! replies, timeouts, argument errors, clients woken by pushes from other
 //! connections (whose keys and connections are on other shards),
 //! first-blocked-first-served, no data lost for a client that left, and
-//! pipelined requests held behind a blocked one. Expected replies are Redis
+//! pipelined requests held behind a blocked one, and requests whose keys
+//! live on several shards (issue 4: blocked, woken, timed out, moving
+//! exactly once, under load). Expected replies are Redis
 //! 7.0.15's (checked against `redis-server`). Nothing here asserts on
 //! timing beyond "a 0.1 s timeout eventually replies".
 
@@ -267,20 +269,6 @@ fn argument_errors_are_redis_words() {
         ];
         for (request, reply) in script {
             expect_reply(&mut conn, request, reply);
-        }
-        if threads > 1 {
-            let (a, b) = (key_on_shard("a", 0, threads), key_on_shard("b", 1, threads));
-            let crossslot: &[u8] = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n";
-            for request in [
-                format!("BLPOP {a} {b} 0\r\n"),
-                format!("BZPOPMIN {a} {b} 0\r\n"),
-                format!("BLMOVE {a} {b} LEFT LEFT 0\r\n"),
-                format!("BRPOPLPUSH {a} {b} 0\r\n"),
-                format!("BLMPOP 0 2 {a} {b} LEFT\r\n"),
-                format!("BZMPOP 0 2 {a} {b} MIN\r\n"),
-            ] {
-                expect_reply(&mut conn, &request, crossslot);
-            }
         }
     }
 }
@@ -758,5 +746,272 @@ fn many_waiters_are_all_served_in_order_by_one_push() {
             assert_eq!(String::from_utf8_lossy(&read_reply(conn)), expected);
         }
         assert_eq!(blocked_clients(&mut control), 0);
+    }
+}
+
+/// Two keys on the first and the last shard (one shard: both on it).
+fn keys_apart(a: &str, b: &str, threads: usize) -> (String, String) {
+    (
+        key_on_shard(a, 0, threads),
+        key_on_shard(b, threads - 1, threads),
+    )
+}
+
+/// `[key, element]` as BLPOP replies it.
+fn popped(key: &str, element: &str) -> String {
+    format!(
+        "*2\r\n${}\r\n{key}\r\n${}\r\n{element}\r\n",
+        key.len(),
+        element.len()
+    )
+}
+
+/// Reads the next reply as text.
+fn next_reply(conn: &mut Conn) -> String {
+    String::from_utf8_lossy(&read_reply(conn)).into_owned()
+}
+
+#[test]
+fn blpop_on_keys_of_several_shards_waits_and_is_woken_by_either() {
+    for threads in TOPOLOGIES {
+        let server = Server::start_resp(threads);
+        let mut control = server.redis(2);
+        let (a, b) = keys_apart("xa", "xb", threads);
+        // Data already there: at once, from the first key that has some.
+        let mut conn = server.connect_resp();
+        let _: i64 = control.rpush(&b, &["1", "2"]).unwrap();
+        let request = format!("BLPOP {a} {b} 0\r\n");
+        expect_reply(&mut conn, &request, popped(&b, "1").as_bytes());
+        let _: i64 = control.rpush(&a, "3").unwrap();
+        expect_reply(&mut conn, &request, popped(&a, "3").as_bytes());
+        expect_reply(&mut conn, &request, popped(&b, "2").as_bytes());
+        // Empty: it waits, and a push to either key wakes it.
+        for (key, element) in [(&b, "to-b"), (&a, "to-a")] {
+            conn.send(request.as_bytes());
+            wait_blocked(&mut control, 1);
+            expect_nothing_yet(&mut conn);
+            let _: i64 = control.rpush(key, element).unwrap();
+            assert_eq!(next_reply(&mut conn), popped(key, element));
+            wait_blocked(&mut control, 0);
+            let exists: i64 = control.exists(&[&a, &b]).unwrap();
+            assert_eq!(exists, 0);
+        }
+        // A key that gets another type does not wake it (Redis 7.0).
+        conn.send(format!("BRPOP {a} {b} 0\r\n").as_bytes());
+        wait_blocked(&mut control, 1);
+        let _: () = control.set(&a, "string").unwrap();
+        expect_nothing_yet(&mut conn);
+        let _: i64 = control.rpush(&b, &["x", "y"]).unwrap();
+        assert_eq!(next_reply(&mut conn), popped(&b, "y"));
+        // Met first, it is refused at once.
+        expect_reply(&mut conn, &request, WRONGTYPE);
+        let _: i64 = control.del(&[&a, &b]).unwrap();
+        // A timeout replies the null array; a later push stays.
+        for (protocol, null) in [(2, &b"*-1\r\n"[..]), (3, b"_\r\n")] {
+            let mut timed = server.connect_resp();
+            if protocol == 3 {
+                hello3(&mut timed);
+            }
+            expect_reply(&mut timed, &format!("BLPOP {a} {b} 0.1\r\n"), null);
+        }
+        wait_blocked(&mut control, 0);
+        let _: i64 = control.rpush(&a, "kept").unwrap();
+        let _: i64 = control.rpush(&b, "kept").unwrap();
+        let lens: (i64, i64) = (control.llen(&a).unwrap(), control.llen(&b).unwrap());
+        assert_eq!(lens, (1, 1));
+        // Unblocked, the connection reads on.
+        expect_reply(&mut conn, "PING\r\n", b"+PONG\r\n");
+    }
+}
+
+#[test]
+fn blmove_across_shards_moves_each_element_exactly_once() {
+    for threads in TOPOLOGIES {
+        let server = Server::start_resp(threads);
+        let mut control = server.redis(2);
+        let (src, dst) = keys_apart("msrc", "mdst", threads);
+        let mut first = server.connect_resp();
+        let mut second = server.connect_resp();
+        first.send(format!("BLMOVE {src} {dst} RIGHT LEFT 0\r\n").as_bytes());
+        wait_blocked(&mut control, 1);
+        second.send(format!("BRPOPLPUSH {src} {dst} 0\r\n").as_bytes());
+        wait_blocked(&mut control, 2);
+        let _: i64 = control.rpush(&src, "x").unwrap();
+        // Exactly one of them gets it; the other keeps waiting.
+        let (served, waiting) = loop {
+            if first.receives_within(Duration::from_millis(20)) {
+                break (&mut first, &mut second);
+            }
+            if second.receives_within(Duration::from_millis(20)) {
+                break (&mut second, &mut first);
+            }
+        };
+        assert_eq!(read_reply(served), b"$1\r\nx\r\n");
+        wait_blocked(&mut control, 1);
+        expect_nothing_yet(waiting);
+        let moved: Vec<String> = control.lrange(&dst, 0, -1).unwrap();
+        assert_eq!(moved, ["x"]);
+        let left: i64 = control.llen(&src).unwrap();
+        assert_eq!(left, 0);
+        // The next push serves the other one.
+        let _: i64 = control.rpush(&src, "y").unwrap();
+        assert_eq!(read_reply(waiting), b"$1\r\ny\r\n");
+        wait_blocked(&mut control, 0);
+        let moved: Vec<String> = control.lrange(&dst, 0, -1).unwrap();
+        assert_eq!(moved, ["y", "x"]);
+        // Data already there moves at once, and its push to the
+        // destination serves a client waiting on it (on its shard).
+        let mut popper = server.connect_resp();
+        let _: i64 = control.del(&dst).unwrap();
+        popper.send(format!("BLPOP {dst} 0\r\n").as_bytes());
+        wait_blocked(&mut control, 1);
+        let _: i64 = control.rpush(&src, "z").unwrap();
+        expect_reply(
+            &mut first,
+            &format!("BLMOVE {src} {dst} LEFT RIGHT 0\r\n"),
+            b"$1\r\nz\r\n",
+        );
+        assert_eq!(next_reply(&mut popper), popped(&dst, "z"));
+        let exists: i64 = control.exists(&[&src, &dst]).unwrap();
+        assert_eq!(exists, 0);
+    }
+}
+
+#[test]
+fn a_client_that_left_while_blocked_across_shards_takes_nothing() {
+    for threads in TOPOLOGIES {
+        let server = Server::start_resp(threads);
+        let mut control = server.redis(2);
+        let (a, b) = keys_apart("la", "lb", threads);
+        for round in 0..4 {
+            let mut gone = server.connect_resp();
+            gone.send(format!("BLPOP {a} {b} 0\r\n").as_bytes());
+            wait_blocked(&mut control, 1);
+            let mut stays = server.connect_resp();
+            stays.send(format!("BLPOP {b} {a} 0\r\n").as_bytes());
+            wait_blocked(&mut control, 2);
+            drop(gone);
+            wait_blocked(&mut control, 1);
+            let key = if round % 2 == 0 { &a } else { &b };
+            let _: i64 = control.rpush(key, "one").unwrap();
+            assert_eq!(next_reply(&mut stays), popped(key, "one"), "round {round}");
+            wait_blocked(&mut control, 0);
+            // Nobody waits: the push stays.
+            let _: i64 = control.rpush(key, "kept").unwrap();
+            let len: i64 = control.llen(key).unwrap();
+            assert_eq!(len, 1, "round {round}");
+            let _: i64 = control.del(key).unwrap();
+        }
+    }
+}
+
+#[test]
+fn sorted_set_and_many_pops_across_shards_are_woken() {
+    for threads in TOPOLOGIES {
+        let server = Server::start_resp(threads);
+        let mut control = server.redis(2);
+        let (a, b) = keys_apart("za", "zb", threads);
+        let mut conn = server.connect_resp();
+        conn.send(format!("BZPOPMIN {a} {b} 0\r\n").as_bytes());
+        wait_blocked(&mut control, 1);
+        let _: i64 = control.zadd(&b, "m", 2).unwrap();
+        let expected = format!("*3\r\n${}\r\n{b}\r\n$1\r\nm\r\n$1\r\n2\r\n", b.len());
+        assert_eq!(next_reply(&mut conn), expected);
+        conn.send(format!("BZMPOP 0 2 {a} {b} MAX COUNT 2\r\n").as_bytes());
+        wait_blocked(&mut control, 1);
+        let _: i64 = control
+            .zadd_multiple(&a, &[(1.0, "p"), (3.0, "q"), (2.0, "r")])
+            .unwrap();
+        let expected = format!(
+            "*2\r\n${}\r\n{a}\r\n*2\r\n*2\r\n$1\r\nq\r\n$1\r\n3\r\n*2\r\n$1\r\nr\r\n$1\r\n2\r\n",
+            a.len()
+        );
+        assert_eq!(next_reply(&mut conn), expected);
+        let _: i64 = control.del(&a).unwrap();
+        conn.send(format!("BLMPOP 0 2 {a} {b} RIGHT COUNT 2\r\n").as_bytes());
+        wait_blocked(&mut control, 1);
+        let _: i64 = control.rpush(&a, &["1", "2", "3"]).unwrap();
+        let expected = format!("*2\r\n${}\r\n{a}\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n", a.len());
+        assert_eq!(next_reply(&mut conn), expected);
+        wait_blocked(&mut control, 0);
+        // Inside MULTI they do not wait, across shards too.
+        let _: i64 = control.del(&a).unwrap();
+        for request in [
+            "MULTI\r\n".to_string(),
+            format!("BLPOP {a} {b} 0\r\n"),
+            format!("RPUSH {b} v\r\n"),
+            format!("BRPOP {a} {b} 0\r\n"),
+        ] {
+            conn.send(request.as_bytes());
+            read_reply(&mut conn);
+        }
+        let expected = format!("*3\r\n*-1\r\n:1\r\n{}", popped(&b, "v"));
+        expect_reply(&mut conn, "EXEC\r\n", expected.as_bytes());
+    }
+}
+
+#[test]
+fn many_clients_blocked_across_shards_pop_every_element_once() {
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    for threads in TOPOLOGIES {
+        let server = Server::start_resp(threads);
+        let keys: Vec<String> = (0..6)
+            .map(|i| key_on_shard(&format!("s{i}-"), i % threads, threads))
+            .collect();
+        let per_pusher = 150;
+        let pushers = 2;
+        let total = per_pusher * pushers;
+        let popped = Arc::new(AtomicUsize::new(0));
+        let consumers: Vec<_> = (0..6)
+            .map(|n| {
+                // Three keys each, on different shards.
+                let mine: Vec<String> = (0..3).map(|k| keys[(n + 2 * k) % 6].clone()).collect();
+                let mut redis = server.redis(2);
+                let popped = popped.clone();
+                std::thread::spawn(move || {
+                    let mut got = Vec::new();
+                    loop {
+                        let reply: Option<(String, String)> = redis.blpop(&mine, 0.5).unwrap();
+                        match reply {
+                            Some((key, element)) => {
+                                assert!(mine.contains(&key), "{key} is not one of {mine:?}");
+                                got.push(element);
+                                popped.fetch_add(1, Ordering::SeqCst);
+                            }
+                            None if popped.load(Ordering::SeqCst) >= total => return got,
+                            None => {}
+                        }
+                    }
+                })
+            })
+            .collect();
+        let pushing: Vec<_> = (0..pushers)
+            .map(|p| {
+                let mut redis = server.redis(2);
+                let keys = keys.clone();
+                std::thread::spawn(move || {
+                    for i in 0..per_pusher {
+                        let key = &keys[(i * 7 + p) % keys.len()];
+                        let _: i64 = redis.rpush(key, format!("p{p}-{i}")).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for pusher in pushing {
+            pusher.join().unwrap();
+        }
+        let mut all = Vec::new();
+        for consumer in consumers {
+            all.extend(consumer.join().unwrap());
+        }
+        let distinct: HashSet<&String> = all.iter().collect();
+        assert_eq!(all.len(), total, "every element popped, none twice");
+        assert_eq!(distinct.len(), total);
+        let mut control = server.redis(2);
+        let left: i64 = control.exists(&keys).unwrap();
+        assert_eq!(left, 0);
+        wait_blocked(&mut control, 0);
     }
 }

@@ -4,8 +4,10 @@
 //!
 //! # Where a client waits
 //!
-//! All keys of a blocking request (BLMOVE's destination too) must be on one
-//! shard, the *key shard*, else `CROSSSLOT`. The connection's own shard
+//! When all keys of a blocking request (BLMOVE's destination too) are on
+//! one shard, the *key shard*, the common case, it waits there as below;
+//! keys on several shards take the path of the section after. The
+//! connection's own shard
 //! (its *home*) reserves the reply's place in the connection's output and
 //! reads none of its further requests until the reply is there (Redis does
 //! not run a blocked client's pipelined commands either). The key shard
@@ -45,6 +47,38 @@
 //! one does not sleep past the nearest; a waiter past its deadline gets
 //! the null array.
 //!
+//! # Keys on several shards
+//!
+//! Such a client waits on its home ([`Spanning`]: the request, the reply's
+//! slot, the deadline). It tries its pop as a gathered transaction over
+//! its keys' shards (`server::txn`'s `Attempt`): the keys are dumped while
+//! every shard is held, the non-blocking pop runs on copies of them, and
+//! what it changed (BLMOVE's push too, on another shard) is written back
+//! before any shard is released. If it found nothing, the same transaction
+//! registers a one-shot [`Watcher`] on each key it pops from, on that
+//! key's shard, still held: no write can fall between the try and the
+//! registrations. When a write gives such a key the type the client waits
+//! for, and the key still has data once that shard's own waiters were
+//! served, the shard drops all the client's registrations there and wakes
+//! its home (an empty late reply to the slot [`WAKE`]). The home tries
+//! again (skipping keys of another type, as Redis 7.0's woken client
+//! does); empty again (another client won), it is registered again and
+//! waits on. A wake that arrives while a try is under way makes one more
+//! try after it. A pop ends the registrations on every shard within its
+//! transaction; a timeout or a client that leaves ends them by
+//! [`RemoteOp::RespBlockUnwatch`]; a stale registration's wake finds no
+//! waiter and is dropped. A deadline that passes during a try waits for
+//! it: a pop still replies the data (nothing popped is ever dropped by a
+//! timeout). A client gone before a try's decision pops nothing (the
+//! decision runs on its home, which knows); gone between the decision and
+//! the reply (one round trip), what was popped is lost, as in the race
+//! below.
+//!
+//! Fairness: first blocked, first served holds among the waiters of one
+//! shard's queue; across shards it is best effort: a key's shard serves
+//! its own queue before waking registered clients, and wakes all of
+//! them, the first try to be held winning.
+//!
 //! # A client that goes away
 //!
 //! When a blocked connection's client closes (or is killed, or the server
@@ -69,10 +103,12 @@ use slab::Slab;
 
 use super::connection::{Connection, Phase};
 use super::memcache::expect_into;
+use super::resp::plan_gathering;
 use super::resp::{context, Origin};
+use super::txn::{self, Attempt, Gather, Kind};
 use super::worker::ShardState;
-use crate::command::resp::blocking::BlockingPop;
-use crate::command::resp::{lookup, Command, KEYS_ON_SEVERAL_SHARDS, OOM};
+use crate::command::resp::blocking::{BlockingPop, Wanted};
+use crate::command::resp::{lookup, Command, OOM};
 use crate::protocol::resp::reply::{self, Version};
 use crate::protocol::resp::{parse, Argv, Limits, Parsed};
 use crate::shard::mesh::{RemoteOp, ReplyTarget};
@@ -90,6 +126,44 @@ struct Waiter {
     /// The deadline in the clock's milliseconds; `None`: for ever.
     due_ms: Option<u64>,
 }
+
+/// A client of this shard blocked on keys of several shards: it waits
+/// here, at home, and tries its pop as a transaction over their shards.
+#[derive(Debug)]
+struct Spanning {
+    request: BlockingPop,
+    /// Its reply's slot in the connection's output.
+    slot: u64,
+    version: Version,
+    db: u32,
+    /// The deadline in the clock's milliseconds; `None`: for ever.
+    due_ms: Option<u64>,
+    /// The shards of its keys (BLMOVE's destination too), ascending.
+    shards: Vec<ShardId>,
+    /// A try (a transaction) is under way.
+    trying: bool,
+    /// Woken while trying: if that try finds nothing, try again.
+    woken: bool,
+    /// Its deadline passed while trying: if that try finds nothing, time
+    /// out.
+    expired: bool,
+}
+
+/// A database and a key in it.
+type DbKey = (u32, Box<[u8]>);
+
+/// A one-shot registration, on a key's shard, of a client blocked on keys
+/// of several shards: wake it when the key holds what it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Watcher {
+    home: ShardId,
+    conn: u64,
+    wanted: Wanted,
+}
+
+/// The reply slot a wake travels to (as an empty late reply): no output
+/// has it, as none reaches `u64::MAX` (a muted output's slot).
+pub const WAKE: u64 = u64::MAX - 1;
 
 /// A reply for a client that waited: to deliver here, or to send home.
 #[derive(Debug, PartialEq, Eq)]
@@ -115,18 +189,75 @@ pub struct Blocking {
     replies: Vec<Unblocked>,
     /// While above zero, writes only mark keys ready ([`hold`]).
     holds: u32,
+    /// Clients of this shard blocked on keys of several shards, by their
+    /// packed connection.
+    spanning: HashMap<u64, Spanning>,
+    /// Their deadlines, soonest first.
+    spanning_deadlines: BTreeSet<(u64, u64)>,
+    /// Those of them woken since the last turn.
+    woken: Vec<u64>,
+    /// The replies of their tries that finished (empty: nothing popped).
+    tried: Vec<(u64, Vec<u8>)>,
+    /// Per database and key: the registrations of clients of any shard
+    /// blocked across shards, first registered first.
+    watchers: HashMap<u32, HashMap<Box<[u8]>, Vec<Watcher>>>,
+    /// The keys each such client is registered on here.
+    watched_by: HashMap<(ShardId, u64), Vec<DbKey>>,
+    /// Wakes for clients of other shards, not yet sent.
+    wakes: Vec<(ShardId, u64)>,
 }
 
 impl Blocking {
     /// Whether anyone waits here: writes need looking at.
     #[inline]
     pub fn is_active(&self) -> bool {
-        !self.waiters.is_empty()
+        !self.waiters.is_empty() || !self.watchers.is_empty()
     }
 
-    /// How many clients wait here (`INFO`'s `blocked_clients`).
+    /// How many clients wait here (`INFO`'s `blocked_clients`): those
+    /// blocked across shards count on their home.
     fn count(&self) -> u64 {
-        self.waiters.len() as u64
+        (self.waiters.len() + self.spanning.len()) as u64
+    }
+
+    /// Registers `watcher` on `key` of database `db` (once).
+    fn watch(&mut self, db: u32, key: &[u8], watcher: Watcher) {
+        let watchers = self
+            .watchers
+            .entry(db)
+            .or_default()
+            .entry(key.into())
+            .or_default();
+        if watchers.contains(&watcher) {
+            return;
+        }
+        watchers.push(watcher);
+        let client = (watcher.home, watcher.conn);
+        self.watched_by
+            .entry(client)
+            .or_default()
+            .push((db, key.into()));
+    }
+
+    /// Drops every registration of connection `conn` of shard `home`.
+    fn unwatch(&mut self, home: ShardId, conn: u64) {
+        let Some(keys) = self.watched_by.remove(&(home, conn)) else {
+            return;
+        };
+        for (db, key) in keys {
+            let Some(watched) = self.watchers.get_mut(&db) else {
+                continue;
+            };
+            if let Some(watchers) = watched.get_mut(&key) {
+                watchers.retain(|w| (w.home, w.conn) != (home, conn));
+                if watchers.is_empty() {
+                    watched.remove(&key);
+                }
+            }
+            if watched.is_empty() {
+                self.watchers.remove(&db);
+            }
+        }
     }
 
     /// Adds a waiter behind those already waiting on its keys.
@@ -183,7 +314,11 @@ impl Blocking {
         let waited = self
             .queues
             .get(&db)
-            .is_some_and(|queues| queues.contains_key(key));
+            .is_some_and(|queues| queues.contains_key(key))
+            || self
+                .watchers
+                .get(&db)
+                .is_some_and(|watchers| watchers.contains_key(key));
         if waited && !self.ready.iter().any(|(d, k)| *d == db && **k == *key) {
             self.ready.push_back((db, key.into()));
         }
@@ -191,11 +326,9 @@ impl Blocking {
 
     /// Marks every waited-on key of database `db` ready.
     fn signal_all(&mut self, db: u32) {
-        let keys: Vec<Box<[u8]>> = self
-            .queues
-            .get(&db)
-            .map(|queues| queues.keys().cloned().collect())
-            .unwrap_or_default();
+        let queued = self.queues.get(&db).into_iter().flat_map(HashMap::keys);
+        let watched = self.watchers.get(&db).into_iter().flat_map(HashMap::keys);
+        let keys: Vec<Box<[u8]>> = queued.chain(watched).cloned().collect();
         for key in keys {
             self.signal(db, &key);
         }
@@ -245,7 +378,7 @@ pub fn run(
         .all_keys()
         .any(|key| state.slots.shard_of(key) != owner)
     {
-        return reply::error(conn.output.writer(), KEYS_ON_SEVERAL_SHARDS);
+        return block_across(request, origin, conn, index, state);
     }
     let me = state.id;
     if owner == me {
@@ -272,6 +405,226 @@ pub fn run(
         slot,
     };
     expect_into(ack, index, conn.generation, state, owner, op);
+}
+
+/// A request whose keys live on several shards: the client waits here,
+/// and tries its pop at once as a transaction over them ([`try_across`]).
+/// BLMOVE and BRPOPLPUSH are refused with `OOM` first when this shard has
+/// no room (the copies have no limit), as a gathered write is.
+fn block_across(
+    request: BlockingPop,
+    origin: Origin,
+    conn: &mut Connection,
+    index: usize,
+    state: &mut ShardState,
+) {
+    let cx = &mut context(state, origin);
+    if request.destination().is_some() && !cx.store.make_room_for_write(cx.now) {
+        return reply::error(conn.output.writer(), OOM);
+    }
+    let slot = conn.output.await_remote();
+    conn.blocked_on = Some(state.id);
+    let key = conn_key(index, conn.generation);
+    let mut shards: Vec<ShardId> = request
+        .all_keys()
+        .map(|key| state.slots.shard_of(key))
+        .collect();
+    shards.sort_unstable();
+    shards.dedup();
+    let due_ms = request
+        .timeout_ms
+        .map(|timeout| state.now.millis().saturating_add(timeout));
+    if let Some(due) = due_ms {
+        state.blocking.spanning_deadlines.insert((due, key));
+    }
+    let waiter = Spanning {
+        request,
+        slot,
+        version: origin.version,
+        db: origin.db,
+        due_ms,
+        shards,
+        trying: false,
+        woken: false,
+        expired: false,
+    };
+    state.blocking.spanning.insert(key, waiter);
+    state.stats.blocked_clients = state.blocking.count();
+    try_across(state, key, false);
+}
+
+/// Starts a try of the pop of connection `conn`, blocked here across
+/// shards: a gathered transaction over its keys' shards (`server::txn`'s
+/// [`Attempt`]), which pops on copies of them, and, if it found nothing,
+/// registers the client on each key while the shards are still held.
+/// `woken`: it was woken, so keys of another type are skipped.
+fn try_across(state: &mut ShardState, conn: u64, woken: bool) {
+    let Some(waiter) = state.blocking.spanning.get_mut(&conn) else {
+        return;
+    };
+    waiter.trying = true;
+    let origin = Origin {
+        version: waiter.version,
+        db: waiter.db,
+    };
+    let slot = waiter.slot;
+    let request = waiter.request.clone();
+    let keys: Vec<&[u8]> = request.all_keys().collect();
+    let requests = vec![Gather::Pop {
+        request: request.clone(),
+        woken,
+    }];
+    let mut plan = plan_gathering(requests, false, &keys, &[], origin, state, 0);
+    if let Kind::Gathered { attempt, .. } = &mut plan.kind {
+        let home = state.id;
+        *attempt = Some(Attempt { home, conn });
+    }
+    state.stats.cross_shard_keys += plan.shards.len() as u64 - 1;
+    let (index, generation) = unpack(conn);
+    txn::start(state, (index, generation), slot, plan);
+}
+
+/// Whether connection `conn` of this shard still waits across shards (a
+/// try's decision: a client gone pops nothing).
+pub fn waits_across(blocking: &Blocking, conn: u64) -> bool {
+    blocking.spanning.contains_key(&conn)
+}
+
+/// A try of connection `conn` finished (`reply` empty: nothing popped);
+/// handled by the next [`deliver`].
+pub fn tried(state: &mut ShardState, conn: u64, reply: Vec<u8>) {
+    state.blocking.tried.push((conn, reply));
+}
+
+/// A key shard woke connection `conn` of this shard, blocked across
+/// shards (a late reply to [`WAKE`]); handled by the next [`deliver`].
+pub fn woken(state: &mut ShardState, conn: u64) {
+    state.blocking.woken.push(conn);
+}
+
+/// Registers connection `conn` of shard `home`, blocked across shards, on
+/// `key` (`RemoteOp::RespBlockWatch`).
+pub fn watch(
+    state: &mut ShardState,
+    db: u32,
+    key: &[u8],
+    home: ShardId,
+    conn: u64,
+    wanted: Wanted,
+) {
+    let watcher = Watcher { home, conn, wanted };
+    state.blocking.watch(db, key, watcher);
+}
+
+/// Drops the registrations of connection `conn` of shard `home`
+/// (`RemoteOp::RespBlockUnwatch`).
+pub fn unwatch(state: &mut ShardState, home: ShardId, conn: u64) {
+    state.blocking.unwatch(home, conn);
+}
+
+/// Drops the registrations of connection `conn` of this shard on the
+/// shards of its keys.
+fn unwatch_everywhere(state: &mut ShardState, conn: u64, shards: &[ShardId]) {
+    let me = state.id;
+    let (index, generation) = unpack(conn);
+    for &shard in shards {
+        if shard == me {
+            state.blocking.unwatch(me, conn);
+        } else {
+            // No reply is awaited: a slot nothing matches.
+            let op = RemoteOp::RespBlockUnwatch { home: me, conn };
+            expect_into(u64::MAX, index, generation, state, shard, op);
+        }
+    }
+}
+
+/// Ends the wait of connection `conn` of this shard, blocked across
+/// shards, with `reply` (and, if `unwatch`, drops its registrations).
+fn end_across(state: &mut ShardState, conn: u64, reply: Vec<u8>, unwatch: bool) {
+    let Some(waiter) = state.blocking.spanning.remove(&conn) else {
+        return;
+    };
+    if let Some(due) = waiter.due_ms {
+        state.blocking.spanning_deadlines.remove(&(due, conn));
+    }
+    if unwatch {
+        unwatch_everywhere(state, conn, &waiter.shards);
+    }
+    let home = state.id;
+    let target = (conn, waiter.slot);
+    state.blocking.replies.push(Unblocked {
+        home,
+        target,
+        reply,
+    });
+    state.stats.blocked_clients = state.blocking.count();
+}
+
+/// Times out connection `conn` of this shard, blocked across shards.
+fn time_out_across(state: &mut ShardState, conn: u64) {
+    let Some(waiter) = state.blocking.spanning.get(&conn) else {
+        return;
+    };
+    let mut reply = Vec::new();
+    reply::null_array(&mut reply, waiter.version);
+    end_across(state, conn, reply, true);
+}
+
+/// Times out the clients blocked across shards that are due at `now_ms`
+/// (one whose try is under way: once it finds nothing).
+fn expire_across(state: &mut ShardState, now_ms: u64) {
+    while let Some(&(due, conn)) = state.blocking.spanning_deadlines.first() {
+        if due > now_ms {
+            break;
+        }
+        state.blocking.spanning_deadlines.pop_first();
+        match state.blocking.spanning.get_mut(&conn) {
+            Some(waiter) if waiter.trying => waiter.expired = true,
+            Some(_) => time_out_across(state, conn),
+            None => {}
+        }
+    }
+}
+
+/// Handles the finished tries and the wakes of clients blocked across
+/// shards: a pop is the reply; nothing popped, it waits (registered), times
+/// out if due, or tries again if woken meanwhile.
+fn settle_across(state: &mut ShardState) {
+    loop {
+        let tried = std::mem::take(&mut state.blocking.tried);
+        let woken = std::mem::take(&mut state.blocking.woken);
+        if tried.is_empty() && woken.is_empty() {
+            return;
+        }
+        for (conn, reply) in tried {
+            let Some(waiter) = state.blocking.spanning.get_mut(&conn) else {
+                continue;
+            };
+            waiter.trying = false;
+            if !reply.is_empty() {
+                // Its registrations ended with the try.
+                end_across(state, conn, reply, false);
+            } else if waiter.expired {
+                time_out_across(state, conn);
+            } else if waiter.woken {
+                waiter.woken = false;
+                try_across(state, conn, true);
+            }
+        }
+        for conn in woken {
+            match state.blocking.spanning.get_mut(&conn) {
+                Some(waiter) if waiter.trying => waiter.woken = true,
+                Some(_) => try_across(state, conn, true),
+                // It left, or was served: a stale wake.
+                None => {}
+            }
+        }
+    }
+}
+
+/// A packed connection's index and generation.
+fn unpack(conn: u64) -> (usize, u32) {
+    ((conn >> 32) as usize, conn as u32)
 }
 
 /// Runs a blocking request another shard sent (`RemoteOp::RespBlock`):
@@ -363,8 +716,16 @@ fn wait(
 pub fn forget(state: &mut ShardState, home: ShardId, conn: u64) {
     if let Some(&id) = state.blocking.by_conn.get(&(home, conn)) {
         state.blocking.remove(id);
-        state.stats.blocked_clients = state.blocking.count();
     }
+    if home == state.id {
+        if let Some(waiter) = state.blocking.spanning.remove(&conn) {
+            if let Some(due) = waiter.due_ms {
+                state.blocking.spanning_deadlines.remove(&(due, conn));
+            }
+            unwatch_everywhere(state, conn, &waiter.shards);
+        }
+    }
+    state.stats.blocked_clients = state.blocking.count();
 }
 
 /// After a command ran on this shard: if it wrote, serves whoever waits on
@@ -420,7 +781,9 @@ pub fn release(state: &mut ShardState) {
 
 /// Serves the waiters of the keys that got data, in the order the keys
 /// did, each key's waiters first come first served while it has data
-/// (unless a transaction [`hold`]s the serving).
+/// (unless a transaction [`hold`]s the serving); then, if the key still
+/// holds what they wait for, wakes the clients blocked across shards that
+/// are registered on it (each drops all its registrations here).
 fn serve_ready(state: &mut ShardState) {
     if state.blocking.holds > 0 || state.blocking.ready.is_empty() {
         return;
@@ -428,54 +791,98 @@ fn serve_ready(state: &mut ShardState) {
     // Taken out while the store is borrowed for the pops.
     let mut blocking = std::mem::take(&mut state.blocking);
     while let Some((db, key)) = blocking.ready.pop_front() {
-        let waiting: Vec<usize> = match blocking.queues.get(&db).and_then(|q| q.get(&key)) {
-            Some(queue) => queue.iter().copied().collect(),
-            None => continue,
+        if let Some(queue) = blocking.queues.get(&db).and_then(|q| q.get(&key)) {
+            let waiting: Vec<usize> = queue.iter().copied().collect();
+            serve_key(state, &mut blocking, db, &key, waiting);
+        }
+        let Some(watchers) = blocking.watchers.get(&db).and_then(|w| w.get(&key)) else {
+            continue;
         };
-        for id in waiting {
-            let waiter = &blocking.waiters[id];
-            let origin = Origin {
-                version: waiter.version,
-                db,
-            };
-            let mut reply = Vec::new();
-            let cx = &mut context(state, origin);
-            if !waiter.request.try_pop_key(&key, cx, &mut reply) {
-                if cx.store.peek(&key, cx.now).is_none() {
-                    break;
-                }
-                // Another type than it waits for: the next may want it.
-                continue;
+        let origin = Origin {
+            version: Version::Resp2,
+            db,
+        };
+        let cx = &context(state, origin);
+        let firing: Vec<Watcher> = watchers
+            .iter()
+            .filter(|watcher| watcher.wanted.is_held(&key, cx))
+            .copied()
+            .collect();
+        for Watcher { home, conn, .. } in firing {
+            blocking.unwatch(home, conn);
+            if home == state.id {
+                blocking.woken.push(conn);
+            } else {
+                blocking.wakes.push((home, conn));
             }
-            let waiter = blocking.remove(id);
-            if let Some(destination) = waiter.request.destination() {
-                blocking.signal(db, destination);
-            }
-            blocking.replies.push(Unblocked {
-                home: waiter.home,
-                target: waiter.target,
-                reply,
-            });
         }
     }
     state.stats.blocked_clients = blocking.count();
     state.blocking = blocking;
 }
 
+/// Serves `waiting`, the waiters of `key` of database `db`, in order, for
+/// as long as the key has data.
+fn serve_key(
+    state: &mut ShardState,
+    blocking: &mut Blocking,
+    db: u32,
+    key: &[u8],
+    waiting: Vec<usize>,
+) {
+    for id in waiting {
+        let waiter = &blocking.waiters[id];
+        let origin = Origin {
+            version: waiter.version,
+            db,
+        };
+        let mut reply = Vec::new();
+        let cx = &mut context(state, origin);
+        if !waiter.request.try_pop_key(key, cx, &mut reply) {
+            if cx.store.peek(key, cx.now).is_none() {
+                break;
+            }
+            // Another type than it waits for: the next may want it.
+            continue;
+        }
+        let waiter = blocking.remove(id);
+        if let Some(destination) = waiter.request.destination() {
+            blocking.signal(db, destination);
+        }
+        blocking.replies.push(Unblocked {
+            home: waiter.home,
+            target: waiter.target,
+            reply,
+        });
+    }
+}
+
 /// When the next waiter times out (the clock's milliseconds), if any does:
 /// the shard must not sleep past it.
 pub fn next_deadline(state: &ShardState) -> Option<u64> {
-    state.blocking.deadlines.first().map(|&(due, _)| due)
+    let blocking = &state.blocking;
+    let here = blocking.deadlines.first().map(|&(due, _)| due);
+    let across = blocking.spanning_deadlines.first().map(|&(due, _)| due);
+    here.into_iter().chain(across).min()
 }
 
-/// Once per turn: times out the waiters that are due, then hands every
-/// reply ready to its connection (on this shard) or sends it home. Returns
-/// the connections of this shard that got one.
+/// Once per turn: times out the waiters that are due, handles the tries
+/// and wakes of clients blocked across shards, sends the wakes for other
+/// shards' clients, then hands every reply ready to its connection (on
+/// this shard) or sends it home. Returns the connections of this shard
+/// that got one.
 pub fn deliver(state: &mut ShardState, conns: &mut Slab<Connection>) -> Vec<usize> {
     let blocking = &mut state.blocking;
     if !blocking.deadlines.is_empty() {
         blocking.expire(state.now.millis());
         state.stats.blocked_clients = blocking.count();
+    }
+    if !state.blocking.spanning.is_empty() {
+        expire_across(state, state.now.millis());
+    }
+    settle_across(state);
+    for (home, conn) in std::mem::take(&mut state.blocking.wakes) {
+        state.mesh.send_late(home, (conn, WAKE), &[]);
     }
     if state.blocking.replies.is_empty() {
         return Vec::new();

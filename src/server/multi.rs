@@ -387,7 +387,7 @@ fn gathered_keys(queue: &Transaction, state: &ShardState) -> Option<Vec<Vec<u8>>
                 .iter()
                 .any(|key| Some(state.slots.shard_of(key)) != first);
             let decides = commands::multi_keys(command, argv).is_some()
-                || matches!(route, Route::Two(..) | Route::Key(_))
+                || matches!(route, Route::Two(..) | Route::Key(_) | Route::Blocking(_))
                 || command == Command::Msetnx;
             together |= spans && decides;
             keys.extend(own.iter().map(|key| key.to_vec()));

@@ -907,6 +907,7 @@ pub(super) fn plan_gathering(
     let kind = Kind::Gathered {
         requests,
         exec,
+        attempt: None,
         version: origin.version,
         db: origin.db,
         keys: distinct.iter().map(|key| key.to_vec()).collect(),
@@ -1089,6 +1090,14 @@ pub fn execute_remote(op: &RemoteOp, arena: &[u8], state: &mut ShardState, out: 
             state,
         ),
         RemoteOp::RespUnblock { home, conn } => blocking::forget(state, home, conn),
+        RemoteOp::RespBlockWatch {
+            key,
+            db,
+            home,
+            conn,
+            wanted,
+        } => blocking::watch(state, db, key.of(arena), home, conn, wanted),
+        RemoteOp::RespBlockUnwatch { home, conn } => blocking::unwatch(state, home, conn),
         _ => reply::error(out, b"ERR internal routing error"),
     }
 }

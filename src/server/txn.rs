@@ -59,6 +59,7 @@ use super::shared::Shared;
 use super::worker::{self, ShardState};
 use crate::clock::Now;
 use crate::command::resp::bits::{self, BitOp};
+use crate::command::resp::blocking::BlockingPop;
 use crate::command::resp::copies::{Change, Copies, Setting};
 use crate::command::resp::label::Label;
 use crate::command::resp::lcs::{self, LcsOptions};
@@ -132,10 +133,12 @@ pub enum Kind {
     /// changed); the requests run on copies of the keys
     /// (`command::resp::copies`), and what they changed is written back
     /// on each key's shard. `exec`: the reply is an array of each
-    /// request's reply (else the one request's).
+    /// request's reply (else the one request's). `attempt`: it is a
+    /// blocked client's try at its pop ([`Attempt`]).
     Gathered {
         requests: Vec<Gather>,
         exec: bool,
+        attempt: Option<Attempt>,
         version: reply::Version,
         db: u32,
         keys: Vec<Vec<u8>>,
@@ -144,11 +147,30 @@ pub enum Kind {
     },
 }
 
+/// A [`Kind::Gathered`] transaction that is the try of a client of this
+/// shard blocked on keys of several shards (`server::blocking`). Its one
+/// request is a [`Gather::Pop`]. If it pops, the reply goes to the
+/// waiter, and the client's wake registrations on every shard are dropped
+/// (`RemoteOp::RespBlockUnwatch`) before the shards are released; if it
+/// finds nothing, a registration is installed for each key instead
+/// (`RemoteOp::RespBlockWatch`), also while held, so that no push can
+/// fall between the try and the wait. A waiter gone by the time of the
+/// decision pops nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt {
+    pub home: ShardId,
+    /// The connection's packed index and generation.
+    pub conn: u64,
+}
+
 /// One request of a [`Kind::Gathered`] transaction.
 #[derive(Debug)]
 pub enum Gather {
     /// A request's whole frame, to run on the copies.
     Run(Vec<u8>),
+    /// A blocked client's pop (`woken`: as a woken client tries it), whose
+    /// reply is empty if it found nothing.
+    Pop { request: BlockingPop, woken: bool },
     /// A reply computed before the transaction started (an `EXEC`'s
     /// command that touches no key).
     Local(Vec<u8>),
@@ -569,7 +591,14 @@ fn on_done(state: &mut ShardState, from: ShardId, id: TxnId, replies: ReplyBatch
             return acquire_next(state, id);
         }
         // Every shard is held: decide, then finish everywhere.
-        txn.decided = decide(txn, &shared, now);
+        let alive = match &txn.plan.kind {
+            Kind::Gathered {
+                attempt: Some(attempt),
+                ..
+            } => blocking::waits_across(&state.blocking, attempt.conn),
+            _ => true,
+        };
+        txn.decided = decide(txn, &shared, now, alive);
         let mut steps = Vec::new();
         for index in 0..count {
             if index + 1 == count && early_final {
@@ -596,20 +625,15 @@ fn on_done(state: &mut ShardState, from: ShardId, id: TxnId, replies: ReplyBatch
 
 /// With every shard held and the probes answered: sets the final
 /// operations that depend on them, and returns the reply if the decision
-/// already fixes it.
-fn decide(txn: &mut Txn, shared: &Shared, now: Now) -> Option<Vec<u8>> {
+/// already fixes it. `alive`: a blocked client's [`Attempt`] still has its
+/// waiter.
+fn decide(txn: &mut Txn, shared: &Shared, now: Now, alive: bool) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     match &txn.plan.kind {
         Kind::Gathered { .. } => {
             let (finals, calls) = (&mut txn.plan.finals, &mut txn.plan.calls);
-            out = run_gathered(
-                &txn.plan.kind,
-                &txn.probe_replies,
-                finals,
-                calls,
-                shared,
-                now,
-            );
+            let probes = &txn.probe_replies;
+            out = run_gathered(&txn.plan.kind, probes, finals, calls, shared, now, alive);
         }
         Kind::Array { .. } | Kind::Sum | Kind::Ok => return None,
         Kind::Exec { version, .. } => {
@@ -725,7 +749,8 @@ fn write_back(ops: &mut RequestBatch, key: &[u8], item: Option<&[u8]>, db: u32) 
 /// dumped: a null array if a watched key changed (and no `calls`); else
 /// the requests' reply from running them on copies (each of an `EXEC`'s
 /// `calls` failed if it answered an error), with what they changed added
-/// to `finals`.
+/// to `finals` (and, for an [`Attempt`], its registrations' fate; `alive`:
+/// its waiter is still there).
 fn run_gathered(
     kind: &Kind,
     probes: &[ReplyBatch],
@@ -733,10 +758,12 @@ fn run_gathered(
     calls: &mut Vec<(Option<Label>, bool)>,
     shared: &Shared,
     now: Now,
+    alive: bool,
 ) -> Vec<u8> {
     let Kind::Gathered {
         requests,
         exec,
+        attempt,
         version,
         db,
         keys,
@@ -801,6 +828,12 @@ fn run_gathered(
                 combine(&parts, &mut out);
                 continue;
             }
+            Gather::Pop { request, woken } => {
+                if alive {
+                    copies.pop(request, *woken, at, &mut out);
+                }
+                continue;
+            }
             Gather::Run(frame) => frame,
         };
         let Parsed::Command { argv, .. } = parse(frame, &Limits::default(), &mut args) else {
@@ -822,7 +855,53 @@ fn run_gathered(
         };
         write_back(&mut finals[shard], &key, item, *db);
     }
+    if let Some(attempt) = attempt {
+        let waits = out.is_empty() && alive;
+        settle_attempt(*attempt, waits, requests, keys, dumps, finals, *db);
+    }
     out
+}
+
+/// The final operations of a blocked client's [`Attempt`]: if it `waits`
+/// (found nothing), a wake registration for each key it pops from, on
+/// that key's shard; else the end of its registrations on every shard.
+fn settle_attempt(
+    attempt: Attempt,
+    waits: bool,
+    requests: &[Gather],
+    keys: &[Vec<u8>],
+    dumps: &[(usize, usize)],
+    finals: &mut [RequestBatch],
+    db: u32,
+) {
+    let Attempt { home, conn } = attempt;
+    if !waits {
+        for ops in finals.iter_mut() {
+            ops.ops.push(RemoteOp::RespBlockUnwatch { home, conn });
+        }
+        return;
+    }
+    for request in requests {
+        let Gather::Pop { request, .. } = request else {
+            continue;
+        };
+        let wanted = request.wanted();
+        for key in &request.keys {
+            let Some(at) = keys.iter().position(|k| **k == **key) else {
+                continue;
+            };
+            let ops = &mut finals[dumps[at].0];
+            let key = ops.push_bytes(key);
+            let op = RemoteOp::RespBlockWatch {
+                key,
+                db,
+                home,
+                conn,
+                wanted,
+            };
+            ops.ops.push(op);
+        }
+    }
 }
 
 /// Builds the client's reply and hands it to the worker.
@@ -830,6 +909,14 @@ fn finish(state: &mut ShardState, id: TxnId) {
     let Some(txn) = state.txns.running.remove(&id.seq) else {
         return;
     };
+    if let Kind::Gathered {
+        attempt: Some(attempt),
+        ..
+    } = txn.plan.kind
+    {
+        let reply = txn.decided.unwrap_or_default();
+        return blocking::tried(state, attempt.conn, reply);
+    }
     for &(label, failed) in &txn.plan.calls {
         if let Some(label) = label {
             state.shared.command_stats[state.id].call(label.index(), 0, failed);

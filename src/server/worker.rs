@@ -508,6 +508,10 @@ impl Worker {
                 }
                 ShardMessage::Late(late) => {
                     for (target, reply) in late.iter() {
+                        if target.1 == blocking::WAKE {
+                            blocking::woken(&mut self.state, target.0);
+                            continue;
+                        }
                         if let Some(index) = blocking::deliver_to(&mut self.conns, target, reply) {
                             self.after_io(index);
                         }

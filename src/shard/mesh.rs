@@ -35,6 +35,7 @@ use glommio::channels::shared_channel::ConnectedReceiver;
 use glommio::{GlommioError, ResourceType};
 
 use super::ShardId;
+use crate::command::resp::blocking::Wanted;
 use crate::command::resp::Command as RespCommand;
 use crate::protocol::memcache::{Exptime, GetKind};
 use crate::protocol::resp::Version;
@@ -133,6 +134,20 @@ pub enum RemoteOp {
     /// Connection `conn` of shard `home` is gone: forget its blocking pop,
     /// if it still waits. No reply bytes.
     RespUnblock { home: ShardId, conn: u64 },
+    /// A one-shot registration for a client of shard `home` (connection
+    /// `conn`) blocked on keys of several shards: when `key` of database
+    /// `db` holds the type `wanted`, wake its home and forget every
+    /// registration of the client here (`server::blocking`). No reply
+    /// bytes.
+    RespBlockWatch {
+        key: Span,
+        db: u32,
+        home: ShardId,
+        conn: u64,
+        wanted: Wanted,
+    },
+    /// Forget every registration of that client here. No reply bytes.
+    RespBlockUnwatch { home: ShardId, conn: u64 },
 }
 
 /// What one shard asks another about pub/sub.

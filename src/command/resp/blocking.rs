@@ -13,8 +13,10 @@
 //! BRPOPLPUSH, as Redis replies them in a transaction; a timeout replies
 //! the null array for every one).
 //!
-//! Every key of a request (BLMOVE's destination too) must be on one shard,
-//! else `CROSSSLOT`, as LMOVE and LMPOP answer.
+//! A request whose keys (BLMOVE's destination too) live on several shards
+//! runs on copies of them (`command::resp::copies`), where every key is
+//! local: [`BlockingPop::try_pop`] first, [`BlockingPop::try_pop_ready`]
+//! when woken.
 
 pub use super::list::End;
 
@@ -58,6 +60,16 @@ pub enum Pop {
 pub enum Wanted {
     List,
     SortedSet,
+}
+
+impl Wanted {
+    /// Whether `key` holds this type (a client waiting for it may pop).
+    pub fn is_held(self, key: &[u8], cx: &RespContext<'_>) -> bool {
+        matches!(
+            (self, cx.store.peek(key, cx.now)),
+            (Wanted::List, Some(Value::List(_))) | (Wanted::SortedSet, Some(Value::ZSet(_)))
+        )
+    }
 }
 
 /// A parsed blocking request, owning its keys: what a blocked client waits
@@ -228,6 +240,14 @@ impl BlockingPop {
     /// it waits for (the client keeps waiting, as in Redis 7.0).
     pub fn try_pop_key(&self, key: &[u8], cx: &mut RespContext<'_>, out: &mut Vec<u8>) -> bool {
         self.holds_wanted(key, cx) == Some(true) && self.pop_from(key, cx, out)
+    }
+
+    /// Pops from the first of its keys that holds the type it waits for,
+    /// skipping keys of another type (a woken client keeps waiting on
+    /// those, as in Redis 7.0), and replies; `false`, having written
+    /// nothing, when none does.
+    pub fn try_pop_ready(&self, cx: &mut RespContext<'_>, out: &mut Vec<u8>) -> bool {
+        self.keys.iter().any(|key| self.try_pop_key(key, cx, out))
     }
 
     /// Whether `key` holds the wanted type (`None`: no such key).

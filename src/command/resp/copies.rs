@@ -10,6 +10,7 @@
 //! gives an item a fresh CAS, so a key whose CAS and deadline are the same
 //! afterwards was only read, and is not written back.
 
+use super::blocking::BlockingPop;
 use super::moves::{self, Dumped};
 use super::{count_key, execute, execute_key, EncodingConfig, RespContext};
 use crate::clock::Now;
@@ -93,6 +94,19 @@ impl Copies {
                 reply::integer(out, count);
             }
             _ => execute(command, argv, cx, out),
+        }
+    }
+
+    /// Tries a blocking request's pop on the copies, appending its reply
+    /// to `out` (nothing when it found no data): as it arrives
+    /// ([`BlockingPop::try_pop`]), or as a woken client
+    /// ([`BlockingPop::try_pop_ready`]).
+    pub fn pop(&mut self, request: &BlockingPop, woken: bool, at: Setting<'_>, out: &mut Vec<u8>) {
+        let cx = &mut self.context(at);
+        if woken {
+            request.try_pop_ready(cx, out);
+        } else {
+            request.try_pop(cx, out);
         }
     }
 
