@@ -99,9 +99,6 @@ counters! {
         cross_shard_keys,
         /// RESP connections watching keys now (a gauge: never reset).
         watching_clients,
-        /// Bytes of free blocks in this shard's item pages, measured every
-        /// 100 ms (a gauge: never reset); see `store::reusable_item_memory`.
-        reusable_item_memory,
     }
 }
 

@@ -33,10 +33,6 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use crate::config::Settings;
 use crate::store::EvictionPolicy;
 
-/// Free blocks in the item pages up to this share of the limit (1/20:
-/// 5%) are not counted as overhead.
-const REUSABLE_SHARE: u64 = 20;
-
 /// The node's memory limit and eviction policy.
 #[derive(Debug, Default)]
 pub struct MemoryConfig {
@@ -62,7 +58,7 @@ impl MemoryConfig {
     /// Takes a measurement of the process's RSS while the stores account
     /// `used` bytes (one shard calls it, every 100 ms, from half a second
     /// after start). The first one, less `used`, is the base.
-    pub fn record_rss(&self, rss: u64, used: u64, reusable: u64) {
+    pub fn record_rss(&self, rss: u64, used: u64) {
         let base = match self.base_rss.load(Ordering::Relaxed) {
             0 => {
                 let base = rss.saturating_sub(used).max(1);
@@ -71,8 +67,7 @@ impl MemoryConfig {
             }
             base => base,
         };
-        let reusable = reusable.min(self.maxmemory() / REUSABLE_SHARE);
-        let measured = rss.saturating_sub(base + used + reusable);
+        let measured = rss.saturating_sub(base + used);
         let old = self.overhead.load(Ordering::Relaxed);
         self.overhead.store((old + measured) / 2, Ordering::Relaxed);
     }
@@ -128,16 +123,16 @@ mod tests {
     fn the_limit_shrinks_by_the_measured_overhead_at_most_by_half() {
         let memory = MemoryConfig::new(&Settings::for_tests());
         memory.set_maxmemory(1000);
-        memory.record_rss(300, 0, 0);
+        memory.record_rss(300, 0);
         assert_eq!(memory.base_rss(), 300);
         assert_eq!(memory.shard_limit(2), 500);
         // 400 of items, 200 more RSS than that: half of it at once.
-        memory.record_rss(900, 400, 0);
+        memory.record_rss(900, 400);
         assert_eq!(memory.overhead(), 100);
         assert_eq!(memory.shard_limit(2), 450);
-        memory.record_rss(900, 400, 0);
+        memory.record_rss(900, 400);
         assert_eq!(memory.overhead(), 150);
-        memory.record_rss(5000, 400, 0);
+        memory.record_rss(5000, 400);
         assert_eq!(memory.overhead(), 500, "capped at half");
         memory.set_maxmemory(0);
         assert_eq!(memory.shard_limit(2), 0);

@@ -995,16 +995,13 @@ fn memory_turn(state: &mut ShardState) {
     if now.millis() >= state.last_memory_release + MEMORY_RELEASE_INTERVAL_MS {
         state.last_memory_release = now.millis();
         crate::store::release_freed_memory();
-        state.stats.reusable_item_memory = crate::store::reusable_item_memory();
         // Shard 0 measures how far RSS runs ahead of the accounting.
         if state.id == 0 && now.millis() >= state.shared.started.millis() + 500 {
             if let Some(rss) = super::stats_view::resident_bytes() {
-                let totals = crate::stats::Totals::sum(&state.shared.published);
-                state.shared.memory.record_rss(
-                    rss,
-                    totals.store.used_memory,
-                    totals.shard.reusable_item_memory,
-                );
+                let used = crate::stats::Totals::sum(&state.shared.published)
+                    .store
+                    .used_memory;
+                state.shared.memory.record_rss(rss, used);
             }
         }
     }
@@ -1028,7 +1025,6 @@ pub fn reset_stats(state: &mut ShardState) {
         curr_connections: state.stats.curr_connections,
         blocked_clients: state.stats.blocked_clients,
         watching_clients: state.stats.watching_clients,
-        reusable_item_memory: state.stats.reusable_item_memory,
         ..ShardStats::default()
     };
     state.dbs.iter_mut().for_each(Store::reset_stats);

@@ -628,14 +628,6 @@ pub fn release_freed_memory() {
     raw::collect_free_pages();
 }
 
-/// Bytes of free blocks inside the calling thread's item pages: memory
-/// that evictions and deletions gave back and that new items of the same
-/// size classes reuse before the process grows (one visit per allocator
-/// page).
-pub fn reusable_item_memory() -> u64 {
-    raw::free_item_bytes()
-}
-
 /// `now` as the item's last-access field: whole seconds, saturating.
 fn last_access_secs(now: Now) -> u32 {
     u32::try_from(now.unix_secs()).unwrap_or(u32::MAX)

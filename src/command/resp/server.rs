@@ -292,12 +292,6 @@ fn write_section(section: Section, view: &ServerView<'_>, text: &mut String) {
             // accounting (`command::memory`), and the idle server's RSS.
             field(text, "corecache_limit_overhead", view.memory.overhead());
             field(text, "corecache_base_rss", view.memory.base_rss());
-            // Free blocks inside the item pages, which new items reuse.
-            field(
-                text,
-                "corecache_reusable_item_memory",
-                shard.reusable_item_memory,
-            );
         }
         Section::Persistence => {
             // Nothing is ever saved or loaded.

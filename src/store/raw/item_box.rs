@@ -25,11 +25,7 @@
 //! process's global allocator, so that [`ItemRef::footprint`] can ask it
 //! for the real size of the block (`mi_usable_size`: the request rounded up
 //! to its size class), which is what the store accounts against the memory
-//! limit. Each thread allocates its items from a mimalloc heap of their
-//! own (`mi_heap_new`), apart from every other allocation, so that
-//! [`free_item_bytes`] can say how much of the memory the items' pages
-//! hold is free blocks: memory an eviction gave back, which the next item
-//! of that size class reuses without the process growing.
+//! limit.
 //!
 //! A typed value (kind [`ValueKind::Collection`]) keeps the same layout:
 //! its payload is the 8-byte address of a `Box<Collection>` that the item
@@ -41,8 +37,6 @@ use std::ffi::c_void;
 use std::marker::PhantomData;
 use std::mem::{self, align_of, size_of};
 use std::ptr::{self, NonNull};
-
-use libmimalloc_sys as mi;
 
 use crate::store::collection::Collection;
 
@@ -121,93 +115,17 @@ pub(in crate::store) fn is_long(key_len: usize, value_len: usize) -> bool {
 pub(in crate::store) fn block_size(key_len: usize, value_len: usize) -> usize {
     let (layout, _) = layout(key_len, value_len);
     // Safety: a pure computation over mimalloc's size classes.
-    unsafe { mi::mi_good_size(layout.size()) }
+    unsafe { libmimalloc_sys::mi_good_size(layout.size()) }
 }
 
 /// Has mimalloc return the calling thread's emptied pages to the system
-/// (`mi_collect`, not forced), its item heap's and the rest. Without it, a
-/// thread that frees much and then allocates little (a flush, a lowered
-/// limit, eviction of large items by small ones) keeps those pages
-/// resident: 320 MB stayed after `FLUSHALL` emptied a 256 MB store of
-/// 10 B–1 MiB values.
+/// (`mi_collect`, not forced). Without it, a thread that frees much and
+/// then allocates little (a flush, a lowered limit, eviction of large
+/// items by small ones) keeps those pages resident: 320 MB stayed after
+/// `FLUSHALL` emptied a 256 MB store of 10 B–1 MiB values.
 pub(in crate::store) fn collect_free_pages() {
-    // Safety: both only walk the calling thread's own heaps.
-    unsafe {
-        if let Some(heap) = item_heap() {
-            mi::mi_heap_collect(heap, false);
-        }
-        mi::mi_collect(false);
-    }
-}
-
-/// A thread's mimalloc heap for item blocks, deleted with the thread (its
-/// live blocks, if any, then move to the main heap; `mi_free` frees a block
-/// of any heap, from any thread).
-struct ItemHeap(*mut mi::mi_heap_t);
-
-impl Drop for ItemHeap {
-    fn drop(&mut self) {
-        if !self.0.is_null() {
-            // Safety: the heap was created by this thread and is deleted once.
-            unsafe { mi::mi_heap_delete(self.0) }
-        }
-    }
-}
-
-thread_local! {
-    static ITEM_HEAP: ItemHeap = ItemHeap(
-        // Safety: creating a heap has no precondition; null means none.
-        unsafe { mi::mi_heap_new() },
-    );
-}
-
-/// The calling thread's item heap; `None` while the thread exits (items
-/// then come from the default heap) or if mimalloc could not make one.
-fn item_heap() -> Option<*mut mi::mi_heap_t> {
-    ITEM_HEAP
-        .try_with(|heap| heap.0)
-        .ok()
-        .filter(|heap| !heap.is_null())
-}
-
-/// Bytes of free blocks inside the pages of the calling thread's item heap:
-/// memory that items of those pages' size classes will reuse before mimalloc
-/// asks the system for more. One visit per page, not per block (a few
-/// thousand pages per GiB of items).
-pub(in crate::store) fn free_item_bytes() -> u64 {
-    unsafe extern "C" fn add_free(
-        _heap: *const mi::mi_heap_t,
-        area: *const mi::mi_heap_area_t,
-        _block: *mut c_void,
-        _block_size: usize,
-        total: *mut c_void,
-    ) -> bool {
-        // Safety: mimalloc passes a valid area; `total` is the `u64` below.
-        unsafe {
-            let area = &*area;
-            // `used` counts blocks (mimalloc issue #553), not bytes.
-            let free = area
-                .committed
-                .saturating_sub(area.used.saturating_mul(area.full_block_size));
-            *total.cast::<u64>() += free as u64;
-        }
-        true
-    }
-    let Some(heap) = item_heap() else {
-        return 0;
-    };
-    let mut total = 0u64;
-    // Safety: the heap is this thread's, and only this thread allocates in
-    // it, as visiting requires; the visitor only reads the areas.
-    unsafe {
-        mi::mi_heap_visit_blocks(
-            heap,
-            false,
-            Some(add_free),
-            (&mut total as *mut u64).cast::<c_void>(),
-        );
-    }
-    total
+    // Safety: mi_collect only walks the calling thread's own heap.
+    unsafe { libmimalloc_sys::mi_collect(false) }
 }
 
 /// The allocation of an item with these lengths, and where its key starts.
@@ -313,7 +231,7 @@ impl<'a> ItemRef<'a> {
     /// collection, the collection's own heap bytes.
     pub(in crate::store) fn footprint(self) -> usize {
         // Safety: the item's block came from mimalloc and is live for `'a`.
-        let block = unsafe { mi::mi_usable_size(self.ptr.as_ptr().cast::<c_void>()) };
+        let block = unsafe { libmimalloc_sys::mi_usable_size(self.ptr.as_ptr().cast::<c_void>()) };
         block + self.collection().map_or(0, |c| c.heap_bytes() as usize)
     }
 
@@ -443,13 +361,7 @@ impl ItemBox {
         let (layout, key_at) = layout(key.len(), value_len);
         // Safety: mimalloc's malloc takes any size; its blocks are aligned
         // to 16 at least, more than the header's 8.
-        let raw = unsafe {
-            match item_heap() {
-                Some(heap) => mi::mi_heap_malloc(heap, layout.size()),
-                None => mi::mi_malloc(layout.size()),
-            }
-        }
-        .cast::<u8>();
+        let raw = unsafe { libmimalloc_sys::mi_malloc(layout.size()) }.cast::<u8>();
         let Some(ptr) = NonNull::new(raw.cast::<Header>()) else {
             alloc::handle_alloc_error(layout)
         };
@@ -521,12 +433,8 @@ impl ItemBox {
         if new_layout.size() != old_layout.size() {
             // Safety: `ptr` came from mimalloc (`build` or an earlier
             // realloc) and is live; the new size is non-zero.
-            let old = self.ptr.as_ptr().cast::<c_void>();
             let raw = unsafe {
-                match item_heap() {
-                    Some(heap) => mi::mi_heap_realloc(heap, old, new_layout.size()),
-                    None => mi::mi_realloc(old, new_layout.size()),
-                }
+                libmimalloc_sys::mi_realloc(self.ptr.as_ptr().cast::<c_void>(), new_layout.size())
             }
             .cast::<u8>();
             match NonNull::new(raw.cast::<Header>()) {
@@ -614,7 +522,7 @@ impl Drop for ItemBox {
         }
         // Safety: we own a live item, allocated by mimalloc, and free it
         // once: an `ItemBox` is never duplicated, and `into_addr` forgets it.
-        unsafe { mi::mi_free(self.ptr.as_ptr().cast::<c_void>()) }
+        unsafe { libmimalloc_sys::mi_free(self.ptr.as_ptr().cast::<c_void>()) }
     }
 }
 

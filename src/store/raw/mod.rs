@@ -17,6 +17,6 @@ mod item_box;
 
 pub(super) use index::{Index, SlotId, Vacancy};
 pub(super) use item_box::{
-    bits, block_size, collect_free_pages, free_item_bytes, is_long, Header, ItemBox, ItemRef,
-    ValueChange, EXTENSION_BYTES, HEADER_BYTES,
+    bits, block_size, collect_free_pages, is_long, Header, ItemBox, ItemRef, ValueChange,
+    EXTENSION_BYTES, HEADER_BYTES,
 };
