@@ -14,8 +14,9 @@
 //! why not.
 
 use super::{Command, RespContext};
+use crate::clock::Now;
 use crate::protocol::resp::{reply, Argv};
-use crate::store::{Collection, ItemMeta, Typed};
+use crate::store::{Collection, Item, ItemMeta, Typed};
 
 /// Redis's reply to an operation on a key of another type.
 pub const WRONGTYPE: &[u8] = b"WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -154,10 +155,21 @@ pub fn write_if<T: Typed, R>(
     changed: impl FnOnce(&R) -> bool,
 ) -> Result<R, Refused> {
     let now = cx.now;
-    let mut item = cx
+    let item = cx
         .store
         .get_or_insert_collection(key, now, T::empty)
         .map_err(|_| Refused::Full)?;
+    change_typed(item, now, change, changed)
+}
+
+/// Applies `change` to the `T` that `item` holds (`WrongType` if it holds
+/// another type): the one body of [`write_if`] and [`update_if`].
+fn change_typed<T: Typed, R>(
+    mut item: Item<'_>,
+    now: Now,
+    change: impl FnOnce(&mut T) -> R,
+    changed: impl FnOnce(&R) -> bool,
+) -> Result<R, Refused> {
     if item.collection().and_then(T::of).is_none() {
         return Err(Refused::WrongType);
     }
@@ -187,16 +199,8 @@ pub fn update_if<T: Typed, R>(
     changed: impl FnOnce(&R) -> bool,
 ) -> Result<Option<R>, Refused> {
     let now = cx.now;
-    let Some(mut item) = cx.store.get(key, now) else {
+    let Some(item) = cx.store.get(key, now) else {
         return Ok(None);
     };
-    if item.collection().and_then(T::of).is_none() {
-        return Err(Refused::WrongType);
-    }
-    item.set_last_access(now);
-    let done = item.update_collection_if(
-        |collection| T::of_mut(collection).map(change),
-        |done| done.as_ref().is_some_and(changed),
-    );
-    done.flatten().map(Some).ok_or(Refused::WrongType)
+    change_typed(item, now, change, changed).map(Some)
 }
