@@ -480,7 +480,7 @@ fn try_across(state: &mut ShardState, conn: u64, woken: bool) {
         *attempt = Some(Attempt { home, conn });
     }
     state.stats.cross_shard_keys += plan.shards.len() as u64 - 1;
-    let (index, generation) = unpack(conn);
+    let (index, generation) = ShardState::unpack_conn(conn);
     txn::start(state, (index, generation), slot, plan);
 }
 
@@ -526,7 +526,7 @@ pub fn unwatch(state: &mut ShardState, home: ShardId, conn: u64) {
 /// shards of its keys.
 fn unwatch_everywhere(state: &mut ShardState, conn: u64, shards: &[ShardId]) {
     let me = state.id;
-    let (index, generation) = unpack(conn);
+    let (index, generation) = ShardState::unpack_conn(conn);
     for &shard in shards {
         if shard == me {
             state.blocking.unwatch(me, conn);
@@ -620,11 +620,6 @@ fn settle_across(state: &mut ShardState) {
             }
         }
     }
-}
-
-/// A packed connection's index and generation.
-fn unpack(conn: u64) -> (usize, u32) {
-    ((conn >> 32) as usize, conn as u32)
 }
 
 /// Runs a blocking request another shard sent (`RemoteOp::RespBlock`):
@@ -906,9 +901,9 @@ pub fn deliver_to(
     target: ReplyTarget,
     reply: &[u8],
 ) -> Option<usize> {
-    let index = (target.0 >> 32) as usize;
+    let (index, generation) = ShardState::unpack_conn(target.0);
     let conn = conns.get_mut(index)?;
-    if conn.generation != target.0 as u32 {
+    if conn.generation != generation {
         return None;
     }
     conn.output.deliver(target.1, reply);

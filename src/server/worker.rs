@@ -87,6 +87,12 @@ impl ShardState {
     pub fn reply_target(index: usize, generation: u32, slot: u64) -> (u64, u64) {
         (((index as u64) << 32) | u64::from(generation), slot)
     }
+
+    /// The connection index and generation a [`ShardState::reply_target`]
+    /// packed.
+    pub fn unpack_conn(conn_key: u64) -> (usize, u32) {
+        ((conn_key >> 32) as usize, conn_key as u32)
+    }
 }
 
 /// A listener and whether its multishot accept is armed.
@@ -524,8 +530,7 @@ impl Worker {
                         .take_replies(peer, batch.ends.len())
                         .collect();
                     for (i, (conn_key, slot)) in targets.into_iter().enumerate() {
-                        let index = (conn_key >> 32) as usize;
-                        let generation = conn_key as u32;
+                        let (index, generation) = ShardState::unpack_conn(conn_key);
                         let Some(conn) = self.conns.get_mut(index) else {
                             continue;
                         };
