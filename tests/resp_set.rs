@@ -140,6 +140,7 @@ fn set_replies_and_errors_are_redis_words() {
         (b"SRANDMEMBER nokey 2\r\n", b"*0\r\n"),
         (b"SINTERCARD 1 nokey\r\n", b":0\r\n"),
         (b"SMOVE nokey s 1\r\n", b":0\r\n"),
+        (b"SMOVE nokey str 1\r\n", b":0\r\n"),
         (b"SINTERSTORE d s nokey\r\n", b":0\r\n"),
         (b"SMISMEMBER s 1 9\r\n", b"*2\r\n:1\r\n:0\r\n"),
         (b"SADD str a\r\n", wrongtype),

@@ -197,13 +197,14 @@ fn smove(argv: &Argv<'_>, cx: &mut RespContext<'_>, out: &mut Vec<u8>) {
     if !keys_are_local([source, destination], cx) {
         return reply::error(out, KEYS_ON_SEVERAL_SHARDS);
     }
-    // Both keys' types first, as Redis checks them.
+    // A missing source moves nothing, whatever the destination holds; else
+    // both keys' types first, as Redis checks them.
     let (has_member, destination_ok) = match (
         cx.store.peek(source, cx.now),
         cx.store.peek(destination, cx.now),
     ) {
+        (None, _) => (false, true),
         (Some(Value::Set(set)), None | Some(Value::Set(_))) => (set.contains(member), true),
-        (None, None | Some(Value::Set(_))) => (false, true),
         _ => (false, false),
     };
     if !destination_ok {
