@@ -426,6 +426,12 @@ fn writes_that_change_nothing_leave_a_watched_key_unchanged() {
         (&["RPUSH k a b"], &["LPOP", "k", "1"], "*1\r\n$1\r\na", false),
         (&["RPUSH k a"], &["LMOVE", "k", "k", "LEFT", "RIGHT"], "$1\r\na", false),
         (&[], &["LPUSHX", "k", "a"], ":0", true),
+        // EXPIRE signals even when the deadline stays; refused, it does not.
+        (&["SET k v", "EXPIREAT k 4000000000"], &["EXPIREAT", "k", "4000000000"], ":1", false),
+        (&["SET k v", "EXPIREAT k 4000000000"], &["EXPIREAT", "k", "4000000000", "GT"], ":0", true),
+        (&["SET k v"], &["EXPIRE", "k", "100", "XX"], ":0", true),
+        (&["SET k v"], &["PERSIST", "k"], ":0", true),
+        (&["SET k v", "PEXPIREAT k 4000000000000"], &["GETEX", "k", "PXAT", "4000000000000"], "$1\r\nv", false),
     ];
     for threads in [1, 4] {
         let server = Server::start_resp(threads);

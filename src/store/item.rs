@@ -207,9 +207,12 @@ impl<'s> Item<'s> {
         self.header_mut().last_access = last_access_secs(now);
     }
 
-    /// Sets when the item expires.
+    /// Sets when the item expires. Its watchers count it changed even when
+    /// the deadline is the one it had (Redis signals every EXPIRE that
+    /// sets one).
     pub fn set_expires_at(&mut self, expires_at: ExpiresAt) {
         self.header_mut().expires_at = expires_at.millis().unwrap_or(0);
+        self.store.expiry_set(self.slot);
     }
 
     /// Sets the CAS unique.

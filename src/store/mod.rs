@@ -450,7 +450,7 @@ impl Store {
                     self.count_reclaimed(slot);
                     // A new item where only an expired one was.
                     if !self.watches.is_empty() {
-                        self.watches.created(key);
+                        self.watches.mark_changed(key);
                     }
                 }
                 let old_bytes = stored_bytes(self.index.item(slot));
@@ -469,7 +469,7 @@ impl Store {
             }
             Err(vacancy) => {
                 if !self.watches.is_empty() {
-                    self.watches.created(key);
+                    self.watches.mark_changed(key);
                 }
                 let item = match payload {
                     Payload::Bytes(value) => ItemBox::new(key, value),

@@ -13,11 +13,14 @@
 //! snapshot cannot see is a key created and deleted again while it was
 //! watched as absent: creating an item under a watched key therefore marks
 //! its watchers changed at once ([`Store::place`] calls
-//! [`Watches::created`]). Nothing is looked up on a write unless some key
+//! [`Watches::mark_changed`]). Nor can it see an expiry set to the
+//! deadline the key had, which Redis counts as a change: setting an
+//! expiry marks them too. Nothing is looked up on a write unless some key
 //! of the store is watched.
 
 use std::collections::HashMap;
 
+use super::raw::SlotId;
 use super::Store;
 use crate::clock::Now;
 
@@ -47,8 +50,9 @@ impl Watches {
         self.keys.is_empty()
     }
 
-    /// Marks the watchers of `key` changed: an item was created under it.
-    pub fn created(&mut self, key: &[u8]) {
+    /// Marks the watchers of `key` changed: an item was created under it,
+    /// or its expiry was set (perhaps to what it was).
+    pub fn mark_changed(&mut self, key: &[u8]) {
         if let Some(watchers) = self.keys.get_mut(key) {
             watchers
                 .iter_mut()
@@ -107,6 +111,14 @@ impl Store {
             .or_default()
             .push(watcher);
         self.stats.watched_keys = self.watches.len() as u64;
+    }
+
+    /// Marks the watchers of the item in `slot` changed: its expiry was
+    /// set, which its snapshot cannot see when the deadline stayed.
+    pub(super) fn expiry_set(&mut self, slot: SlotId) {
+        if !self.watches.is_empty() {
+            self.watches.mark_changed(self.index.item(slot).key());
+        }
     }
 
     /// Ends `client`'s watch of `key` and returns whether the key changed
