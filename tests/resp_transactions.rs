@@ -968,3 +968,101 @@ fn pubsub_in_a_transaction_across_shards_sees_every_shard() {
         }
     });
 }
+
+/// Commands that touch no key, queued with keyed commands on two shards
+/// (run on their shards, or on copies when one command moves between
+/// them): they run once the keyed ones have, in queue order, ask every
+/// shard as outside a transaction (`CLIENT LIST`, `CLIENT KILL`, `CONFIG
+/// RESETSTAT`), and do not run at all when a watch aborts the `EXEC`.
+#[test]
+fn keyless_commands_in_a_transaction_across_shards_run_only_if_it_runs() {
+    use redis::Value;
+    let threads = 4;
+    let server = Server::start_resp(threads);
+    let mut conn = server.redis(2);
+    let mut other = server.redis(2);
+    let id: i64 = redis::cmd("CLIENT").arg("ID").query(&mut conn).unwrap();
+    let (a, b) = (
+        key_on_shard("a:", 0, threads),
+        key_on_shard("b:", 1, threads),
+    );
+    let watched = key_on_shard("w:", 2, threads);
+    let keyed = |pipe: &mut redis::Pipeline, gathered: bool| {
+        if gathered {
+            pipe.cmd("RPUSH")
+                .arg(&a)
+                .arg("x")
+                .cmd("LMOVE")
+                .arg(&a)
+                .arg(&b);
+            pipe.arg("LEFT").arg("LEFT");
+        } else {
+            pipe.cmd("SET").arg(&a).arg("1").cmd("SET").arg(&b).arg("2");
+        }
+    };
+    for gathered in [false, true] {
+        let _: () = redis::cmd("FLUSHALL").query(&mut conn).unwrap();
+        let _: () = redis::cmd("CLIENT")
+            .arg("SETNAME")
+            .arg("before")
+            .query(&mut conn)
+            .unwrap();
+        // Aborted by the watch: the name stays.
+        let _: () = redis::cmd("WATCH").arg(&watched).query(&mut conn).unwrap();
+        let _: () = redis::cmd("SET")
+            .arg(&watched)
+            .arg("x")
+            .query(&mut other)
+            .unwrap();
+        let mut pipe = redis::pipe();
+        pipe.atomic().cmd("CLIENT").arg("SETNAME").arg("aborted");
+        keyed(&mut pipe, gathered);
+        let reply: Value = pipe.query(&mut conn).unwrap();
+        assert_eq!(reply, Value::Nil, "gathered: {gathered}");
+        let name: String = redis::cmd("CLIENT")
+            .arg("GETNAME")
+            .query(&mut conn)
+            .unwrap();
+        assert_eq!(name, "before", "gathered: {gathered}");
+        assert_eq!(
+            redis::cmd("EXISTS")
+                .arg(&a)
+                .query::<i64>(&mut conn)
+                .unwrap(),
+            0
+        );
+
+        // Run: every keyless command answers in its place.
+        let mut victim = server.redis(2);
+        let victim_id: i64 = redis::cmd("CLIENT").arg("ID").query(&mut victim).unwrap();
+        let name = format!("ran{}", gathered as u8);
+        let mut pipe = redis::pipe();
+        pipe.atomic().cmd("CLIENT").arg("SETNAME").arg(&name);
+        keyed(&mut pipe, gathered);
+        pipe.cmd("CLIENT").arg("GETNAME");
+        pipe.cmd("CLIENT").arg("LIST").arg("ID").arg(id);
+        pipe.cmd("CLIENT").arg("KILL").arg("ID").arg(victim_id);
+        pipe.cmd("CONFIG").arg("RESETSTAT").cmd("PING");
+        let replies: Vec<Value> = pipe.query(&mut conn).unwrap();
+        assert_eq!(replies.len(), 8, "{replies:?}");
+        assert_eq!(replies[0], Value::Okay);
+        assert_eq!(replies[3], Value::BulkString(name.clone().into_bytes()));
+        let listed = match &replies[4] {
+            Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            other => panic!("CLIENT LIST answered {other:?}"),
+        };
+        assert!(listed.contains(&format!("id={id} ")), "{listed}");
+        assert!(listed.contains(&format!(" name={name} ")), "{listed}");
+        assert_eq!(replies[5], Value::Int(1), "CLIENT KILL ID {victim_id}");
+        assert_eq!(replies[6], Value::Okay);
+        assert_eq!(replies[7], Value::SimpleString("PONG".into()));
+        assert!(redis::cmd("PING").query::<String>(&mut victim).is_err());
+        let moved: String = match gathered {
+            true => redis::cmd("LINDEX").arg(&b).arg(0).query(&mut conn),
+            false => redis::cmd("GET").arg(&b).query(&mut conn),
+        }
+        .unwrap();
+        assert_eq!(moved, if gathered { "x" } else { "2" });
+    }
+    server.stop();
+}

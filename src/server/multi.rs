@@ -46,9 +46,14 @@
 //! keys see each other's effects in order; commands on different shards
 //! touch disjoint keys, so their relative order cannot be observed. The
 //! coordinator assembles the replies in queue order. Commands that touch
-//! no key (`PING`, `ECHO`, `CONFIG`…) run on the connection's shard when
-//! `EXEC` starts, and `SELECT` takes effect for the commands after it and,
-//! once `EXEC` has run, for the connection.
+//! no key (`PING`, `CONFIG`, `CLIENT`…) run on the connection once the
+//! transaction has run, in queue order, their replies spliced into
+//! `EXEC`'s ([`deliver_exec`]): not at all if a watch aborted it, and as
+//! outside a transaction, so that those needing every shard's
+//! connections or counters (`CLIENT LIST|KILL`, `CONFIG RESETSTAT`) ask
+//! them as usual. Only their order relative to the keyed commands is
+//! lost, which nothing but timing can observe. `SELECT` takes effect for
+//! the commands after it and, once `EXEC` has run, for the connection.
 //!
 //! A queue with a command that must read keys on several shards together
 //! (`SINTERSTORE`, `LMOVE`, `RENAME`, `MSETNX`… whose keys are on
@@ -72,15 +77,6 @@
 //! `FLUSHALL`, `KEYS`, `SCAN`, `RANDOMKEY`, `DBSIZE`, `SWAPDB`) runs each
 //! command where its keys are, and the commands that need several shards
 //! together get Redis Cluster's `CROSSSLOT` error for themselves alone.
-//! And in a transaction across shards, `CLIENT LIST` and `CLIENT KILL`
-//! get the same error: a transaction's operations run on a held shard's
-//! state alone, while those need the shard's connections (which only its
-//! worker loop holds, and of which a `KILL` closes some), so they would
-//! have to run apart from the transaction, their replies spliced into
-//! `EXEC`'s — which the one reply slot of a transaction does not allow.
-//! (`CONFIG RESETSTAT`, which asks every shard too, gets it as well: it is
-//! not made an operation of the transaction yet.) On one shard, `EXEC`
-//! runs them all as outside a transaction.
 
 use std::time::Instant;
 
@@ -88,7 +84,7 @@ use super::blocking;
 use super::connection::Connection;
 use super::memcache::expect_into;
 use super::resp::{self, Origin};
-use super::txn::{Element, Gather, Kind, Plan};
+use super::txn::{Element, Finished, Gather, Kind, Plan};
 use super::worker::{database, ShardState};
 use crate::command::resp::connection::{self as conn_commands, Action, Session};
 use crate::command::resp::label::Label;
@@ -474,14 +470,14 @@ fn exec_gathered(
                 }
             }
             _ => match placement(command, route, argv, state) {
-                Placement::Connection => Gather::Local(run_captured(
-                    command, route, argv, frame, session, conn, index, state,
-                )),
+                Placement::Connection => Gather::Deferred(frame.to_vec()),
                 _ => Gather::Run(frame.to_vec()),
             },
         };
         let failed = matches!(&request, Gather::Local(reply) if reply.starts_with(b"-"));
-        calls.push((Label::of(command, argv), failed));
+        // A deferred command counts when it runs.
+        let label = Label::of(command, argv).filter(|_| !matches!(request, Gather::Deferred(_)));
+        calls.push((label, failed));
         requests.push(request);
     }) {}
     let origin = Origin {
@@ -574,12 +570,12 @@ fn exec_across(
             origin.db = session.db as u32;
             Element::Local(out)
         } else {
-            Element::Local(run_captured(
-                command, route, argv, frame, session, conn, index, state,
-            ))
+            Element::Deferred(frame.to_vec())
         };
         let failed = matches!(&element, Element::Local(reply) if reply.starts_with(b"-"));
-        calls.push((Label::of(command, argv), failed));
+        // A deferred command counts when it runs.
+        let label = Label::of(command, argv).filter(|_| !matches!(element, Element::Deferred(_)));
+        calls.push((label, failed));
         elements.push(element);
     }) {}
     // A SELECT applies to the connection once the transaction has run.
@@ -606,28 +602,49 @@ fn exec_across(
     resp::start_txn(plan, conn, index, state);
 }
 
-/// A command that touches no key, run now on this shard with its reply
-/// captured (an error if it needed other shards' answers).
-#[allow(clippy::too_many_arguments)]
-fn run_captured(
-    command: Command,
-    route: Route<'_>,
-    argv: &Argv<'_>,
-    frame: &[u8],
-    session: &mut Session,
+/// Hands a transaction's reply to its connection, running the `EXEC`'s
+/// commands that touch no key where their replies go (`deferred`: each
+/// one's frame and its offset in `reply`), now that the transaction has
+/// run: as outside a transaction, so those that ask every shard
+/// (`CLIENT LIST`, `CLIENT KILL`, `CONFIG RESETSTAT`) can.
+pub fn deliver_exec(
     conn: &mut Connection,
     index: usize,
+    finished: Finished,
     state: &mut ShardState,
-) -> Vec<u8> {
-    let saved = std::mem::take(&mut conn.output);
-    resp::run(command, route, argv, frame, session, conn, index, state);
-    let mut captured = std::mem::replace(&mut conn.output, saved);
-    if captured.awaited() > 0 {
-        let mut out = Vec::new();
-        reply::error(&mut out, KEYS_ON_SEVERAL_SHARDS);
-        return out;
+) {
+    let Some(mut resp) = conn.resp.take() else {
+        return;
+    };
+    let session = &mut resp.session;
+    let (reply, mut start) = (&finished.reply, 0);
+    let mut args = Args::new();
+    for (position, (offset, frame)) in finished.deferred.iter().enumerate() {
+        let before = &reply[start..*offset];
+        match position {
+            0 => {
+                conn.output.deliver(finished.slot, before);
+            }
+            _ => conn.output.writer().extend_from_slice(before),
+        }
+        start = *offset;
+        let Parsed::Command { argv, .. } = parse(frame, &Limits::default(), &mut args) else {
+            continue;
+        };
+        let mut ignored = Vec::new();
+        let Ok((command, route)) = commands::route(&argv, &mut ignored) else {
+            continue;
+        };
+        let (started, errors_before) = (Instant::now(), error_stats::replied());
+        resp::run(command, route, &argv, frame, session, conn, index, state);
+        if let Some(label) = Label::of(command, &argv) {
+            let nanos = started.elapsed().as_nanos() as u64;
+            let failed = error_stats::replied() != errors_before;
+            state.shared.command_stats[state.id].call(label.index(), nanos, failed);
+        }
     }
-    captured.take_ready()
+    conn.output.writer().extend_from_slice(&reply[start..]);
+    conn.resp = Some(resp);
 }
 
 /// Where a queued command runs, by its keys.

@@ -224,11 +224,6 @@ impl Output {
         released
     }
 
-    /// Takes the replies ready to send (not those being sent).
-    pub fn take_ready(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.ready)
-    }
-
     /// Replies queued behind an awaited one (`CLIENT LIST`'s `oll`).
     pub fn held_count(&self) -> usize {
         self.held.len()

@@ -171,9 +171,11 @@ pub enum Gather {
     /// A blocked client's pop (`woken`: as a woken client tries it), whose
     /// reply is empty if it found nothing.
     Pop { request: BlockingPop, woken: bool },
-    /// A reply computed before the transaction started (an `EXEC`'s
-    /// command that touches no key).
+    /// A reply computed before the transaction started.
     Local(Vec<u8>),
+    /// An `EXEC`'s command that touches no key, run once the transaction
+    /// has run (see [`Element::Deferred`]).
+    Deferred(Vec<u8>),
     /// An `EXEC`'s `PUBLISH` or `SPUBLISH`: every shard's probe counts its
     /// receivers (`counts`, placed by `plan_gathering`; none can come or go
     /// while the shards are held), and its final operations deliver the
@@ -220,6 +222,11 @@ pub enum Element {
     Concat(Vec<(usize, usize)>),
     /// Computed before the transaction started.
     Local(Vec<u8>),
+    /// A command that touches no key (`CLIENT`, `CONFIG`, `PING`…), by
+    /// its frame: it runs on the connection once the transaction has run
+    /// (not at all if a watch aborted it), its reply spliced into place
+    /// ([`Finished::deferred`]).
+    Deferred(Vec<u8>),
 }
 
 impl Element {
@@ -233,7 +240,7 @@ impl Element {
             | Element::Ok(parts)
             | Element::Concat(parts)
             | Element::Gather(parts, _) => parts.as_mut_slice(),
-            Element::Local(_) => &mut [],
+            Element::Local(_) | Element::Deferred(_) => &mut [],
         };
         for (shard, _) in parts {
             *shard = index_of(*shard);
@@ -268,6 +275,7 @@ impl Element {
                 combine(&parts, out);
             }
             Element::Local(bytes) => out.extend_from_slice(bytes),
+            Element::Deferred(_) => {}
         }
     }
 }
@@ -335,6 +343,10 @@ pub struct Finished {
     /// The database the connection selects now (an `EXEC` that ran a
     /// `SELECT`).
     pub select: Option<usize>,
+    /// An `EXEC`'s commands that touch no key, to run now on the
+    /// connection, in order: each one's frame and the offset in `reply`
+    /// where its reply goes.
+    pub deferred: Vec<(usize, Vec<u8>)>,
 }
 
 /// A transaction this shard coordinates.
@@ -350,6 +362,9 @@ struct Txn {
     outstanding: usize,
     /// The reply, when the decision made it.
     decided: Option<Vec<u8>>,
+    /// Where the decided reply's deferred commands go
+    /// ([`Finished::deferred`]).
+    deferred: Vec<(usize, Vec<u8>)>,
 }
 
 /// A step waiting for this shard.
@@ -443,6 +458,7 @@ pub fn start(state: &mut ShardState, conn: (usize, u32), slot: ReplySlot, plan: 
             final_replies: (0..count).map(|_| ReplyBatch::default()).collect(),
             outstanding: 0,
             decided: None,
+            deferred: Vec::new(),
         },
     );
     let id = TxnId {
@@ -633,7 +649,17 @@ fn decide(txn: &mut Txn, shared: &Shared, now: Now, alive: bool) -> Option<Vec<u
         Kind::Gathered { .. } => {
             let (finals, calls) = (&mut txn.plan.finals, &mut txn.plan.calls);
             let probes = &txn.probe_replies;
-            out = run_gathered(&txn.plan.kind, probes, finals, calls, shared, now, alive);
+            let deferred = &mut txn.deferred;
+            out = run_gathered(
+                &txn.plan.kind,
+                probes,
+                finals,
+                calls,
+                deferred,
+                shared,
+                now,
+                alive,
+            );
         }
         Kind::Array { .. } | Kind::Sum | Kind::Ok => return None,
         Kind::Exec { version, .. } => {
@@ -748,14 +774,17 @@ fn write_back(ops: &mut RequestBatch, key: &[u8], item: Option<&[u8]>, db: u32) 
 /// A [`Kind::Gathered`] transaction with every shard held and the keys
 /// dumped: a null array if a watched key changed (and no `calls`); else
 /// the requests' reply from running them on copies (each of an `EXEC`'s
-/// `calls` failed if it answered an error), with what they changed added
-/// to `finals` (and, for an [`Attempt`], its registrations' fate; `alive`:
-/// its waiter is still there).
+/// `calls` failed if it answered an error, its deferred commands' places
+/// in `deferred`), with what they changed added to `finals` (and, for an
+/// [`Attempt`], its registrations' fate; `alive`: its waiter is still
+/// there).
+#[allow(clippy::too_many_arguments)]
 fn run_gathered(
     kind: &Kind,
     probes: &[ReplyBatch],
     finals: &mut [RequestBatch],
     calls: &mut Vec<(Option<Label>, bool)>,
+    deferred: &mut Vec<(usize, Vec<u8>)>,
     shared: &Shared,
     now: Now,
     alive: bool,
@@ -802,6 +831,10 @@ fn run_gathered(
         let frame = match request {
             Gather::Local(reply) => {
                 out.extend_from_slice(reply);
+                continue;
+            }
+            Gather::Deferred(frame) => {
+                deferred.push((out.len(), frame.clone()));
                 continue;
             }
             Gather::Publish {
@@ -923,9 +956,10 @@ fn finish(state: &mut ShardState, id: TxnId) {
         }
     }
     let ran = txn.decided.is_none();
+    let mut deferred = txn.deferred;
     let reply = match txn.decided {
         Some(reply) => reply,
-        None => combine(&txn.plan.kind, &txn.final_replies),
+        None => combine(&txn.plan.kind, &txn.final_replies, &mut deferred),
     };
     let select = match txn.plan.kind {
         Kind::Exec { select, .. } if ran => select,
@@ -936,11 +970,13 @@ fn finish(state: &mut ShardState, id: TxnId) {
         slot: txn.slot,
         reply,
         select,
+        deferred,
     });
 }
 
-/// The reply of an unconditional transaction from its shards' replies.
-fn combine(kind: &Kind, replies: &[ReplyBatch]) -> Vec<u8> {
+/// The reply of an unconditional transaction from its shards' replies
+/// (an `EXEC`'s deferred commands' places added to `deferred`).
+fn combine(kind: &Kind, replies: &[ReplyBatch], deferred: &mut Vec<(usize, Vec<u8>)>) -> Vec<u8> {
     let mut out = Vec::new();
     match kind {
         Kind::Array { order } => {
@@ -955,9 +991,12 @@ fn combine(kind: &Kind, replies: &[ReplyBatch]) -> Vec<u8> {
         Kind::Sum => reply::integer(&mut out, replies.iter().map(sum_integers).sum()),
         Kind::Exec { elements, .. } => {
             reply::array_header(&mut out, elements.len());
-            elements
-                .iter()
-                .for_each(|element| element.write(replies, &mut out));
+            for element in elements {
+                match element {
+                    Element::Deferred(frame) => deferred.push((out.len(), frame.clone())),
+                    element => element.write(replies, &mut out),
+                }
+            }
         }
         _ => reply::simple_string(&mut out, b"OK"),
     }

@@ -557,10 +557,14 @@ impl Worker {
             if conn.generation != generation {
                 continue;
             }
-            conn.output.deliver(finished.slot, &finished.reply);
             conn.waiting_txn = false;
             if let (Some(db), Some(resp)) = (finished.select, conn.resp.as_mut()) {
                 resp.session.db = db;
+            }
+            if finished.deferred.is_empty() {
+                conn.output.deliver(finished.slot, &finished.reply);
+            } else {
+                super::multi::deliver_exec(conn, index, finished, &mut self.state);
             }
             self.after_io(index);
         }
